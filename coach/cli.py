@@ -1,0 +1,300 @@
+"""The ``coach`` command line."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from coach.config import Settings, get_settings
+from coach.errors import CoachError, NotFound
+from coach.ingest import expand_paths, read_file, read_text
+from coach.ingest.common import RecordError, date_only, decode_utf8, parse_date, parse_kind
+from coach.ingest.crm_csv import load_mapping, parse_mapping
+from coach.ingest.pipeline import IngestPipeline, IngestReport
+from coach.search import Searcher
+from coach.store.repository import Repository
+from coach.workspace import Workspace
+
+app = typer.Typer(
+    help="coach: flags tactical vs strategic engagement, unaddressed customer problems, account risks "
+    "and meetings to fix, from your notes, calls and e-mails.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _workspace(settings: Settings | None = None) -> Workspace:
+    return Workspace(settings or get_settings())
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders to import, or - to read pasted text from stdin.")],
+    account: Annotated[Optional[str], typer.Option(help="Account for records that do not name one (needed for pasted text and transcripts).")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="meeting, call, email or note (default: from the source; note for pasted text).")] = None,
+    date: Annotated[Optional[str], typer.Option(help="Date for records without one, e.g. 2026-05-21 (default: now).")] = None,
+    rep: Annotated[Optional[str], typer.Option(help="Our person who owns these records, for records that do not say.")] = None,
+    series: Annotated[Optional[str], typer.Option(help="Recurring meeting series these records belong to.")] = None,
+    map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=Column, e.g. --map text=Comments (repeatable).")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(help="CSV column mapping file (.json or .toml): {\"text\": \"Comments\"}.")] = None,
+) -> None:
+    """Import interactions: .jsonl, .eml, .mbox, CRM .csv, transcripts (.json QMSum/AMI, .vtt, .txt), or pasted text.
+
+    Re-importing the same records changes nothing. Bad records are listed with file, line and
+    reason; the good ones in the same import still go in.
+    """
+    try:
+        defaults_kw = {
+            "account": account,
+            "kind": parse_kind(kind) if kind else None,
+            "date": date_only(parse_date(date)) if date and len(date.strip()) <= 10 else (parse_date(date) if date else None),
+            "rep": rep,
+            "series": series,
+            "csv_mapping": {**(load_mapping(mapping) if mapping else {}), **parse_mapping(map_ or [])},
+        }
+    except RecordError as exc:
+        _fail(str(exc))
+    ws = _workspace()
+    pipeline = IngestPipeline(ws)
+    defaults = pipeline.defaults(**defaults_kw)
+    report = IngestReport()
+    if "-" in paths:
+        if account is None:
+            _fail("pasted text needs --account NAME (the customer account it is about)")
+        data = sys.stdin.buffer.read()
+        try:
+            text = decode_utf8(data, "the pasted text")
+        except RecordError as exc:
+            _fail(str(exc))
+        report.merge(pipeline.ingest(read_text(text, "<stdin>", defaults)))
+    files, skipped = expand_paths([Path(p) for p in paths if p != "-"])
+    report.skipped += skipped
+    if files:
+        with _progress() as progress:
+            task = progress.add_task("importing", total=len(files), records=0)
+            seen = 0
+
+            def tick() -> None:
+                nonlocal seen
+                seen += 1
+                progress.update(task, records=seen)
+
+            for path in files:
+                progress.update(task, description=path.name[:40])
+                report.merge(pipeline.ingest(read_file(path, defaults), on_item=tick))
+                progress.advance(task)
+    _print_report(report)
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<40}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[records]} records"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def _print_report(report: IngestReport) -> None:
+    out.print(
+        f"[green]added {len(report.added)}[/], updated {len(report.updated)}, "
+        f"unchanged {len(report.unchanged)}, [red]rejected {len(report.rejected)}[/]"
+        + (f", skipped {len(report.skipped)} file(s) of unknown type" if report.skipped else "")
+        + f"  ({report.chunks} chunks indexed)"
+    )
+    for rejection in report.rejected:
+        out.print(f"  [red]rejected[/] {rejection.origin}: {rejection.reason}", highlight=False, soft_wrap=True)
+    for path in report.skipped[:20]:
+        out.print(f"  [dim]skipped {path}[/]", highlight=False)
+
+
+@app.command()
+def accounts(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the accounts in the store with their number of interactions and date range."""
+    ws = _workspace()
+    with ws.db.session() as session:
+        rows = Repository(session).account_summaries()
+    if as_json:
+        out.print_json(
+            data=[
+                {"account": r.name, "interactions": r.interactions, "first": _d(r.first), "last": _d(r.last)}
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        out.print("No accounts yet. Import some notes: [bold]coach ingest notes.jsonl[/] or "
+                  "[bold]echo 'call notes' | coach ingest --account 'Acme' -[/]")
+        return
+    table = Table("account", "interactions", "first", "last", title=f"{len(rows)} accounts")
+    for r in rows:
+        table.add_row(r.name, str(r.interactions), _d(r.first), _d(r.last))
+    out.print(table)
+
+
+@app.command()
+def show(
+    account: Annotated[str, typer.Argument(help="Account name (case does not matter).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show an account's timeline of interactions, oldest first."""
+    ws = _workspace()
+    with ws.db.session() as session:
+        repo = Repository(session)
+        row = repo.account(account)
+        if row is None:
+            _unknown_account(account, repo.account_names())
+        interactions = repo.interactions(account_ids=[row.id])  # type: ignore[union-attr]
+        items = [
+            {
+                "id": i.id,
+                "date": _d(i.occurred_at),
+                "kind": i.kind,
+                "title": i.subject or i.series or "",
+                "rep": i.rep or "",
+                "people": [p.person.name for p in i.participants],
+                "excerpt": " ".join(i.clean_text.split())[:160],
+            }
+            for i in interactions
+        ]
+    if as_json:
+        out.print_json(data={"account": row.name, "interactions": items})  # type: ignore[union-attr]
+        return
+    table = Table("date", "kind", "id", "title / series", "rep", "what was said", title=row.name, show_lines=True)  # type: ignore[union-attr]
+    for item in items:
+        table.add_row(item["date"], item["kind"], item["id"], item["title"], item["rep"], item["excerpt"])
+    out.print(table)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What you are looking for, in your own words.")],
+    account: Annotated[Optional[str], typer.Option(help="Only this account.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many results.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Search interactions by meaning; shows each matching excerpt with its interaction id."""
+    ws = _workspace()
+    try:
+        hits = Searcher(ws).search(query, k=k, account=account)
+    except NotFound:
+        with ws.db.session() as session:
+            _unknown_account(account or "", Repository(session).account_names())
+    if as_json:
+        out.print_json(
+            data=[
+                {"interaction": h.interaction_id, "account": h.account, "date": _d(h.occurred_at), "kind": h.kind,
+                 "span": [h.start, h.end], "excerpt": h.excerpt, "score": h.score}
+                for h in hits
+            ]
+        )
+        return
+    if not hits:
+        out.print("No matches. Import interactions first (coach ingest), or widen the search (drop --account).")
+        return
+    for n, hit in enumerate(hits, 1):
+        out.print(f"[bold]{n}. {hit.account}[/] · {hit.kind} · {_d(hit.occurred_at)} · [cyan]{hit.interaction_id}[/]",
+                  highlight=False)
+        excerpt = " ".join(hit.excerpt.split())
+        out.print(f"   {excerpt[:400]}{'…' if len(excerpt) > 400 else ''}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def reindex(
+    missing_only: Annotated[bool, typer.Option("--missing-only", help="Repair only what differs instead of rebuilding.")] = False,
+) -> None:
+    """Rebuild the Chroma index from the relational store (the record of truth)."""
+    ws = _workspace()
+    with ws.db.session() as session:
+        total = Repository(session).count_interactions()
+    with _progress() as progress:
+        task = progress.add_task("indexing", total=total, records=0)
+        result = IngestPipeline(ws).reindex(full=not missing_only, on_item=lambda: progress.advance(task))
+    out.print(
+        f"indexed {result['interactions']} interactions ({result['chunks']} chunks)"
+        + (f", removed chunks of {result['orphans_removed']} unknown interactions" if result["orphans_removed"] else "")
+    )
+
+
+@app.command()
+def demo() -> None:
+    """Load the bundled sample accounts and show what the coach sees: accounts, a timeline, a search."""
+    ws = _workspace()
+    pipeline = IngestPipeline(ws)
+    sample = resources.files("coach") / "sample"
+    report = IngestReport()
+    with resources.as_file(sample) as folder:
+        files, _ = expand_paths([Path(folder)])
+        for path in files:
+            defaults = pipeline.defaults(account=_sample_account(path))
+            report.merge(pipeline.ingest(read_file(path, defaults)))
+    out.rule("[bold]1. the bundled sample, imported")
+    _print_report(report)
+    out.rule("[bold]2. accounts")
+    accounts(as_json=False)
+    first = _largest_account(ws)
+    if first:
+        out.rule(f"[bold]3. timeline: {first}")
+        show(first, as_json=False)
+    query = "the customer is worried about a competitor"
+    out.rule(f"[bold]4. search: {query!r}")
+    search(query, account=None, k=3, as_json=False)
+    out.print("\nNext: [bold]coach search \"...\"[/], [bold]coach show ACCOUNT[/], [bold]coach ingest YOUR_NOTES[/] "
+              "([bold]coach --help[/] for all commands).")
+
+
+def _sample_account(path: Path) -> str | None:
+    meta = path.with_suffix(".account")
+    return meta.read_text().strip() if meta.exists() else None
+
+
+def _largest_account(ws: Workspace) -> str | None:
+    with ws.db.session() as session:
+        rows = Repository(session).account_summaries()
+    return max(rows, key=lambda r: r.interactions).name if rows else None
+
+
+def _unknown_account(name: str, known: list[str]) -> None:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else " `coach accounts` lists them."
+    _fail(f"no account named {name!r}.{hint}", code=1)
+
+
+def _d(value: datetime | None) -> str:
+    return value.date().isoformat() if value else ""
+
+
+def main() -> None:
+    try:
+        app()
+    except CoachError as exc:
+        _fail(str(exc))
+
+
+if __name__ == "__main__":
+    main()

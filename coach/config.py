@@ -1,0 +1,92 @@
+"""Settings: the only global, read from ``COACH_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COACH_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".coach-data"),
+        description="Folder for everything the coach writes (database, Chroma index, caches). "
+        "Created on first use.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the relational store, e.g. postgresql+psycopg://u:p@host/db. "
+        "Default: a SQLite file coach.db in the data folder.",
+    )
+    chroma_path: Path | None = Field(
+        default=None,
+        description="Folder of the embedded Chroma index. Default: chroma/ in the data folder.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (http://host:port). When set, it is used instead of chroma_path.",
+    )
+    collection: str = Field(
+        default="interaction_chunks", description="Name of the Chroma collection of interaction chunks."
+    )
+    internal_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="E-mail domains of our own company (comma-separated in the environment). "
+        "People with these domains are 'internal'; everyone else in a record is 'customer'.",
+    )
+    engine: Literal["offline", "llm"] = Field(
+        default="offline",
+        description="Which engine understands interactions: 'offline' (no key, no network) or 'llm'.",
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'llm' engine.")
+    embed_batch_size: int = Field(
+        default=32, ge=1, le=512, description="Chunks per call of the embedding model."
+    )
+    chunk_tokens: int = Field(
+        default=200,
+        ge=32,
+        le=256,
+        description="Largest chunk, in the embedding model's own tokens (the model reads at most 256).",
+    )
+    chunk_overlap_tokens: int = Field(
+        default=40, ge=0, le=128, description="Tokens of context a chunk repeats from the one before it."
+    )
+    ingest_batch_records: int = Field(
+        default=64, ge=1, description="Records written per transaction during bulk ingest."
+    )
+    max_text_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1, description="Largest interaction text accepted at ingest, in bytes."
+    )
+
+    @field_validator("internal_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(";", ",").split(",")]
+        if isinstance(value, list):
+            return [str(d).strip().lower().lstrip("@") for d in value if str(d).strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'coach.db').resolve()}"
+
+    @property
+    def resolved_chroma_path(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,28 @@
+"""The coach's error tree. The API maps these to HTTP statuses in one place.
+
+CoachError
+ ├── NotFound          an account or interaction that does not exist (or is not visible)
+ ├── InvalidInput      a record, file or argument the coach cannot accept; says what to fix
+ │    └── UnsupportedSource   a file type no ingest source reads
+ └── StoreError        the relational store or the index failed
+"""
+
+
+class CoachError(Exception):
+    """Base of every error the coach raises on purpose."""
+
+
+class NotFound(CoachError):
+    pass
+
+
+class InvalidInput(CoachError):
+    pass
+
+
+class UnsupportedSource(InvalidInput):
+    pass
+
+
+class StoreError(CoachError):
+    pass

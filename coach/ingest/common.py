@@ -1,0 +1,143 @@
+"""What every source shares: defaults from the command line, dates, decoding and record checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+
+from dateutil import parser as dateparser
+
+from coach.records import KINDS, InteractionRecord, Kind, clean
+
+MAX_ID_LENGTH = 200
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2100
+
+
+class RecordError(ValueError):
+    """A record the coach cannot accept; the message says what to fix."""
+
+
+@dataclass(slots=True)
+class SourceDefaults:
+    """What the user said on the command line, for records that do not say it themselves."""
+
+    account: str | None = None
+    kind: Kind | None = None
+    date: datetime | None = None
+    rep: str | None = None
+    series: str | None = None
+    internal_domains: set[str] = field(default_factory=set)
+    csv_mapping: dict[str, str] = field(default_factory=dict)
+    max_text_bytes: int = 5 * 1024 * 1024
+    # Finds the account whose customer people use an e-mail domain (set by the pipeline).
+    account_for_domain: Callable[[str], str | None] | None = None
+
+
+def parse_date(value: object, *, strict_iso: bool = False) -> datetime:
+    """An aware UTC datetime from an ISO 8601 string (or, unless strict, any common date format)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            parsed = dateparser.isoparse(text)
+        except (ValueError, OverflowError):
+            if strict_iso:
+                raise RecordError(f"date {text!r} is not ISO 8601 (use e.g. 2026-05-21 or 2026-05-21T14:30)")
+            try:
+                parsed = dateparser.parse(text)
+            except (ValueError, OverflowError, dateparser.ParserError):
+                raise RecordError(f"date {text!r} is not a date the coach can read (use e.g. 2026-05-21)")
+    else:
+        raise RecordError(f"date {value!r} is not a date (use an ISO 8601 string, e.g. 2026-05-21)")
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        raise RecordError(f"date {value!r} is outside {EARLIEST_YEAR}-{LATEST_YEAR}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def date_only(day: datetime) -> datetime:
+    return datetime.combine(day.date(), time(), tzinfo=UTC)
+
+
+def parse_kind(value: object) -> Kind:
+    if value is None or value == "":
+        return "note"
+    kind = str(value).strip().lower()
+    if kind not in KINDS:
+        raise RecordError(f"kind {value!r} is not one of {', '.join(KINDS)}")
+    return kind  # type: ignore[return-value]
+
+
+def looks_binary(data: bytes) -> bool:
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    if not head:
+        return False
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls / len(head) > 0.1
+
+
+def decode_utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RecordError(
+            f"{what} is not valid UTF-8 (byte {exc.start}, line {line}); save it as UTF-8 and import it again"
+        ) from None
+
+
+def check_record(record: InteractionRecord, defaults: SourceDefaults) -> InteractionRecord:
+    """Apply defaults and refuse what cannot be stored; raises RecordError naming the problem."""
+    if not record.account or not record.account.strip():
+        if not defaults.account:
+            raise RecordError("no account: the record names none and no --account was given")
+        record.account = defaults.account
+    record.account = " ".join(record.account.split())
+    if len(record.account) > 300:
+        raise RecordError("account name is longer than 300 characters")
+    if record.rep is None and defaults.rep:
+        record.rep = defaults.rep
+    if record.series is None and defaults.series:
+        record.series = defaults.series
+    if record.occurred_at is None and defaults.date is not None:
+        record.occurred_at = defaults.date
+    if not record.text or not record.text.strip():
+        raise RecordError("the text is empty")
+    if record.kind == "email" and record.clean_text is None:
+        # An e-mail pasted or exported with its thread: analysis reads the newest message only.
+        from coach.ingest.email import split_body
+
+        newest, earlier = split_body(clean(record.text))
+        if newest and earlier:
+            record.clean_text, record.quoted_text = newest, earlier
+    if not record.analysis_text.strip():
+        raise RecordError("the text has nothing but quoted history, signatures or whitespace")
+    size = len(record.text.encode("utf-8", "surrogatepass"))
+    if size > defaults.max_text_bytes:
+        raise RecordError(
+            f"the text is {size:,} bytes, over the limit of {defaults.max_text_bytes:,} "
+            "(COACH_MAX_TEXT_BYTES); split it into several interactions"
+        )
+    if _has_surrogates(record.text):
+        raise RecordError("the text holds unpaired surrogate characters (broken UTF-16); re-export it as UTF-8")
+    if record.source_id is not None:
+        record.source_id = record.source_id.strip()
+        if not record.source_id:
+            record.source_id = None
+        elif len(record.source_id) > MAX_ID_LENGTH:
+            raise RecordError(f"id is longer than {MAX_ID_LENGTH} characters")
+    return record
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogates(text: str) -> bool:
+    return bool(_SURROGATE.search(text))

@@ -1,0 +1,154 @@
+"""CRM exports as ``.csv``: one activity per row, columns mapped to interaction fields.
+
+Common column names (Salesforce, HubSpot, Dynamics exports) are recognised on
+their own; ``--map field=Column`` or a mapping file overrides them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+from coach.ingest.common import RecordError, SourceDefaults, check_record, parse_date
+from coach.records import InteractionRecord, Participant, Rejection
+
+FIELDS = ("id", "account", "kind", "date", "rep", "subject", "series", "duration_minutes", "text", "participants")
+_GUESSES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "activity id", "record id", "task id", "event id"),
+    "account": ("account", "account name", "company", "company name", "organization", "organisation", "customer"),
+    "kind": ("kind", "type", "activity type", "task subtype", "event subtype", "channel"),
+    "date": ("date", "activity date", "date time", "start", "start date", "created date", "timestamp"),
+    "rep": ("rep", "owner", "assigned", "assigned to", "activity owner", "owner name", "created by"),
+    "subject": ("subject", "title"),
+    "series": ("series", "meeting series"),
+    "duration_minutes": ("duration", "duration minutes", "duration (minutes)", "duration_minutes", "minutes"),
+    "text": ("text", "notes", "note", "comments", "full comments", "description", "body", "details"),
+    "participants": ("participants", "attendees", "contacts", "name", "contact"),
+}
+_KIND_WORDS = {"call": "call", "phone": "call", "email": "email", "e-mail": "email", "mail": "email",
+               "meeting": "meeting", "event": "meeting", "video": "meeting", "note": "note", "task": "note"}
+
+
+def load_mapping(path: Path) -> dict[str, str]:
+    """A mapping file: JSON or TOML, ``{"text": "Comments", "account": "Company"}``."""
+    try:
+        raw = tomllib.loads(path.read_text()) if path.suffix == ".toml" else json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise RecordError(f"mapping file {path}: {exc}") from None
+    return parse_mapping([f"{k}={v}" for k, v in raw.items()])
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        field = field.strip()
+        if not sep or field not in FIELDS or not column.strip():
+            raise RecordError(f"mapping {pair!r}: use FIELD=Column with FIELD one of {', '.join(FIELDS)}")
+        mapping[field] = column.strip()
+    return mapping
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.replace("_", " ").split()).casefold()
+
+
+def resolve_columns(header: list[str], explicit: dict[str, str]) -> dict[str, str]:
+    by_norm = {_norm(h): h for h in header}
+    columns = {}
+    for field, column in explicit.items():
+        if _norm(column) not in by_norm:
+            raise RecordError(f"mapped column {column!r} (for {field}) is not in the header: {', '.join(header)}")
+        columns[field] = by_norm[_norm(column)]
+    for field, guesses in _GUESSES.items():
+        if field not in columns:
+            found = next((by_norm[g] for g in guesses if g in by_norm), None)
+            if found and found not in columns.values():
+                columns[field] = found
+    if "text" not in columns:
+        raise RecordError(
+            f"no text column among {', '.join(header)}: map one with --map text=COLUMN"
+        )
+    return columns
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RecordError(f"{name} is not valid UTF-8 (line {line}); export the CSV as UTF-8") from None
+
+
+def read_csv(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[InteractionRecord | Rejection]:
+    try:
+        text = _decode(data, name)
+        sample = text[:4096]
+        try:
+            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        header = next(reader, None)
+        if not header:
+            raise RecordError("the CSV file is empty")
+        columns = resolve_columns(header, defaults.csv_mapping)
+    except (RecordError, csv.Error) as exc:
+        yield Rejection(name, str(exc))
+        return
+    index = {field: header.index(column) for field, column in columns.items()}
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Rejection(f"{name}:{start}", f"unreadable CSV row: {exc}")
+            return
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        origin = f"{name}:{start}"
+        try:
+            if len(row) != len(header):
+                raise RecordError(f"the row has {len(row)} cells, the header {len(header)}")
+            yield check_record(_record(row, index, origin, defaults), defaults)
+        except RecordError as exc:
+            yield Rejection(origin, str(exc))
+
+
+def _record(row: list[str], index: dict[str, int], origin: str, defaults: SourceDefaults) -> InteractionRecord:
+    def cell(field: str) -> str | None:
+        value = row[index[field]].strip() if field in index else ""
+        return value or None
+
+    kind_word = (cell("kind") or "").casefold()
+    kind = next((k for word, k in _KIND_WORDS.items() if word in kind_word), None) or defaults.kind or "note"
+    duration = cell("duration_minutes")
+    try:
+        minutes = float(duration) if duration else None
+    except ValueError:
+        raise RecordError(f"duration {duration!r} is not a number of minutes") from None
+    names = [n.strip() for n in (cell("participants") or "").replace(",", ";").split(";") if n.strip()]
+    date = cell("date")
+    return InteractionRecord(
+        account=cell("account") or "",
+        text=row[index["text"]],
+        origin=origin,
+        kind=kind,  # type: ignore[arg-type]
+        occurred_at=parse_date(date) if date else None,
+        source_id=cell("id"),
+        rep=cell("rep"),
+        subject=cell("subject"),
+        series=cell("series"),
+        duration_minutes=minutes,
+        participants=[Participant(name=n, side="customer") for n in names],
+    )

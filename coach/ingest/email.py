@@ -1,0 +1,266 @@
+"""E-mail: ``.eml`` files and ``.mbox`` mailboxes.
+
+Headers give the participants (From/To/Cc, sides by domain), the date and the
+subject. The body is split into what was said now (the newest message, without
+its signature or "Sent from my phone" line) and what was carried along
+(quoted replies and forwarded chains), which is kept and marked as earlier.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+from html.parser import HTMLParser
+
+from coach.ingest.common import LATEST_YEAR, RecordError, SourceDefaults, check_record, parse_date
+from coach.people import email_domain, is_internal_domain
+from coach.records import InteractionRecord, Participant, Rejection
+
+# Where the earlier conversation starts.
+_QUOTE_STARTS = [
+    re.compile(r"^\s*On\b.{0,200}\bwrote:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*Le\b.{0,200}\ba écrit\s*:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*Am\b.{0,200}\bschrieb.{0,80}:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^\s*_{10,}\s*$"),
+]
+_FORWARD_STARTS = [
+    re.compile(r"^\s*-{2,}\s*Forwarded message\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^\s*Begin forwarded message:\s*$", re.IGNORECASE),
+    re.compile(r"^\s*-{2,}\s*Forwarded by .*-{2,}\s*$", re.IGNORECASE),
+]
+_OUTLOOK_FROM = re.compile(r"^\s*\*?From:\*?\s+\S", re.IGNORECASE)
+_OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Date|To|Subject):\*?\s", re.IGNORECASE)
+_ON_START = re.compile(r"^\s*On\b.{0,200}$", re.IGNORECASE)
+_MOBILE = re.compile(
+    r"^\s*(Sent from my \w[\w ]{0,30}|Sent from (Outlook|Mail|Yahoo Mail|Gmail)\b.*|Get Outlook for \w+.*"
+    r"|Sent via .{0,40}|Envoyé de mon \w+.*|Von meinem \w+ gesendet.*)\s*$",
+    re.IGNORECASE,
+)
+_SIG_DELIMITER = re.compile(r"^-- ?$")
+_VALEDICTION = re.compile(
+    r"^\s*(best|best regards|kind regards|warm regards|regards|many thanks|thanks|thank you|thx|cheers|"
+    r"all the best|sincerely|br|talk soon|speak soon)[,.!]?\s*$",
+    re.IGNORECASE,
+)
+_HEADER_LINE = re.compile(r"^\s*\*?(From|To|Cc|Date|Sent|Subject):\*?\s", re.IGNORECASE)
+
+
+def split_body(body: str) -> tuple[str, str | None]:
+    """(what was said now, the earlier conversation it carried) for an e-mail body."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cut = _history_start(lines)
+    newest = lines if cut is None else lines[:cut]
+    earlier = None if cut is None else "\n".join(lines[cut:]).strip() or None
+    newest_text = "\n".join(_strip_signature(newest)).strip()
+    if not newest_text and earlier and _is_forward(lines[cut] if cut is not None else ""):
+        # A bare forward: the forwarded message is what this e-mail says.
+        newest_text = "\n".join(_strip_signature(_forwarded_body(lines[cut + 1 :]))).strip()  # type: ignore[operator]
+    return newest_text, earlier
+
+
+def _history_start(lines: list[str]) -> int | None:
+    for i, line in enumerate(lines):
+        if any(p.match(line) for p in _QUOTE_STARTS + _FORWARD_STARTS):
+            return i
+        # "On Tue, 3 Jun 2026 at 09:12, Ana <ana@x.com>\nwrote:" wraps in many clients.
+        if _ON_START.match(line) and i + 1 < len(lines) and lines[i + 1].strip().lower().endswith("wrote:"):
+            return i
+        if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(n) for n in lines[i + 1 : i + 5]):
+            return i
+        if line.startswith(">") and _rest_is_mostly_quoted(lines[i:]):
+            return i
+    return None
+
+
+def _rest_is_mostly_quoted(lines: list[str]) -> bool:
+    body = [line for line in lines if line.strip()]
+    return sum(1 for line in body if line.startswith(">")) >= 0.6 * len(body)
+
+
+def _is_forward(line: str) -> bool:
+    return any(p.match(line) for p in _FORWARD_STARTS) or bool(_OUTLOOK_FROM.match(line))
+
+
+def _forwarded_body(lines: list[str]) -> list[str]:
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or _HEADER_LINE.match(lines[i])):
+        i += 1
+    return lines[i:]
+
+
+def _strip_signature(lines: list[str]) -> list[str]:
+    for i, line in enumerate(lines):
+        if _SIG_DELIMITER.match(line) or _MOBILE.match(line):
+            return lines[:i]
+    for i in range(len(lines) - 1, max(-1, len(lines) - 9), -1):
+        if _VALEDICTION.match(lines[i]):
+            tail = [t for t in lines[i + 1 :] if t.strip()]
+            if len(tail) <= 6 and all(len(t) <= 80 for t in tail):
+                return lines[:i]
+    return lines
+
+
+class _HTMLText(HTMLParser):
+    _BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _HTMLText()
+    parser.feed(html)
+    text = "".join(parser.parts)
+    return re.sub(r"\n\s*\n+", "\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        raise RecordError("the message has no text body (only attachments?)")
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):
+        payload = part.get_payload(decode=True) or b""
+        content = payload.decode("utf-8", errors="replace")
+    if not isinstance(content, str):
+        raise RecordError("the message body is not text")
+    return html_to_text(content) if part.get_content_subtype() == "html" else content
+
+
+def _addresses(message: EmailMessage, header: str) -> list[tuple[str, str]]:
+    try:
+        values = message.get_all(header) or []
+        return [(n, a) for n, a in getaddresses([str(v) for v in values]) if a and "@" in a]
+    except Exception as exc:  # noqa: BLE001 - header parsing errors come in many types
+        raise RecordError(f"the {header} header cannot be read: {exc}") from None
+
+
+def _person_name(name: str, address: str) -> str:
+    return name.strip().strip('"') or address.split("@")[0].replace(".", " ").title()
+
+
+def parse_message(raw: bytes, origin: str, defaults: SourceDefaults) -> InteractionRecord:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    if not message.keys():
+        raise RecordError("no e-mail headers found (is this an .eml file?)")
+    body = _body(message)  # type: ignore[arg-type]
+    newest, earlier = split_body(body)
+    people: list[tuple[str, str, str]] = []
+    for header in ("From", "To", "Cc"):
+        for name, address in _addresses(message, header):  # type: ignore[arg-type]
+            if all(address.lower() != p[1].lower() for p in people):
+                people.append((header, address, _person_name(name, address)))
+    if not people:
+        raise RecordError("the message has no From/To/Cc address")
+    internal = defaults.internal_domains
+    participants = []
+    for _, address, name in people:
+        domain = email_domain(address)
+        side = None
+        if internal:
+            side = "internal" if is_internal_domain(domain, internal) else "customer"
+        participants.append(Participant(name=name, email=address.lower(), side=side))  # type: ignore[arg-type]
+    internal_people = [p for p in participants if p.side == "internal"]
+    rep = internal_people[0].name if internal_people else defaults.rep
+    account = defaults.account or _account_from_domains(participants, defaults)
+    return InteractionRecord(
+        account=account,
+        text=body,
+        clean_text=newest,
+        quoted_text=earlier,
+        origin=origin,
+        kind=defaults.kind or "email",
+        occurred_at=_date(message),
+        source_id=_message_id(message),
+        rep=rep,
+        subject=str(message.get("Subject", "")).strip() or None,
+        participants=participants,
+    )
+
+
+def _account_from_domains(participants: list[Participant], defaults: SourceDefaults) -> str:
+    customer_domains = {email_domain(p.email) for p in participants if p.side == "customer"}
+    customer_domains.discard(None)
+    if defaults.account_for_domain is not None:
+        for domain in sorted(customer_domains):  # type: ignore[type-var]
+            found = defaults.account_for_domain(domain)  # type: ignore[arg-type]
+            if found:
+                return found
+    raise RecordError(
+        "cannot tell which account this e-mail belongs to: pass --account NAME"
+        + ("" if defaults.internal_domains else " (or set COACH_INTERNAL_DOMAINS so customer domains are known)")
+    )
+
+
+def _date(message: EmailMessage) -> object:
+    value = message.get("Date")
+    if value is None:
+        return None
+    try:
+        parsed = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        raise RecordError(f"the Date header {str(value)!r} is not a date") from None
+    if parsed is None or parsed.year > LATEST_YEAR:
+        raise RecordError(f"the Date header {str(value)!r} is not a date")
+    return parse_date(parsed)
+
+
+def _message_id(message: EmailMessage) -> str | None:
+    value = str(message.get("Message-ID", "")).strip().strip("<>").strip()
+    if not value:
+        return None
+    return "email-" + hashlib.sha256(value.encode()).hexdigest()[:20]
+
+
+def read_eml(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[InteractionRecord | Rejection]:
+    try:
+        yield check_record(parse_message(data, name, defaults), defaults)
+    except RecordError as exc:
+        yield Rejection(name, str(exc))
+
+
+_MBOX_FROM = re.compile(rb"^From \S+")
+
+
+def read_mbox(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[InteractionRecord | Rejection]:
+    """Messages of an mbox, each reported by the line it starts on."""
+    lines = data.split(b"\n")
+    starts = [
+        i for i, line in enumerate(lines) if _MBOX_FROM.match(line) and (i == 0 or not lines[i - 1].strip())
+    ]
+    if not starts:
+        yield Rejection(name, "no messages found: an mbox file starts each message with a 'From ' line")
+        return
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        body = [re.sub(rb"^>(>*From )", rb"\1", line) for line in lines[start + 1 : end]]
+        origin = f"{name}:{start + 1}"
+        try:
+            yield check_record(parse_message(b"\n".join(body), origin, defaults), defaults)
+        except RecordError as exc:
+            yield Rejection(origin, str(exc))

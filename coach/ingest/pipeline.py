@@ -1,0 +1,216 @@
+"""Durable ingest: records go into the relational store and the index together, or into neither.
+
+Records are taken in batches. For each batch: records whose id and content are
+already stored are counted unchanged; the rest are chunked and embedded, then
+written in one database transaction that commits only after the index holds
+their chunks. If the commit fails, the chunks just added are removed again; if
+the process dies in between, ``reindex`` finds and repairs the difference. A
+batch that fails is retried record by record, so one bad record cannot keep
+the good ones out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from coach.chunking import Chunk
+from coach.ingest.common import SourceDefaults
+from coach.records import InteractionRecord, Rejection
+from coach.store.repository import Repository, as_utc
+from coach.store.schema import InteractionRow
+from coach.store.vectors import ChunkEntry
+from coach.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    chunks: int = 0
+    accounts: set[str] = field(default_factory=set)
+
+    @property
+    def stored(self) -> list[str]:
+        return self.added + self.updated
+
+    def merge(self, other: IngestReport) -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+        self.skipped += other.skipped
+        self.chunks += other.chunks
+        self.accounts |= other.accounts
+
+
+@dataclass(slots=True)
+class _Pending:
+    record: InteractionRecord
+    interaction_id: str
+    content_hash: str
+
+
+class IngestPipeline:
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+
+    def defaults(self, **kwargs: object) -> SourceDefaults:
+        """Source defaults wired to this store (internal domains known so far, accounts by domain)."""
+        defaults = SourceDefaults(max_text_bytes=self.ws.settings.max_text_bytes, **kwargs)  # type: ignore[arg-type]
+        defaults.internal_domains = set(self.ws.settings.internal_domains) | self._learnt_domains()
+        defaults.account_for_domain = self._account_for_domain
+        return defaults
+
+    def ingest(
+        self, items: Iterable[InteractionRecord | Rejection], on_item: Callable[[], None] | None = None
+    ) -> IngestReport:
+        report = IngestReport()
+        batch: list[_Pending] = []
+        for item in items:
+            if on_item:
+                on_item()
+            if isinstance(item, Rejection):
+                report.rejected.append(item)
+                continue
+            pending = _Pending(item, item.interaction_id(), item.content_hash())
+            if any(p.interaction_id == pending.interaction_id for p in batch):
+                self._flush(batch, report)
+                batch = []
+            batch.append(pending)
+            if len(batch) >= self.ws.settings.ingest_batch_records:
+                self._flush(batch, report)
+                batch = []
+        self._flush(batch, report)
+        return report
+
+    def _flush(self, batch: list[_Pending], report: IngestReport) -> None:
+        if not batch:
+            return
+        with self.ws.db.session() as session:
+            stored = Repository(session).hashes(p.interaction_id for p in batch)
+        fresh = []
+        for pending in batch:
+            if stored.get(pending.interaction_id) == pending.content_hash:
+                report.unchanged.append(pending.interaction_id)
+            else:
+                fresh.append(pending)
+        if not fresh:
+            return
+        try:
+            self._write(fresh, stored, report)
+        except Exception as exc:  # noqa: BLE001 - any failure of the batch: retry one by one
+            if len(fresh) == 1:
+                log.warning("could not store %s: %s", fresh[0].interaction_id, exc)
+                report.rejected.append(Rejection(fresh[0].record.origin, f"could not be stored: {exc}"))
+                return
+            for pending in fresh:
+                self._flush([pending], report)
+
+    def _write(self, fresh: list[_Pending], stored: dict[str, str], report: IngestReport) -> None:
+        now = datetime.now(UTC)
+        chunk_lists = [self.ws.chunker.split(p.record.analysis_text) for p in fresh]
+        texts = [c.text for chunks in chunk_lists for c in chunks]
+        vectors = self.ws.embedder.embed(texts)
+        ids = [p.interaction_id for p in fresh]
+        with self.ws.db.session() as session:
+            repo = Repository(session)
+            domains = set(self.ws.settings.internal_domains) | repo.internal_domains() | _declared_domains(fresh)
+            entries: list[ChunkEntry] = []
+            for pending, chunks in zip(fresh, chunk_lists, strict=True):
+                row = repo.save(pending.record, pending.interaction_id, pending.content_hash, len(chunks), domains, now)
+                entries.extend(_entries(row, chunks))
+            replaced = [i for i in ids if i in stored]
+            self.ws.index.delete_interactions(replaced)
+            self.ws.index.upsert(entries, vectors)
+            try:
+                session.commit()
+            except Exception:
+                self.ws.index.delete_interactions(ids)
+                raise
+        for pending in fresh:
+            (report.updated if pending.interaction_id in stored else report.added).append(pending.interaction_id)
+            report.accounts.add(pending.record.account)
+        report.chunks += len(entries)
+
+    def reindex(self, full: bool = True, on_item: Callable[[], None] | None = None) -> dict[str, int]:
+        """Rebuild the index from the relational store (``full``), or repair only what differs.
+
+        Repair finds interactions whose chunks are missing or incomplete in the index,
+        and chunks whose interaction is not in the store (left by an interrupted write).
+        """
+        targets: set[str] | None = None
+        orphans: list[str] = []
+        if full:
+            self.ws.index.reset()
+        else:
+            with self.ws.db.session() as session:
+                expected = Repository(session).chunk_counts()
+            actual = self.ws.index.interaction_chunk_counts()
+            targets = {i for i, n in expected.items() if actual.get(i, 0) != n}
+            orphans = sorted(set(actual) - set(expected))
+            self.ws.index.delete_interactions(orphans)
+            self.ws.index.delete_interactions(sorted(targets))
+        indexed = chunks = 0
+        with self.ws.db.session() as session:
+            batch = []
+            for row in Repository(session).iter_all():
+                if targets is None or row.id in targets:
+                    batch.append(row)
+                if len(batch) >= self.ws.settings.ingest_batch_records:
+                    chunks += self._index_rows(batch, on_item)
+                    indexed += len(batch)
+                    batch = []
+            chunks += self._index_rows(batch, on_item)
+            indexed += len(batch)
+            session.commit()
+        return {"interactions": indexed, "chunks": chunks, "orphans_removed": len(orphans)}
+
+    def _index_rows(self, rows: list, on_item: Callable[[], None] | None) -> int:  # type: ignore[type-arg]
+        chunk_lists = [self.ws.chunker.split(row.clean_text) for row in rows]
+        vectors = self.ws.embedder.embed([c.text for chunks in chunk_lists for c in chunks])
+        entries = []
+        for row, chunks in zip(rows, chunk_lists, strict=True):
+            row.chunk_count = len(chunks)
+            entries.extend(_entries(row, chunks))
+            if on_item:
+                on_item()
+        self.ws.index.upsert(entries, vectors)
+        return len(entries)
+
+    def _learnt_domains(self) -> set[str]:
+        with self.ws.db.session() as session:
+            return Repository(session).internal_domains()
+
+    def _account_for_domain(self, domain: str) -> str | None:
+        with self.ws.db.session() as session:
+            row = Repository(session).account_for_domain(domain)
+            return row.name if row else None
+
+
+def _entries(row: InteractionRow, chunks: list[Chunk]) -> list[ChunkEntry]:
+    ts = int(as_utc(row.occurred_at).timestamp())
+    return [
+        ChunkEntry(f"{row.id}#{c.seq}", row.id, row.account_id, c.seq, c.start, c.end, c.text, ts, row.kind)
+        for c in chunks
+    ]
+
+
+def _declared_domains(batch: list[_Pending]) -> set[str]:
+    """Domains of people a record itself calls internal: they tell us who 'we' are."""
+    from coach.people import email_domain
+
+    found = set()
+    for pending in batch:
+        for p in pending.record.participants:
+            if p.side == "internal" and (d := email_domain(p.email)):
+                found.add(d)
+    return found

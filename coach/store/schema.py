@@ -1,0 +1,77 @@
+"""Relational schema. Portable SQL only: the same models run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(String(300), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    interactions: Mapped[list[InteractionRow]] = relationship(back_populates="account")
+
+
+class PersonRow(Base):
+    """A person met in the records. Customer people belong to an account; our own people do not."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_people_account_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    key: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320))
+    title: Mapped[str | None] = mapped_column(String(300))
+    side: Mapped[str | None] = mapped_column(String(16))
+
+
+class InteractionRow(Base):
+    __tablename__ = "interactions"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    date_given: Mapped[bool] = mapped_column(Boolean, default=True)
+    rep: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(String(1000))
+    series: Mapped[str | None] = mapped_column(String(300), index=True)
+    duration_minutes: Mapped[float | None] = mapped_column(Float)
+    raw_text: Mapped[str] = mapped_column(Text)
+    clean_text: Mapped[str] = mapped_column(Text)
+    quoted_text: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(1000))
+    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    account: Mapped[AccountRow] = relationship(back_populates="interactions")
+    participants: Mapped[list[ParticipationRow]] = relationship(
+        back_populates="interaction", cascade="all, delete-orphan", order_by="ParticipationRow.position"
+    )
+
+
+class ParticipationRow(Base):
+    __tablename__ = "participations"
+
+    interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    interaction: Mapped[InteractionRow] = relationship(back_populates="participants")
+    person: Mapped[PersonRow] = relationship()

@@ -1,0 +1,51 @@
+"""A workspace: the relational store, the index and the models of one data folder, wired from settings."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from coach.chunking import Chunker
+from coach.config import Settings
+from coach.embedding import Embedder, MiniLMEmbedder, default_embedder
+from coach.store.database import Database
+from coach.store.vectors import ChunkIndex
+from coach.tokens import TokenCounter
+
+
+class Workspace:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        settings.ensure_data_dir()
+        self.db = Database(settings.resolved_database_url)
+        self.db.migrate()
+        self._embedder = embedder
+
+    @cached_property
+    def index(self) -> ChunkIndex:
+        return ChunkIndex(
+            self.settings.collection,
+            path=None if self.settings.chroma_url else self.settings.resolved_chroma_path,
+            url=self.settings.chroma_url,
+        )
+
+    @cached_property
+    def embedder(self) -> MiniLMEmbedder:
+        if self._embedder is not None:
+            return self._embedder  # type: ignore[return-value]
+        return default_embedder(self.settings.embed_batch_size)
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        return Chunker(
+            self.embedder.count_tokens,
+            self.embedder.token_offsets,
+            max_tokens=self.settings.chunk_tokens,
+            overlap_tokens=self.settings.chunk_overlap_tokens,
+        )
+
+    @cached_property
+    def tokens(self) -> TokenCounter:
+        return TokenCounter(self.settings.llm_model, self.settings.data_dir / "cache" / "tiktoken")
+
+    def close(self) -> None:
+        self.db.dispose()
