@@ -60,7 +60,9 @@ class Settings(BaseSettings):
         default=64, ge=1, description="Records written per transaction during bulk ingest."
     )
     max_text_bytes: int = Field(
-        default=5 * 1024 * 1024, ge=1, description="Largest interaction text accepted at ingest, in bytes."
+        default=1024 * 1024,
+        ge=1,
+        description="Largest interaction text accepted at ingest, in bytes (a 12,000-word transcript is ~70 kB).",
     )
 
     @field_validator("internal_domains", mode="before")

@@ -31,7 +31,7 @@ class SourceDefaults:
     series: str | None = None
     internal_domains: set[str] = field(default_factory=set)
     csv_mapping: dict[str, str] = field(default_factory=dict)
-    max_text_bytes: int = 5 * 1024 * 1024
+    max_text_bytes: int = 1024 * 1024
     # Finds the account whose customer people use an e-mail domain (set by the pipeline).
     account_for_domain: Callable[[str], str | None] | None = None
 

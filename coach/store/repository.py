@@ -92,7 +92,7 @@ class Repository:
         rows = self.session.execute(
             select(InteractionRow.id, InteractionRow.content_hash).where(InteractionRow.id.in_(ids))
         )
-        return dict(rows.tuples().all())
+        return {i: h for i, h in rows}
 
     def interaction(self, interaction_id: str) -> InteractionRow | None:
         return self.session.get(
@@ -137,7 +137,7 @@ class Repository:
             last = rows[-1].id
 
     def chunk_counts(self) -> dict[str, int]:
-        return dict(self.session.execute(select(InteractionRow.id, InteractionRow.chunk_count)).tuples().all())
+        return {i: n for i, n in self.session.execute(select(InteractionRow.id, InteractionRow.chunk_count))}
 
     def count_interactions(self) -> int:
         return int(self.session.scalar(select(func.count(InteractionRow.id))) or 0)
