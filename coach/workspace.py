@@ -48,4 +48,7 @@ class Workspace:
         return TokenCounter(self.settings.llm_model, self.settings.data_dir / "cache" / "tiktoken")
 
     def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
+            del self.__dict__["index"]
         self.db.dispose()

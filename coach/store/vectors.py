@@ -142,6 +142,12 @@ class ChunkIndex:
             for cid, m, doc in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
         ]
 
+    def close(self) -> None:
+        """Release the client (embedded Chroma keeps one system per folder per process until then)."""
+        close = getattr(self._client, "close", None)
+        if close is not None:
+            close()
+
     def count(self) -> int:
         return int(self._collection.count())
 
