@@ -178,16 +178,21 @@ def show(
                 "title": i.subject or i.series or "",
                 "rep": i.rep or "",
                 "people": [p.person.name for p in i.participants],
-                "excerpt": " ".join(i.clean_text.split())[:160],
+                "excerpt": _short(i.clean_text, 110),
             }
             for i in interactions
         ]
     if as_json:
         out.print_json(data={"account": row.name, "interactions": items})  # type: ignore[union-attr]
         return
-    table = Table("date", "kind", "id", "title / series", "rep", "what was said", title=row.name, show_lines=True)  # type: ignore[union-attr]
+    table = Table(title=row.name)  # type: ignore[union-attr]
+    table.add_column("date", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("what was said", ratio=1, min_width=30)
     for item in items:
-        table.add_row(item["date"], item["kind"], item["id"], item["title"], item["rep"], item["excerpt"])
+        heading = " · ".join(x for x in (_short(item["title"], 40), item["rep"]) if x)
+        table.add_row(item["date"], item["kind"], item["id"], f"[bold]{heading}[/]\n{item['excerpt']}" if heading else item["excerpt"])
     out.print(table)
 
 
@@ -250,8 +255,9 @@ def demo() -> None:
     report = IngestReport()
     with resources.as_file(sample) as folder:
         files, _ = expand_paths([Path(folder)])
-        for path in files:
-            defaults = pipeline.defaults(account=_sample_account(path))
+        # Records that say who is internal go first, so e-mail sides are known by the time mail is read.
+        for path in sorted(files, key=lambda p: (p.suffix != ".jsonl", p.name)):
+            defaults = pipeline.defaults(**_sample_meta(path))
             report.merge(pipeline.ingest(read_file(path, defaults)))
     out.rule("[bold]1. the bundled sample, imported")
     _print_report(report)
@@ -261,16 +267,23 @@ def demo() -> None:
     if first:
         out.rule(f"[bold]3. timeline: {first}")
         show(first, as_json=False)
-    query = "the customer is worried about a competitor"
+    query = "customer frustrated by repeated outages"
     out.rule(f"[bold]4. search: {query!r}")
     search(query, account=None, k=3, as_json=False)
     out.print("\nNext: [bold]coach search \"...\"[/], [bold]coach show ACCOUNT[/], [bold]coach ingest YOUR_NOTES[/] "
               "([bold]coach --help[/] for all commands).")
 
 
-def _sample_account(path: Path) -> str | None:
-    meta = path.with_suffix(".account")
-    return meta.read_text().strip() if meta.exists() else None
+def _sample_meta(path: Path) -> dict[str, object]:
+    """Defaults a sample file's ``.meta`` sidecar gives (``key: value`` lines), as ``coach ingest`` flags would."""
+    meta = path.with_suffix(".meta")
+    if not meta.exists():
+        return {}
+    values = dict(line.split(":", 1) for line in meta.read_text().splitlines() if ":" in line)
+    values = {k.strip(): v.strip() for k, v in values.items()}
+    if "date" in values:
+        values["date"] = parse_date(values["date"])  # type: ignore[assignment]
+    return values
 
 
 def _largest_account(ws: Workspace) -> str | None:
@@ -283,6 +296,11 @@ def _unknown_account(name: str, known: list[str]) -> None:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else " `coach accounts` lists them."
     _fail(f"no account named {name!r}.{hint}", code=1)
+
+
+def _short(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _d(value: datetime | None) -> str:

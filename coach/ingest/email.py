@@ -234,7 +234,7 @@ def _message_id(message: EmailMessage) -> str | None:
     value = str(message.get("Message-ID", "")).strip().strip("<>").strip()
     if not value:
         return None
-    return "email-" + hashlib.sha256(value.encode()).hexdigest()[:20]
+    return "email-" + hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
 def read_eml(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[InteractionRecord | Rejection]:
