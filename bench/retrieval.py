@@ -87,13 +87,14 @@ def main() -> int:
         text, turn_spans = render_turns(qmsum_turns(obj))
         mid = meeting_ids[path.name]
         assert texts[mid] == text, f"{path.name}: stored text differs from the rendered transcript"
-        chunks = ws.index.documents(None, [mid], limit=100_000)
-        chunks.sort(key=lambda c: c[1][1])
+        got = ws.index._collection.get(where={"interaction": mid}, include=["metadatas", "documents", "embeddings"])
+        order = sorted(range(len(got["ids"])), key=lambda i: got["metadatas"][i]["start"])
+        chunks = [(got["ids"][i], (mid, got["metadatas"][i]["start"], got["metadatas"][i]["end"]), got["documents"][i]) for i in order]
         chunk_spans = [(c[1][1], c[1][2]) for c in chunks]
+        chunk_vecs = np.asarray([got["embeddings"][i] for i in order], dtype=np.float32)
         bm25 = BM25Okapi([tokenize(c[2]) or ["\u2205"] for c in chunks])
         naive = naive_split(text)
         naive_vecs = embed([text[a:b] for a, b in naive])
-        chunk_vecs = embed([c[2] for c in chunks])
         queries = obj.get("specific_query_list", [])
         qvecs = embed([q["query"] for q in queries]) if queries else np.zeros((0, 384))
         for query, qvec in zip(queries, qvecs, strict=True):

@@ -39,8 +39,8 @@ class Chunker:
         self,
         count_tokens: Callable[[str], int],
         token_offsets: Callable[[str], list[tuple[int, int]]],
-        max_tokens: int = 200,
-        overlap_tokens: int = 40,
+        max_tokens: int = 256,
+        overlap_tokens: int = 32,
     ) -> None:
         if overlap_tokens >= max_tokens:
             raise ValueError("overlap_tokens must be smaller than max_tokens")

@@ -48,13 +48,13 @@ class Settings(BaseSettings):
         default=32, ge=1, le=512, description="Chunks per call of the embedding model."
     )
     chunk_tokens: int = Field(
-        default=200,
+        default=256,
         ge=32,
         le=256,
         description="Largest chunk, in the embedding model's own tokens (the model reads at most 256).",
     )
     chunk_overlap_tokens: int = Field(
-        default=40, ge=0, le=128, description="Tokens of context a chunk repeats from the one before it."
+        default=32, ge=0, le=128, description="Tokens of context a chunk repeats from the one before it."
     )
     ingest_batch_records: int = Field(
         default=64, ge=1, description="Records written per transaction during bulk ingest."
