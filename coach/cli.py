@@ -247,6 +247,65 @@ def reindex(
 
 
 @app.command()
+def analyze(
+    inputs: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to import first (idempotent); the report then covers their accounts.")] = None,
+    account: Annotated[Optional[list[str]], typer.Option("--account", help="Only this account (repeatable).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge as of this date (YYYY-MM-DD); later interactions do not count. Default: today.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="json (the report contract) or md (for people).")] = "md",
+    engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm.")] = None,
+) -> None:
+    """Judge accounts: engagement, unaddressed problems, relationship risks and meeting verdicts, with evidence."""
+    from coach.analysis.markdown import render_markdown
+    from coach.analysis.service import Analyzer
+
+    if format_ not in ("json", "md"):
+        _fail("--format must be json or md")
+    try:
+        day = parse_date(as_of).date() if as_of else datetime.now().date()
+    except RecordError as exc:
+        _fail(str(exc))
+    ws = _workspace()
+    names = list(account or [])
+    if inputs:
+        pipeline = IngestPipeline(ws)
+        report = IngestReport()
+        files, _ = expand_paths(list(inputs))
+        for path in files:
+            report.merge(pipeline.ingest(read_file(path, pipeline.defaults())))
+        for rejection in report.rejected:
+            err.print(f"[yellow]rejected[/] {rejection.origin}: {rejection.reason}", highlight=False)
+        if not names:
+            names = sorted(report.accounts) or _accounts_of(ws, report.unchanged)
+    analyzer = Analyzer(ws, extractor=_extractor(ws, engine))
+    try:
+        with _progress() as progress:
+            task = progress.add_task("analysing", total=None, records=0)
+            result = analyzer.report(day, names or None, on_account=lambda n: progress.update(task, description=n[:40]))
+    except NotFound as exc:
+        _fail(str(exc), code=1)
+    if format_ == "json":
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    else:
+        out.print(render_markdown(result), markup=False, highlight=False, soft_wrap=True)
+
+
+def _extractor(ws: Workspace, engine: str | None):  # type: ignore[no-untyped-def]
+    choice = engine or ws.settings.engine
+    if choice == "offline":
+        return None
+    if choice == "llm":
+        from coach.signals.llm import LLMExtractor
+
+        return LLMExtractor.from_settings(ws)
+    _fail(f"unknown engine {choice!r}: use offline or llm")
+
+
+def _accounts_of(ws: Workspace, ids: list[str]) -> list[str]:
+    with ws.db.session() as session:
+        return sorted({r.account.name for r in Repository(session).interactions(ids=ids)})
+
+
+@app.command()
 def demo() -> None:
     """Load the bundled sample accounts and show what the coach sees: accounts, a timeline, a search."""
     ws = _workspace()

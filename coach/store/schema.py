@@ -75,3 +75,15 @@ class ParticipationRow(Base):
 
     interaction: Mapped[InteractionRow] = relationship(back_populates="participants")
     person: Mapped[PersonRow] = relationship()
+
+
+class FactsRow(Base):
+    """Facts extracted from one interaction, cached per engine version, text and people directory."""
+
+    __tablename__ = "interaction_facts"
+
+    interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""Judging an account from the facts of its interactions: plain, deterministic code."""

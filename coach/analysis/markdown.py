@@ -1,0 +1,68 @@
+"""The report for people: one section per account, findings first, each with its evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_RISK_NAMES = {
+    "account_hoping": "Account hoping: activity mistaken for strategy",
+    "competitor_inside": "A competitor inside the relationship",
+    "star_performer": "Star performer: one of us holds all the keys",
+    "data_not_strategy": "Data without strategy",
+    "single_threaded": "Single-threaded: one contact away from collapse",
+    "complacency": "Complacency: tenure taken for trust",
+    "reactive_firefighting": "Reactive firefighting",
+    "going_dark": "Going dark",
+}
+_VERDICTS = {"keep": "KEEP", "reinvent": "REINVENT", "kill": "KILL"}
+
+
+def _quote(ev: dict[str, str]) -> str:
+    text = " ".join(ev["quote"].split())
+    return f"> “{text}” ({ev['interaction']})"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    lines = [f"# Coaching report as of {report['as_of']}", f"_engine: {report['engine']}_", ""]
+    if not report["accounts"]:
+        lines.append("No accounts to report on. Import notes first: `coach ingest FILE` or `coach analyze FILE`.")
+        return "\n".join(lines)
+    lines += ["| account | engagement | strategic | open problems | risks | meetings to fix |", "|---|---|---|---|---|---|"]
+    for a in report["accounts"]:
+        e = a["engagement"]
+        fix = sum(1 for m in a["meetings"] if m["verdict"] != "keep")
+        lines.append(f"| {a['account']} | {e['label']} | {e['strategic_share']:.0%} | {len(a['unaddressed_problems'])} "
+                     f"| {', '.join(r['code'] for r in a['risks']) or '–'} | {fix} |")
+    for a in report["accounts"]:
+        e = a["engagement"]
+        lines += ["", f"## {a['account']}", "",
+                  f"**Engagement: {e['label']}**: {e.get('why', '')} ({e['strategic_share']:.0%}).", ""]
+        strategic = [i for i in a["interactions"] if i["engagement"] == "strategic" and i.get("evidence")]
+        if strategic:
+            lines.append("Most recent strategic conversation:")
+            lines.append(_quote(strategic[-1]["evidence"]))
+            lines.append("")
+        if a["risks"]:
+            lines.append("### Relationship risks")
+            for r in a["risks"]:
+                lines.append(f"- **{_RISK_NAMES.get(r['code'], r['code'])}** ({r['severity']}): {r['why']}")
+                lines += [f"  {_quote(ev)}" for ev in r["evidence"][:2]]
+                if r.get("playbook"):
+                    lines.append(f"  What to do: see `{r['playbook']}`")
+            lines.append("")
+        if a["unaddressed_problems"]:
+            lines.append("### Customer problems nobody owned")
+            for p in sorted(a["unaddressed_problems"], key=lambda p: -p.get("days_open", 0)):
+                lines.append(f"- **{p.get('days_open', '?')} days open** (raised {p.get('raised_on', '')} in {p['raised_in']}): "
+                             f"{p['summary']}")
+                lines += [f"  {_quote(ev)}" for ev in p["evidence"][:2]]
+            lines.append("")
+        if a["meetings"]:
+            lines.append("### Recurring meetings")
+            for m in a["meetings"]:
+                lines.append(f"- **{_VERDICTS[m['verdict']]}: {m['series']}**: {m['why']}")
+                lines += [f"  {_quote(ev)}" for ev in m["evidence"][:2]]
+            lines.append("")
+        if not (a["risks"] or a["unaddressed_problems"] or a["meetings"]):
+            lines.append("No risks, open problems or recurring meetings to fix.")
+    return "\n".join(lines)

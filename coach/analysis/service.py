@@ -1,0 +1,114 @@
+"""The analysis service: facts for every interaction (cached), judged per account, as one report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from typing import Any, Protocol
+
+from sqlalchemy import select
+
+from coach.analysis.judge import AccountJudge, Judged
+from coach.analysis.thresholds import Thresholds
+from coach.errors import NotFound
+from coach.signals.facts import InteractionFacts
+from coach.signals.offline import InteractionView, OfflineExtractor
+from coach.signals.text import Directory, directory_from
+from coach.store.repository import Repository, as_utc
+from coach.store.schema import FactsRow, InteractionRow, PersonRow
+from coach.workspace import Workspace
+
+
+class Extractor(Protocol):
+    engine: str
+    version: str
+
+    def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts: ...
+
+
+def view_of(row: InteractionRow) -> InteractionView:
+    return InteractionView(
+        id=row.id,
+        account=row.account.name,
+        kind=row.kind,
+        occurred_at=as_utc(row.occurred_at),
+        text=row.raw_text,
+        rep=row.rep,
+        series=row.series,
+        duration_minutes=row.duration_minutes,
+        participants=[(p.person.name, p.person.side, p.person.title, p.person.email) for p in row.participants],
+    )
+
+
+class Analyzer:
+    def __init__(self, workspace: Workspace, extractor: Extractor | None = None, thresholds: Thresholds | None = None) -> None:
+        self.ws = workspace
+        self.extractor = extractor or OfflineExtractor(workspace.embedder)
+        self.judge = AccountJudge(thresholds or Thresholds())
+        self.engine_label = self.extractor.engine
+
+    def report(
+        self, as_of: date, accounts: list[str] | None = None, on_account: Callable[[str], None] | None = None
+    ) -> dict[str, Any]:
+        until = datetime.combine(as_of, time.max, tzinfo=UTC)
+        results = []
+        with self.ws.db.session() as session:
+            repo = Repository(session)
+            rows = self._accounts(repo, accounts)
+            internal = self._internal_people(session)
+            domains = set(self.ws.settings.internal_domains) | repo.internal_domains()
+            for account in rows:
+                if on_account:
+                    on_account(account.name)
+                interactions = repo.interactions(account_ids=[account.id], until=until)
+                directory = self._directory(account.name, interactions, internal, domains)
+                judged = [Judged(view_of(r), self._facts(session, r, directory)) for r in interactions]
+                results.append(self.judge.judge(account.name, judged, as_of))
+            session.commit()
+        return {"as_of": as_of.isoformat(), "engine": self.engine_label, "accounts": results}
+
+    def _accounts(self, repo: Repository, names: list[str] | None):  # type: ignore[no-untyped-def]
+        if not names:
+            return [row for s in repo.account_summaries() if (row := repo.account(s.name))]
+        found = []
+        for name in names:
+            row = repo.account(name)
+            if row is None:
+                raise NotFound(f"no account named {name!r}; `coach accounts` lists them")
+            found.append(row)
+        return found
+
+    @staticmethod
+    def _internal_people(session) -> list[tuple[str, str, str | None, str | None]]:  # type: ignore[no-untyped-def]
+        people = session.scalars(select(PersonRow).where(PersonRow.side == "internal"))
+        reps = session.scalars(select(InteractionRow.rep).where(InteractionRow.rep.is_not(None)).distinct())
+        return [(p.name, "internal", p.title, p.email) for p in people] + [(r, "internal", None, None) for r in reps]
+
+    @staticmethod
+    def _directory(account: str, rows: list[InteractionRow], internal, domains) -> Directory:  # type: ignore[no-untyped-def]
+        people = [
+            (p.person.name, p.person.side, p.person.title, p.person.email) for r in rows for p in r.participants
+        ]
+        return directory_from([*internal, *people], domains, account)
+
+    def _facts(self, session, row: InteractionRow, directory: Directory) -> InteractionFacts:  # type: ignore[no-untyped-def]
+        fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
+        key = hashlib.sha256(f"{self.extractor.version}|{row.content_hash}|{fingerprint}".encode()).hexdigest()
+        cached = session.get(FactsRow, (row.id, self.extractor.engine))
+        if cached is not None and cached.key == key:
+            return InteractionFacts.model_validate(cached.data)
+        facts = self.extractor.extract(view_of(row), directory)
+        data = facts.model_dump(mode="json")
+        if cached is None:
+            session.add(FactsRow(interaction_id=row.id, engine=self.extractor.engine, key=key, data=data,
+                                 created_at=datetime.now(UTC)))
+        else:
+            cached.key, cached.data, cached.created_at = key, data, datetime.now(UTC)
+        return facts
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as the contract states it, plus our extra fields (allowed by the schema)."""
+    return report

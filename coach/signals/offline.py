@@ -1,0 +1,350 @@
+"""The offline extractor: cue lexicons, sentence structure and the embedded model. No network.
+
+It reads one interaction (with its account's directory of people) and returns
+``InteractionFacts``. Deterministic: the same text, directory and version give the
+same facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from coach.embedding import Embedder
+from coach.signals import lexicon as lx
+from coach.signals.facts import (
+    Commitment, CompetitorMention, Decision, InteractionFacts, MeetingShape, Person, Problem, Quote,
+    Resolution, Topic,
+)
+from coach.signals.text import Directory, Reader, Sentence
+
+VERSION = "offline-1"
+_FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
+_CONTEXT_PERSON = re.compile(r"\b(?:w/|with|met|call with|mtg with|meeting with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
+_PAREN = re.compile(r"\(([^)]*)\)")
+_CAP_PHRASE = re.compile(r"\b([A-Z][a-zA-Z0-9&]+(?:\s+[A-Z][a-zA-Z0-9&]+){0,2})\b")
+
+
+@dataclass(slots=True)
+class InteractionView:
+    """What an extractor needs of one interaction."""
+
+    id: str
+    account: str
+    kind: str
+    occurred_at: datetime
+    text: str
+    rep: str | None = None
+    series: str | None = None
+    duration_minutes: float | None = None
+    participants: Sequence[tuple[str, str | None, str | None, str | None]] = ()  # name, side, title, email
+
+
+def seniority(title: str | None) -> str:
+    if not title:
+        return "unknown"
+    if lx.EXECUTIVE_TITLE.search(title) and not re.search(r"\bhead of (planning|replenishment)\b", title, re.I):
+        return "executive" if re.search(r"\b(chief|c[efiot]o|president|vp|vice president|evp|svp|founder|owner)\b", title, re.I) else "senior"
+    if lx.SENIOR_TITLE.search(title):
+        return "senior"
+    if lx.MANAGER_TITLE.search(title):
+        return "manager"
+    return "staff"
+
+
+def quote(s: Sentence) -> Quote:
+    return Quote(start=s.start, end=s.end, text=s.text)
+
+
+class OfflineExtractor:
+    engine = "offline"
+    version = VERSION
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
+        _, sentences = Reader(directory).read(view.text, view.kind, view.rep)
+        sentences = [s for s in sentences if not s.signature]
+        self._inherit_actors(sentences, directory, view)
+        facts = InteractionFacts(interaction_id=view.id, engine=self.engine, version=self.version, engagement="tactical")
+        facts.people = self._people(view, sentences, directory)
+        self._topics(view, sentences, facts)
+        self._problems(view, sentences, facts)
+        self._decisions_and_commitments(sentences, facts)
+        self._risk_cues(sentences, facts, directory)
+        facts.shape = self._shape(view, sentences, facts)
+        self._engagement(view, facts)
+        self._embed(facts)
+        return facts
+
+    # --- who ---------------------------------------------------------------------------------
+    def _inherit_actors(self, sentences: list[Sentence], directory: Directory, view: InteractionView) -> None:
+        """Sentences without an actor take the actor of their block, or the person the note is 'with'."""
+        block_actor: dict[int, tuple[str | None, str]] = {}
+        context: tuple[str | None, str] = (None, "unknown")
+        for s in sentences:
+            for m in _CONTEXT_PERSON.finditer(s.text):
+                person = directory.find(m.group("name"))
+                if person and person.side == "customer":
+                    context = (person.name, "customer")
+            if s.actor_side != "unknown":
+                block_actor.setdefault(s.block, (s.actor, s.actor_side))
+                continue
+            if re.match(r"^(?:she|he|they|his|her|their)\b", s.text, re.I) or re.match(r"^(wants|asked|says|needs)\b", s.text):
+                inherited = block_actor.get(s.block) or context
+            else:
+                inherited = block_actor.get(s.block, (None, "unknown"))
+            if inherited[1] != "unknown":
+                s.actor, s.actor_side = inherited
+            elif view.kind == "email" and s.author_side != "unknown":
+                s.actor_side = s.author_side
+
+    def _people(self, view: InteractionView, sentences: list[Sentence], directory: Directory) -> list[Person]:
+        people: dict[str, Person] = {}
+        attended = view.kind in ("meeting", "call")
+        for name, side, title, _email in view.participants:
+            people[name] = Person(name=name, side=side or directory.side_of(name), title=title,
+                                  seniority=seniority(title), active=attended)
+        for s in sentences:
+            if s.actor and s.actor_side != "unknown":
+                person = directory.find(s.actor)
+                name = person.name if person else s.actor
+                entry = people.setdefault(name, Person(name=name, side=s.actor_side, title=person.title if person else None,
+                                                       seniority=seniority(person.title if person else None)))
+                entry.active = True
+            for m in _CONTEXT_PERSON.finditer(s.text):
+                person = directory.find(m.group("name"))
+                if person:
+                    entry = people.setdefault(person.name, Person(name=person.name, side=person.side, title=person.title,
+                                                                  seniority=seniority(person.title)))
+                    entry.active = True
+        if view.kind == "email":
+            # Only the people who wrote a message of the thread took part; the rest were copied.
+            authors = {s.actor for s in sentences if s.actor}
+            for name, person in people.items():
+                person.active = person.active and (name in authors or person.side == "internal")
+        if view.rep:
+            people.setdefault(view.rep, Person(name=view.rep, side="internal", active=True))
+        return list(people.values())
+
+    # --- what --------------------------------------------------------------------------------
+    def _topics(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> None:
+        year = view.occurred_at.year
+        for s in sentences:
+            for kind, (pattern, weight) in lx.STRATEGIC.items():
+                if pattern.search(s.text):
+                    facts.strategic.append(Topic(kind=kind, quote=quote(s), weight=weight))
+            if any(int(y) > year for y in _FUTURE_YEAR.findall(s.text)) and not lx.TACTICAL["admin"].search(s.text):
+                facts.strategic.append(Topic(kind="multi_year_plan", quote=quote(s), weight=1.0))
+            for kind, pattern in lx.TACTICAL.items():
+                if pattern.search(s.text):
+                    facts.tactical.append(Topic(kind=kind, quote=quote(s)))
+
+    def _is_problem(self, s: Sentence, year: int) -> str | None:
+        if s.actor_side != "customer" or s.label in ("decision", "decisions", "agreed", "next", "owner"):
+            return None
+        text = s.text
+        if lx.NOT_A_PROBLEM.search(text):
+            return None
+        complaint = bool(lx.COMPLAINT.search(text))
+        request = bool(lx.REQUEST.search(text))
+        question = text.rstrip().endswith("?") and len(text) > 12
+        if request and not complaint and any(int(y) > year for y in _FUTURE_YEAR.findall(text)):
+            return None  # a goal for a future year is strategy, not a request to us
+        if complaint:
+            return "complaint"
+        if question:
+            return "question"
+        if request:
+            return "request"
+        return None
+
+    def _response(self, window: list[Sentence]) -> tuple[str, Sentence | None]:
+        best: tuple[str, Sentence | None] = ("none", None)
+        rank = {"none": 0, "vague": 1, "planned": 2, "answered": 3, "fixed": 4}
+        for i, s in enumerate(window):
+            if s.actor_side == "customer" and not s.text.startswith("("):
+                continue
+            found = None
+            if lx.FIXED.search(s.text):
+                found = "fixed"
+            elif lx.ANSWERED.search(s.text):
+                found = "answered"
+            elif (lx.OWNER_MARK.search(s.text) or lx.DECISION.search(s.text)) and (
+                lx.DATE_MARK.search(s.text) or (i + 1 < len(window) and lx.DATE_MARK.search(window[i + 1].text))
+            ):
+                found = "planned"
+            elif lx.VAGUE.search(s.text):
+                found = "vague"
+            if found and rank[found] > rank[best[0]]:
+                best = (found, s)
+        return best
+
+    def _problems(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> None:
+        year = view.occurred_at.year
+        ordered = sorted(sentences, key=lambda s: (s.message, s.start))
+        for i, s in enumerate(ordered):
+            kind = self._is_problem(s, year)
+            if kind is None:
+                if lx.RECALLED.search(s.text):
+                    facts.recalled_problems.append(Problem(kind="question", quote=quote(s), actor=s.actor))
+                continue
+            inline = [Sentence(s.start, s.end, m.group(1), s.line, s.block, s.message, "internal", None, "internal")
+                      for m in _PAREN.finditer(s.text)]
+            same_block = [t for t in ordered[i + 1 :] if t.block == s.block]
+            response, said = self._response(inline + same_block)
+            if response == "none":
+                later_blocks = [t for t in ordered[i + 1 :] if t.block != s.block]
+                if later_blocks:
+                    next_block = [t for t in later_blocks if t.block == later_blocks[0].block]
+                    if view.kind == "email" or self._is_problem(next_block[0], year) is None:
+                        response, said = self._response(next_block)
+            if said is not None and said.start >= s.start and said.end <= s.end:
+                said = Sentence(s.start, s.end, s.text, s.line, s.block, s.message, "internal")
+            facts.problems.append(Problem(kind=kind, quote=quote(s), actor=s.actor, response=response,  # type: ignore[arg-type]
+                                          response_quote=quote(said) if said else None))
+        self._merge_problems(facts)
+        for s in ordered:
+            if s.actor_side == "customer" and self._is_problem(s, year):
+                continue
+            if lx.FIXED.search(s.text) and not lx.NOT_A_PROBLEM.search(s.text):
+                facts.resolutions.append(Resolution(kind="fixed", quote=quote(s)))
+            elif lx.DECISION.search(s.text) or (lx.OWNER_MARK.search(s.text) and lx.DATE_MARK.search(s.text)):
+                facts.resolutions.append(Resolution(kind="planned", quote=quote(s)))
+            elif lx.ANSWERED.search(s.text) and s.actor_side != "customer":
+                facts.resolutions.append(Resolution(kind="answered", quote=quote(s)))
+
+    @staticmethod
+    def _merge_problems(facts: InteractionFacts) -> None:
+        """One problem per block (or e-mail message): the sentences of one complaint are one problem."""
+        merged: list[Problem] = []
+        rank = {"none": 0, "vague": 1, "planned": 2, "answered": 3, "fixed": 4}
+        keys: list[tuple[int, int]] = []
+        for p in facts.problems:
+            key = (p.quote.start // 1_000_000, 0)
+            group = next((m for m, k in zip(merged, keys) if _near(m, p)), None)
+            if group is None:
+                merged.append(p)
+                keys.append(key)
+            elif rank[p.response] > rank[group.response]:
+                group.response, group.response_quote = p.response, p.response_quote
+        facts.problems = merged
+
+    def _decisions_and_commitments(self, sentences: list[Sentence], facts: InteractionFacts) -> None:
+        for s in sentences:
+            if lx.DECISION.search(s.text) or (s.label == "decision"):
+                facts.decisions.append(Decision(quote=quote(s), deferred=bool(lx.DEFERRED.search(s.text))))
+            if lx.OWNER_MARK.search(s.text) or lx.VAGUE.search(s.text):
+                firm = bool(lx.OWNER_MARK.search(s.text) and lx.DATE_MARK.search(s.text)) or bool(lx.FIXED.search(s.text))
+                due = lx.DATE_MARK.search(s.text)
+                facts.commitments.append(Commitment(quote=quote(s), owner=s.actor, side=s.actor_side if s.actor_side != "unknown" else "internal",  # type: ignore[arg-type]
+                                                    due=due.group(0) if due else None, firm=firm))
+
+    def _risk_cues(self, sentences: list[Sentence], facts: InteractionFacts, directory: Directory) -> None:
+        known = {w.casefold() for p in directory.people for w in p.name.split()}
+        account_words = {w.casefold() for w in directory.account.split()}
+        for s in sentences:
+            text = s.text
+            if lx.VAGUE_NEXT_STEP.search(text) and s.actor_side != "customer":
+                facts.vague_next_steps.append(quote(s))
+            if lx.RENEWAL_ASSUMED.search(text) and s.actor_side != "customer":
+                facts.renewal_assumptions.append(quote(s))
+            if lx.TENURE.search(text):
+                facts.tenure.append(quote(s))
+            if lx.DATA_REPORT.search(text):
+                facts.data_reports.append(quote(s))
+            if lx.FIREFIGHTING.search(text):
+                facts.firefighting.append(quote(s))
+            if lx.PENDING.search(text):
+                facts.pending_business.append(quote(s))
+            if lx.COMPETITIVE_CONTEXT.search(text):
+                for name in self._org_names(text, known, account_words):
+                    nature = "past" if lx.COMPETITOR_PAST.search(text) else "hearsay" if lx.COMPETITOR_HEARSAY.search(text) else "active"
+                    facts.competitors.append(CompetitorMention(name=name, nature=nature, quote=quote(s)))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _org_names(text: str, known: set[str], account_words: set[str]) -> list[str]:
+        """Capitalised names that read as another vendor: two words or a company-like suffix, not a person we know."""
+        names = []
+        for m in _CAP_PHRASE.finditer(text):
+            phrase = m.group(1)
+            words = phrase.split()
+            if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ":", "-", "–"):
+                if len(words) < 2:
+                    continue
+            if any(w.casefold() in known or w.casefold() in account_words for w in words):
+                continue
+            if any(w.casefold() in {"ceo", "cfo", "coo", "cio", "cto", "vp", "poc", "sow", "sku", "kpi", "fp&a", "it"} for w in words):
+                continue
+            if len(words) >= 2 or lx.ORG_SUFFIX.search(phrase):
+                names.append(phrase)
+        return names[:2]
+
+    def _shape(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> MeetingShape:
+        sides = [p.side for p in facts.people if p.active or view.kind in ("meeting", "call")]
+        shape = MeetingShape(
+            minutes=view.duration_minutes or _minutes_in(view.text),
+            attendees=len(view.participants) or _attendees_in(view.text),
+            internal_only=bool(view.participants) and all(side == "internal" for side in sides),
+            agenda=bool(re.search(r"\bagenda\b", view.text, re.I)),
+            decisions=sum(1 for d in facts.decisions if not d.deferred),
+            deferred_decisions=sum(1 for d in facts.decisions if d.deferred),
+            owned_actions=sum(1 for c in facts.commitments if c.firm),
+        )
+        for s in sentences:
+            if lx.NO_OUTCOME.search(s.text):
+                shape.no_outcome.append(quote(s))
+            if lx.FORM_FAILURE.search(s.text):
+                shape.form_failures.append(quote(s))
+            if lx.READOUT.search(s.text):
+                shape.readout.append(quote(s))
+        if "internal" in re.sub(r"[^a-z ]", " ", view.text[:200].lower()).split():
+            shape.internal_only = True
+        shape.future_discussed = any(t.kind in ("future_needs", "multi_year_plan", "goals") for t in facts.strategic)
+        return shape
+
+    def _engagement(self, view: InteractionView, facts: InteractionFacts) -> None:
+        kinds = {t.kind for t in facts.strategic}
+        strategic = sum(lx.STRATEGIC[k][1] if k in lx.STRATEGIC else 1.0 for k in kinds)
+        sentences_strategic = len({t.quote.start for t in facts.strategic})
+        tactical_kinds = {t.kind for t in facts.tactical}
+        tactical = len(tactical_kinds) + 0.5 * max(0, len({t.quote.start for t in facts.tactical}) - 3)
+        execs = any(p.side == "customer" and p.active and p.seniority == "executive" for p in facts.people)
+        score = strategic + 0.5 * min(sentences_strategic, 6) + (0.5 if execs else 0.0) - 0.6 * tactical
+        facts.engagement_score = round(score, 3)
+        facts.engagement = "strategic" if score >= 2.0 and len(kinds) >= 2 else "tactical"
+        pool = facts.strategic if facts.engagement == "strategic" else facts.tactical
+        if pool:
+            best = max(pool, key=lambda t: (sum(1 for u in pool if u.quote.start == t.quote.start), -t.quote.start))
+            facts.engagement_quote = best.quote
+
+    def _embed(self, facts: InteractionFacts) -> None:
+        items = [*facts.problems, *facts.resolutions, *facts.recalled_problems]
+        if not items:
+            return
+        vectors = self.embedder.embed([i.quote.text for i in items])
+        for item, vector in zip(items, vectors, strict=True):
+            item.vector = [round(float(x), 5) for x in vector]  # type: ignore[attr-defined]
+
+
+def _near(a: Problem, b: Problem) -> bool:
+    return abs(a.quote.start - b.quote.start) < 400 and a.actor == b.actor
+
+
+def _minutes_in(text: str) -> float | None:
+    m = re.search(r"\b(\d{2,3})\s*min\b", text[:400])
+    return float(m.group(1)) if m else None
+
+
+def _attendees_in(text: str) -> int:
+    m = re.search(r"\b(\d{1,2})\s*(ppl|people|attendees|on the (call|line))\b", text[:400], re.I)
+    return int(m.group(1)) if m else 0
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(np.dot(np.asarray(a), np.asarray(b)))
