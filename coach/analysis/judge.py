@@ -32,7 +32,7 @@ PLAYBOOK = {
     "reactive_firefighting": "knowledge/killers/reactive-firefighting.md",
     "going_dark": "knowledge/killers/going-dark.md",
 }
-_WORD = re.compile(r"[a-zA-Z][a-zA-Z0-9-]{3,}")
+_WORD = re.compile(r"[a-zA-Z][a-zA-Z0-9]{3,}")
 _COMMON = frozenset(
     "that this with from have they their there what when which would could should about were been will your "
     "ours them than then into also just said asked wants need needs know more some other only over same "
@@ -278,7 +278,7 @@ class AccountJudge:
                           "with a pilot, benchmark or meetings with our stakeholders.", [(i, c.quote) for i, c in active])
 
     def _data_not_strategy(self, items, as_of, share, ledger):  # type: ignore[no-untyped-def]
-        reports = [j for j in items if len(j.facts.data_reports) >= 2 and j.facts.engagement == "tactical"
+        reports = [j for j in items if j.facts.data_report_cues >= 2 and j.facts.engagement == "tactical"
                    and not any(not d.deferred for d in j.facts.decisions)]
         if len(reports) < 2 or len(reports) / len(items) < self.t.data_report_share:
             return None

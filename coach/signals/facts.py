@@ -114,6 +114,7 @@ class InteractionFacts(BaseModel):
     renewal_assumptions: list[Quote] = Field(default_factory=list)
     tenure: list[Quote] = Field(default_factory=list)
     data_reports: list[Quote] = Field(default_factory=list)
+    data_report_cues: int = 0
     firefighting: list[Quote] = Field(default_factory=list)
     pending_business: list[Quote] = Field(default_factory=list)
     recalled_problems: list[Problem] = Field(

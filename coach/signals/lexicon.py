@@ -46,11 +46,12 @@ FIXED = _rx(
     r"\b(fixed|resolved|closed|configured|patched|rotated|retrained|restored|reran|re-ran|delivered|shipped|"
     r"deployed|implemented|corrected|sorted|done)\b", r"\bis now\b", r"\bnow (tolerates|works|handles|at)\b",
     r"\b(training|session|workshop) (done|held|delivered)\b", r"\bback (up|online|on)\b", r"\broot cause\b",
+    r"^\s*met\b", r"\bintro(duced)? (via|by)\b", r"\bwe met\b",
 )
 ANSWERED = _rx(
     r"^\s*answered\b", r"\b(yes|no),\s", r"\(yes\b", r"\bit exists\b", r"\bit'?s a setting\b", r"\bshowed (him|her|them)\b",
     r"\bturns out\b", r"\bwe already\b", r"\bexplained\b", r"\bagreed\b", r"\bwalked \w+ through\b",
-    r"\b(pitched|proposed|offered)\b",
+    r"\b(pitched|proposed|offered)\b", r"\bper \w+'s (ask|request)\b", r"\bas (requested|asked)\b",
     r"\b(sent|shared) (him|her|them)\b", r"\bcan do\b", r"\binvite sent\b",
 )
 VAGUE = _rx(
@@ -95,14 +96,17 @@ STRATEGIC = {
     "goals": (_rx(r"\b(goals?|targets?|priorit(y|ies)|objectives?|success metric|what does success look like|kpi)\b",
                   r"\bboard (wants|watches|approved|pack|pressure)\b",
                   r"\b-\s?\d+% .{0,20}\bby\b"), 1.0),
-    "future_needs": (_rx(r"\b(plans?|planning) (a|to|for)\b", r"\bexpan(d|sion)\b", r"\bacqui(re|sition)\b",
+    "future_needs": (_rx(r"\b(plans?|planning) (a|to|for)\b", r"\bnetwork (plan|case|design|strategy|level)\b",
+                         r"\bscenarios?\b", r"\b(weighing|considering|evaluating) (a|an|whether|options)\b",
+                         r"\binstead of (building|buying)\b", r"\bcapacity\b", r"\bexpan(d|sion)\b", r"\bacqui(re|sition)\b",
                          r"\bnew (plant|site|dc|market|region|stores?|line|business)\b", r"\bopen(s|ing)? \d+ (new )?stores\b",
                          r"\bbidding\b", r"\bgrowth\b", r"\bconsolidat\w+\b", r"\blaunch(ing|es)?\b", r"\bwhat they need next\b",
                          r"\bfuture\b"), 1.0),
     "multi_year_plan": (_rx(r"\b(\d|two|three|four|five)[- ](yr|year)s?\b", r"\bmulti-?year\b", r"\bby 20\d\d\b",
                             r"\b20\d\d[–-]20\d\d\b", r"\bnext year\b", r"\blong[- ]term\b", r"\broadmap for\b"), 1.0),
     "decision_process": (_rx(r"\bwho (decides|signs|owns the decision)\b", r"\b(signs|sign-off|approves)\b",
-                             r"\bgoes through\b", r"\bbudget (cycle|lock|freeze|owner)\b", r"\beconomic buyer\b",
+                             r"\bgoes through\b", r"\bbudget (cycle|lock|freezes?|owner|approval|holder)\b",
+                             r"\bbudget\b.{0,20}\bfreez\w*\b", r"\beconomic buyer\b",
                              r"\bnot my call\b", r"\bdecision (maker|process)\b", r"\bneeds? .{0,20}\b(cfo|coo|ceo)\b"), 1.0),
     "executive_alignment": (_rx(r"\b(exec(utive)?|c-level|board)[- ](meeting|review|sponsor|cadence|level|mtg)\b",
                                 r"\bmeet twice a year\b", r"\bsponsors?\b", r"\bquarterly exec\b", r"\bexec mtg\b"), 1.0),
@@ -118,7 +122,7 @@ STRATEGIC = {
                          r"\bphase \d\b", r"\brollout\b"), 0.6),
 }
 TACTICAL = {
-    "admin": _rx(r"\binvoice\w*\b", r"\bpo( number)?\b", r"\bpaperwork\b", r"\bw-9\b", r"\bcoi\b", r"\bremittance\b",
+    "admin": _rx(r"\binvoice\w*\b", r"\bsow\b", r"\bfixed fee\b", r"\bredlines?\b", r"\bmsa\b", r"\bpo( number)?\b", r"\bpaperwork\b", r"\bw-9\b", r"\bcoi\b", r"\bremittance\b",
                  r"\bap portal\b", r"\bbill(ing)?\b", r"\bvendor (mgmt|management|portal)\b", r"\bdocusign\b",
                  r"\border form\b", r"\bentity\b", r"\bcurrency|\beur or\b"),
     "pricing": _rx(r"\bdiscount\w*\b", r"\b\d+% off\b", r"\btrue-?up\b", r"\bquote\b", r"\buplift\b", r"\bprice hold\b",
@@ -147,9 +151,12 @@ RENEWAL_ASSUMED = _rx(r"\balways renew\b", r"\brenewal (is|should be|will be) (f
                       r"\bno churn\b", r"\bwon'?t (churn|leave)\b")
 TENURE = _rx(r"\b(with us|customer|on \w+) since (19|20)\d\d\b", r"\blong(est)?[- ]tenured\b", r"\bsince (19|20)\d\d\b",
              r"\bfor (\d+|many|years)\s+years\b", r"\blong-?standing\b")
-DATA_REPORT = _rx(r"\bdashboard (pack|export)\b", r"\busage (deck|report|dashboard|&)", r"\busage\b",
-                  r"\b(attached|sent|here is) the .{0,40}\b(dashboard|report|deck|pack)\b", r"\bactive users\b",
-                  r"\blogins?\b", r"\bslides? \d", r"\bdeck\b", r"\b\d+ pages\b", r"\btop \d+ (skus|items)\b", r"\bnps\b")
+DATA_REPORTS = [re.compile(p, re.IGNORECASE) for p in (
+    r"\bdashboards?\b.{0,20}\b(pack|export)\b|\b(pack|export)\b.{0,20}\bdashboards?\b", r"\busage\b", r"\bactive users\b",
+    r"\blogins?\b", r"\bslides? \d", r"\bdeck\b", r"\b\d+ pages\b", r"\btop \d+ (skus|items|products)\b", r"\bnps\b",
+    r"\b(attached|sent|here is) the .{0,40}\b(dashboard|report|deck|pack)\b", r"\bforecasts? published\b",
+)]
+DATA_REPORT = re.compile("|".join(f"(?:{p.pattern})" for p in DATA_REPORTS), re.IGNORECASE)
 FIREFIGHTING = _rx(r"\bescalat\w+\b", r"\boutage\b", r"\bincident\b", r"\bp1\b", r"\bp2\b", r"\bfailed\b", r"\broot cause\b",
                    r"\bwent down\b", r"\bnot refreshed\b|\bwasn'?t refreshed\b", r"\bhas to get fixed\b", r"\bno forecasts\b",
                    r"\bemergency\b", r"\bbroken\b")
@@ -158,9 +165,10 @@ PENDING = _rx(r"\brenewal\b", r"\bsow\b", r"\bproposal\b", r"\bcontract\b", r"\b
 
 # --- competitors --------------------------------------------------------------------------
 COMPETITIVE_CONTEXT = _rx(r"\bpilot\w*\b", r"\bbenchmark\w*\b", r"\btrial\w*\b", r"\bevaluat\w+\b", r"\brfp\b",
-                          r"\bshortlist\w*\b", r"\bcheaper\b", r"\bpitch\w*\b", r"\bswitch\w*\b", r"\bcompetit\w+\b",
+                          r"\bshortlist\w*\b", r"\bcheaper\b", r"\bswitch\w*\b", r"\bcompetit\w+\b",
                           r"\brival\b", r"\bvs\.?\b", r"\bhad .{1,40} in\b", r"\bdropped\b", r"\breplace\w*\b",
-                          r"\balternatives?\b", r"\bvendor\b")
+                          r"\balternatives?\b")
+OUR_OFFER = _rx(r"\b(add-?on|module|feature|release|our)\b", r"\b(pitched|offered|demoed|sold)\b")
 COMPETITOR_PAST = _rx(r"\bdropped\b", r"\bback in (19|20)\d\d\b", r"\bused to\b", r"\bformer(ly)?\b", r"\bpreviously\b",
                       r"\breplaced\b", r"\bstalled\b", r"\bin (19|20)\d\d\b")
 COMPETITOR_HEARSAY = _rx(r"\bconference\b", r"\bheard\b", r"\brumou?rs?\b", r"\beveryone .{0,30} talking\b",

@@ -22,9 +22,12 @@ from coach.signals.facts import (
 )
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-1"
+VERSION = "offline-2"
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
-_CONTEXT_PERSON = re.compile(r"\b(?:w/|with|met|call with|mtg with|meeting with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
+_CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
+_EXEC_ACCESS = re.compile(
+    r"\b(meet|meeting|met|mtg|minutes with|time with|in the room|pre-wire|walk \w+ through|intro|exec|sponsor|"
+    r"directly|hear (it|them) from us|get \d+ ?(min|minutes))\b", re.IGNORECASE)
 _PAREN = re.compile(r"\(([^)]*)\)")
 _CAP_PHRASE = re.compile(r"\b([A-Z][a-zA-Z0-9&]+(?:\s+[A-Z][a-zA-Z0-9&]+){0,2})\b")
 
@@ -68,12 +71,12 @@ class OfflineExtractor:
         self.embedder = embedder
 
     def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
-        _, sentences = Reader(directory).read(view.text, view.kind, view.rep)
+        messages, sentences = Reader(directory).read(view.text, view.kind, view.rep)
         sentences = [s for s in sentences if not s.signature]
         self._inherit_actors(sentences, directory, view)
         facts = InteractionFacts(interaction_id=view.id, engine=self.engine, version=self.version, engagement="tactical")
-        facts.people = self._people(view, sentences, directory)
-        self._topics(view, sentences, facts)
+        facts.people = self._people(view, sentences, directory, [m.author for m in messages if m.author])
+        self._topics(view, sentences, facts, directory)
         self._problems(view, sentences, facts)
         self._decisions_and_commitments(sentences, facts)
         self._risk_cues(sentences, facts, directory)
@@ -101,17 +104,18 @@ class OfflineExtractor:
                 inherited = block_actor.get(s.block, (None, "unknown"))
             if inherited[1] != "unknown":
                 s.actor, s.actor_side = inherited
+                s.inherited = True
             elif view.kind == "email" and s.author_side != "unknown":
                 s.actor_side = s.author_side
 
-    def _people(self, view: InteractionView, sentences: list[Sentence], directory: Directory) -> list[Person]:
+    def _people(self, view: InteractionView, sentences: list[Sentence], directory: Directory, authors: list[str]) -> list[Person]:
         people: dict[str, Person] = {}
         attended = view.kind in ("meeting", "call")
         for name, side, title, _email in view.participants:
             people[name] = Person(name=name, side=side or directory.side_of(name), title=title,
                                   seniority=seniority(title), active=attended)
         for s in sentences:
-            if s.actor and s.actor_side != "unknown":
+            if s.actor and s.actor_side != "unknown" and s.spoke and not s.inherited:
                 person = directory.find(s.actor)
                 name = person.name if person else s.actor
                 entry = people.setdefault(name, Person(name=name, side=s.actor_side, title=person.title if person else None,
@@ -125,17 +129,25 @@ class OfflineExtractor:
                     entry.active = True
         if view.kind == "email":
             # Only the people who wrote a message of the thread took part; the rest were copied.
-            authors = {s.actor for s in sentences if s.actor}
+            wrote = {found.name if (found := directory.find(a)) else a for a in authors}
             for name, person in people.items():
-                person.active = person.active and (name in authors or person.side == "internal")
+                person.active = name in wrote or person.side == "internal"
+            for name in wrote:
+                found = directory.find(name)
+                if found and found.name not in people:
+                    people[found.name] = Person(name=found.name, side=found.side, title=found.title,
+                                                seniority=seniority(found.title), active=True)
         if view.rep:
             people.setdefault(view.rep, Person(name=view.rep, side="internal", active=True))
         return list(people.values())
 
     # --- what --------------------------------------------------------------------------------
-    def _topics(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> None:
+    def _topics(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts, directory: Directory) -> None:
         year = view.occurred_at.year
+        executives = [p for p in directory.people if p.side == "customer" and seniority(p.title) == "executive"]
         for s in sentences:
+            if _EXEC_ACCESS.search(s.text) and any(_mentions(s.text, p.name) for p in executives):
+                facts.strategic.append(Topic(kind="executive_alignment", quote=quote(s), weight=1.0))
             for kind, (pattern, weight) in lx.STRATEGIC.items():
                 if pattern.search(s.text):
                     facts.strategic.append(Topic(kind=kind, quote=quote(s), weight=weight))
@@ -165,10 +177,9 @@ class OfflineExtractor:
         return None
 
     def _response(self, window: list[Sentence]) -> tuple[str, Sentence | None]:
-        best: tuple[str, Sentence | None] = ("none", None)
-        rank = {"none": 0, "vague": 1, "planned": 2, "answered": 3, "fixed": 4}
+        """The first answer on our side in the window: what was said right after the customer raised it."""
         for i, s in enumerate(window):
-            if s.actor_side == "customer" and not s.text.startswith("("):
+            if s.actor_side == "customer" and not s.inherited and not s.text.startswith("("):
                 continue
             found = None
             if lx.FIXED.search(s.text):
@@ -181,9 +192,9 @@ class OfflineExtractor:
                 found = "planned"
             elif lx.VAGUE.search(s.text):
                 found = "vague"
-            if found and rank[found] > rank[best[0]]:
-                best = (found, s)
-        return best
+            if found:
+                return found, s
+        return "none", None
 
     def _problems(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> None:
         year = view.occurred_at.year
@@ -212,7 +223,7 @@ class OfflineExtractor:
         for s in ordered:
             if s.actor_side == "customer" and self._is_problem(s, year):
                 continue
-            if lx.FIXED.search(s.text) and not lx.NOT_A_PROBLEM.search(s.text):
+            if lx.FIXED.search(s.text):
                 facts.resolutions.append(Resolution(kind="fixed", quote=quote(s)))
             elif lx.DECISION.search(s.text) or (lx.OWNER_MARK.search(s.text) and lx.DATE_MARK.search(s.text)):
                 facts.resolutions.append(Resolution(kind="planned", quote=quote(s)))
@@ -258,11 +269,12 @@ class OfflineExtractor:
                 facts.tenure.append(quote(s))
             if lx.DATA_REPORT.search(text):
                 facts.data_reports.append(quote(s))
+                facts.data_report_cues += sum(1 for p in lx.DATA_REPORTS if p.search(text))
             if lx.FIREFIGHTING.search(text):
                 facts.firefighting.append(quote(s))
             if lx.PENDING.search(text):
                 facts.pending_business.append(quote(s))
-            if lx.COMPETITIVE_CONTEXT.search(text):
+            if lx.COMPETITIVE_CONTEXT.search(text) and not lx.OUR_OFFER.search(text):
                 for name in self._org_names(text, known, account_words):
                     nature = "past" if lx.COMPETITOR_PAST.search(text) else "hearsay" if lx.COMPETITOR_HEARSAY.search(text) else "active"
                     facts.competitors.append(CompetitorMention(name=name, nature=nature, quote=quote(s)))  # type: ignore[arg-type]
@@ -317,7 +329,8 @@ class OfflineExtractor:
         execs = any(p.side == "customer" and p.active and p.seniority == "executive" for p in facts.people)
         score = strategic + 0.5 * min(sentences_strategic, 6) + (0.5 if execs else 0.0) - 0.6 * tactical
         facts.engagement_score = round(score, 3)
-        facts.engagement = "strategic" if score >= 2.0 and len(kinds) >= 2 else "tactical"
+        decisive = bool(kinds & {"widening", "competitive_threat", "executive_alignment"})
+        facts.engagement = "strategic" if score >= 2.0 and (len(kinds) >= 2 or decisive) else "tactical"
         pool = facts.strategic if facts.engagement == "strategic" else facts.tactical
         if pool:
             best = max(pool, key=lambda t: (sum(1 for u in pool if u.quote.start == t.quote.start), -t.quote.start))
@@ -330,6 +343,11 @@ class OfflineExtractor:
         vectors = self.embedder.embed([i.quote.text for i in items])
         for item, vector in zip(items, vectors, strict=True):
             item.vector = [round(float(x), 5) for x in vector]  # type: ignore[attr-defined]
+
+
+def _mentions(text: str, name: str) -> bool:
+    parts = [p for p in re.sub(r"^(Dr|Mr|Ms|Mrs)\.?\s+", "", name).split() if len(p) > 2]
+    return any(re.search(rf"\b{re.escape(p)}\b", text) for p in parts[:1])
 
 
 def _near(a: Problem, b: Problem) -> bool:

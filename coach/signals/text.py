@@ -44,6 +44,12 @@ _REPORT_VERB = (
 _ACTOR_START = re.compile(
     rf"^(?P<name>[A-ZÀ-Þ][\w'’À-ÿ.-]+(?: [A-ZÀ-Þ][\w'’À-ÿ.-]+)?)(?:\s*\([^)]{{0,60}}\))?\s+(?:also\s+|then\s+|again\s+)?{_REPORT_VERB}\b"
 )
+_SPEAKING = re.compile(
+    r"^[A-ZÀ-Þ][\w'’À-ÿ.-]+(?: [A-ZÀ-Þ][\w'’À-ÿ.-]+)?(?:\s*\([^)]{0,60}\))?\s+(?:also\s+|then\s+|again\s+)?"
+    r"(?:raised|asked|asks|said|says|wants|wanted|needs|mentioned|complained|told|pushed|explained|confirmed|agreed|"
+    r"requested|would like|was blunt|opened|walked|shared|wrote|called|emailed|replied|insisted|warned|stressed|"
+    r"suggested|proposed|joined|set|reported|flagged|noted|prefers|thinks)\b"
+)
 _PRONOUN_START = re.compile(r"^(?:she|he|they)\b", re.IGNORECASE)
 _SUBJECTLESS = re.compile(r"^(?:wants|wanted|asked|asks|says|said|needs|needed|thinks|complained|mentioned)\b")
 _WE_START = re.compile(r"^(?:i|we|i'll|i'd|we'll|we'd|i've|we've|told|said i|said we|answered|offered|sent|booked|will)\b", re.IGNORECASE)
@@ -150,6 +156,8 @@ class Sentence:
     actor_side: Side = "unknown"
     label: str | None = None
     signature: bool = False
+    inherited: bool = False
+    spoke: bool = False  # the actor is reported speaking (asked, said, raised...) or labelled as speaker
 
 
 @dataclass(slots=True)
@@ -352,6 +360,7 @@ class Reader:
                 last = (None, "unknown")
             last_block = s.message
             actor, side = self._actor_of(s.text, message)
+            s.spoke = actor is not None and bool(_LABEL.match(s.text) or _SPEAKING.match(s.text))
             if actor is None and side == "unknown":
                 if _PRONOUN_START.match(s.text) or _SUBJECTLESS.match(s.text):
                     actor, side = last
@@ -370,8 +379,6 @@ class Reader:
             person = self.directory.find(name)
             if person:
                 return person.name, person.side
-            if _looks_like_name(name):
-                return name, "customer"
         m = _ACTOR_START.match(sentence)
         if m:
             name = m.group("name")
