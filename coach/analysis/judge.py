@@ -146,7 +146,8 @@ class AccountJudge:
         return sim >= self.t.match_similarity_with_words and len(shared) >= 2
 
     def _recurrence(self, entries: list[LedgerEntry], vector: np.ndarray, text: str) -> LedgerEntry | None:
-        return self._best(entries, vector, text, self.t.recurrence_similarity, open_only=True)
+        candidates = [e for e in entries if e.addressed_by is None and self._matches(e, vector, text)]
+        return self._best(candidates, vector, text, 0.0, open_only=True) if candidates else None
 
     def _best(self, entries, vector, text, floor, open_only) -> LedgerEntry | None:  # type: ignore[no-untyped-def]
         best, best_sim = None, floor
@@ -229,7 +230,13 @@ class AccountJudge:
             return None
         (top, n), *others = counts.most_common()
         with_contact = sum(1 for j in items if any(p.side == "customer" and p.active for p in j.facts.people))
-        if others and not (n / max(with_contact, 1) >= self.t.single_thread_share and all(c <= 1 for _, c in others)):
+        seniors = {p.name for j in items for p in j.facts.people
+                   if p.side == "customer" and p.active and p.seniority in ("executive", "senior")}
+        if others and not (
+            n / max(with_contact, 1) >= self.t.single_thread_share
+            and all(c <= 1 for _, c in others)
+            and not any(name in seniors for name, _ in others)
+        ):
             return None
         evidence = [(j.view.id, t.quote) for j in items for t in j.facts.strategic if t.kind == "decision_process"]
         evidence += [(j.view.id, j.facts.engagement_quote) for j in items[-2:] if j.facts.engagement_quote]
@@ -324,6 +331,8 @@ class AccountJudge:
         decisive = [j for j in occ if j.facts.shape.decisions > 0 or j.facts.shape.owned_actions > 0]
         deferred = [j for j in occ if j.facts.shape.deferred_decisions > 0]
         failures = [(j.view.id, q) for j in occ for q in j.facts.shape.form_failures]
+        missed = [(j.view.id, q) for j in occ for q in j.facts.shape.purpose_missed]
+        readouts = [j for j in occ if j.facts.shape.readout or j.facts.shape.no_outcome]
         minutes = [j.facts.shape.minutes for j in occ if j.facts.shape.minutes]
         attendees = [j.facts.shape.attendees for j in occ if j.facts.shape.attendees]
         strategic = sum(1 for j in occ if j.facts.engagement == "strategic") / n
@@ -336,19 +345,22 @@ class AccountJudge:
             evidence = evidence or [(j.view.id, c.quote) for j in decisive for c in j.facts.commitments if c.firm][:3]
             return self._meeting(name, "keep", f"{len(decisive)} of {n} meetings ended in decisions or owned actions "
                                  f"({avg_min}, {avg_att}).", evidence)
-        if failures or long_ or crowded or strategic >= 0.3 or deferred:
+        purpose = bool(missed or deferred or strategic >= 0.3)
+        if purpose or ((failures or long_ or crowded) and len(readouts) / n < 0.5):
             reasons = []
             if deferred:
                 reasons.append(f"decisions deferred in {len(deferred)} of {n}")
+            if missed:
+                reasons.append("the agenda item that mattered was not reached or the decision maker was absent")
             if failures:
-                reasons.append("agenda not reached, overruns or the decision maker absent")
+                reasons.append("overruns")
             if long_:
                 reasons.append(f"long ({avg_min})")
             if crowded:
                 reasons.append(f"crowded ({avg_att})")
             if strategic >= 0.3:
                 reasons.append("the purpose is right: it touches the customer's future")
-            evidence = [(j.view.id, d.quote) for j in deferred for d in j.facts.decisions if d.deferred][:2] + failures[:3]
+            evidence = [(j.view.id, d.quote) for j in deferred for d in j.facts.decisions if d.deferred][:2] + missed[:2] + failures[:2]
             evidence = evidence or [(j.view.id, j.facts.engagement_quote) for j in occ if j.facts.engagement_quote][:2]
             return self._meeting(name, "reinvent", f"Only {len(decisive)} of {n} meetings ended in decisions; "
                                  + "; ".join(reasons) + ".", evidence)

@@ -89,7 +89,8 @@ class MeetingShape(BaseModel):
     deferred_decisions: int = 0
     owned_actions: int = 0
     no_outcome: list[Quote] = Field(default_factory=list, description="'no decisions', 'nothing to decide'")
-    form_failures: list[Quote] = Field(default_factory=list, description="ran over, agenda not reached, decision maker absent")
+    form_failures: list[Quote] = Field(default_factory=list, description="ran over, too long")
+    purpose_missed: list[Quote] = Field(default_factory=list, description="the agenda item that mattered not reached, decision maker absent")
     readout: list[Quote] = Field(default_factory=list, description="status, ticket or usage read-out")
     future_discussed: bool = False
 

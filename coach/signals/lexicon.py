@@ -24,7 +24,7 @@ COMPLAINT = _rx(
     r"\bcuts? off\b", r"\btruncat\w*", r"\bstop(ped)? trusting\b", r"\bdon'?t trust\b",
     r"\bwon'?t use\b", r"\bcan'?t (use|take on|bring|get)\b", r"\bnot working\b", r"\bdoesn'?t (work|map|match)\b",
     r"\bdon'?t map\b", r"\bisn'?t (clean|working|right)\b", r"\bit isn'?t\b", r"\bcan'?t take on\b", r"\bgap\b", r"\bblock(ed|er|ing)\b",
-    r"\bshort on\b", r"\bhas to (get|be) fixed\b", r"\bagain\.\s*$", r"\bcosts? us\b",
+    r"\bshort on\b", r"\bhas to (get|be) fixed\b", r"\bcosts? us\b",
     r"\bhurt(s|ing)?\b", r"\brisk\b",
 )
 REQUEST = _rx(
@@ -51,7 +51,7 @@ FIXED = _rx(
 ANSWERED = _rx(
     r"^\s*answered\b", r"\b(yes|no),\s", r"\(yes\b", r"\bit exists\b", r"\bit'?s a setting\b", r"\bshowed (him|her|them)\b",
     r"\bturns out\b", r"\bwe already\b", r"\bexplained\b", r"\bagreed\b", r"\bwalked \w+ through\b",
-    r"\b(pitched|proposed|offered)\b", r"\bper \w+'s (ask|request)\b", r"\bas (requested|asked)\b",
+    r"\b(pitched|proposed|offered)\b", r"\b(sent|shared|provided)\b", r"\bper \w+'s (ask|request)\b", r"\bas (requested|asked)\b",
     r"\b(sent|shared) (him|her|them)\b", r"\bcan do\b", r"\binvite sent\b",
 )
 VAGUE = _rx(
@@ -60,7 +60,8 @@ VAGUE = _rx(
     r"\blog it\b", r"\bask around\b", r"\bparked\b", r"\bdig in\b", r"\btouch base\b", r"\bcircle back\b",
     r"\bnext time\b", r"\bwill cover\b", r"\bcover it (at|in|next)\b", r"\btake it offline\b", r"\bnoted\b",
     r"\bkeep (you|it) posted\b", r"\blet you know\b", r"\bsee what (i|we) can do\b", r"\bthink about it\b",
-    r"\bnot to worry\b", r"\bgood idea\b",
+    r"\bnot to worry\b", r"\bgood idea\b", r"\btake it to (product|engineering|the team|support)\b", r"\blooking (at|into) it\b",
+    r"\bwould look into\b",
 )
 OWNER_MARK = _rx(
     r"\bowner\s*:?", r"\bowns?\b", r"\bI own\b", r"\bto (send|draft|build|set up|deliver|fix|share|book|schedule|"
@@ -80,8 +81,9 @@ DECISION = _rx(r"^\s*decisions?\s*:", r"^\s*agreed\s*:", r"\bdecided\b", r"\bwe 
 DEFERRED = _rx(r"\bdeferred\b", r"\bpostponed\b", r"\bpushed (to|back)\b", r"\bstill with\b", r"\bno decision\b")
 NO_OUTCOME = _rx(r"\bno decisions?\b", r"\bnothing (to decide|decided)\b", r"\bno actions?\b", r"\bno change\b",
                  r"\bno decisions? needed\b", r"\bsame (agenda|list|format|as last time)\b")
-FORM_FAILURE = _rx(
-    r"\bran (over|long|a bit long)\b", r"\boverr?an\b", r"\bran out of time\b", r"\btoo long\b",
+FORM_FAILURE = _rx(r"\bran (over|long|a bit long)\b", r"\boverr?an\b", r"\bran out of time\b", r"\btoo long\b")
+# The meeting had a real purpose that it failed to reach: the agenda item that mattered, or the person who decides.
+PURPOSE_MISSED = _rx(
     r"\b(didn'?t|did not|never) (get|got) to\b", r"\bnot reached\b", r"\bskipped\b", r"\bpushed to next\b",
     r"\bdeclined\b", r"\bdropped (off|for)\b", r"\bno real discussion\b", r"\bdeferred (again|to)\b",
 )
@@ -145,7 +147,7 @@ TACTICAL = {
 # --- relationship risks -------------------------------------------------------------------
 VAGUE_NEXT_STEP = _rx(r"\bcheck(ing)? in\b", r"\btouch base\b", r"\bkeep (it|them) warm\b", r"\bcircle back\b",
                       r"\bjust checking\b", r"\bstay in touch\b", r"\bcatch up (soon|again)\b")
-RENEWAL_ASSUMED = _rx(r"\balways renew\b", r"\brenewal (is|should be|will be) (fine|safe|a formality|a given|easy)\b",
+RENEWAL_ASSUMED = _rx(r"\balways renew\b", r"\b(is|it's|it is|just) (just )?a formality\b", r"\bformality\b", r"\brenewal (is|should be|will be) (fine|safe|a formality|a given|easy)\b",
                       r"\brenewal should be fine\b", r"\blow risk\b", r"\bno need for (exec|executive)\b",
                       r"\bin the bag\b", r"\bsafe (renewal|bet)\b", r"\bauto-?renew\b",
                       r"\bno churn\b", r"\bwon'?t (churn|leave)\b")
@@ -155,6 +157,7 @@ DATA_REPORTS = [re.compile(p, re.IGNORECASE) for p in (
     r"\bdashboards?\b.{0,20}\b(pack|export)\b|\b(pack|export)\b.{0,20}\bdashboards?\b", r"\busage\b", r"\bactive users\b",
     r"\blogins?\b", r"\bslides? \d", r"\bdeck\b", r"\b\d+ pages\b", r"\btop \d+ (skus|items|products)\b", r"\bnps\b",
     r"\b(attached|sent|here is) the .{0,40}\b(dashboard|report|deck|pack)\b", r"\bforecasts? published\b",
+    r"\b(dashboard|report|deck|pack)\b.{0,15}\battached\b", r"\bslides?\b",
 )]
 DATA_REPORT = re.compile("|".join(f"(?:{p.pattern})" for p in DATA_REPORTS), re.IGNORECASE)
 FIREFIGHTING = _rx(r"\bescalat\w+\b", r"\boutage\b", r"\bincident\b", r"\bp1\b", r"\bp2\b", r"\bfailed\b", r"\broot cause\b",

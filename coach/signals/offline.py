@@ -22,12 +22,14 @@ from coach.signals.facts import (
 )
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-2"
+VERSION = "offline-3"
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
 _EXEC_ACCESS = re.compile(
     r"\b(meet|meeting|met|mtg|minutes with|time with|in the room|pre-wire|walk \w+ through|intro|exec|sponsor|"
     r"directly|hear (it|them) from us|get \d+ ?(min|minutes))\b", re.IGNORECASE)
+_CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][A-Za-z]+$")
+_TRIALLED = re.compile(r"\b(?:trialling|trialing|piloting|evaluating|benchmarking|testing|talking to|switching to)\s+([A-Z][\w&]+)")
 _PAREN = re.compile(r"\(([^)]*)\)")
 _CAP_PHRASE = re.compile(r"\b([A-Z][a-zA-Z0-9&]+(?:\s+[A-Z][a-zA-Z0-9&]+){0,2})\b")
 
@@ -263,7 +265,7 @@ class OfflineExtractor:
             text = s.text
             if lx.VAGUE_NEXT_STEP.search(text) and s.actor_side != "customer":
                 facts.vague_next_steps.append(quote(s))
-            if lx.RENEWAL_ASSUMED.search(text) and s.actor_side != "customer":
+            if lx.RENEWAL_ASSUMED.search(text):
                 facts.renewal_assumptions.append(quote(s))
             if lx.TENURE.search(text):
                 facts.tenure.append(quote(s))
@@ -281,8 +283,10 @@ class OfflineExtractor:
 
     @staticmethod
     def _org_names(text: str, known: set[str], account_words: set[str]) -> list[str]:
-        """Capitalised names that read as another vendor: two words or a company-like suffix, not a person we know."""
-        names = []
+        """Capitalised names that read as another vendor: two words, a company-like suffix, a CamelCase brand
+        or the object of 'trialling/piloting/evaluating', and not a person or place we know."""
+        names = [m.group(1) for m in _TRIALLED.finditer(text)
+                 if m.group(1).casefold() not in known and m.group(1).casefold() not in account_words]
         for m in _CAP_PHRASE.finditer(text):
             phrase = m.group(1)
             words = phrase.split()
@@ -293,7 +297,7 @@ class OfflineExtractor:
                 continue
             if any(w.casefold() in {"ceo", "cfo", "coo", "cio", "cto", "vp", "poc", "sow", "sku", "kpi", "fp&a", "it"} for w in words):
                 continue
-            if len(words) >= 2 or lx.ORG_SUFFIX.search(phrase):
+            if (len(words) >= 2 or lx.ORG_SUFFIX.search(phrase) or _CAMEL.match(phrase)) and phrase not in names:
                 names.append(phrase)
         return names[:2]
 
@@ -313,6 +317,8 @@ class OfflineExtractor:
                 shape.no_outcome.append(quote(s))
             if lx.FORM_FAILURE.search(s.text):
                 shape.form_failures.append(quote(s))
+            if lx.PURPOSE_MISSED.search(s.text):
+                shape.purpose_missed.append(quote(s))
             if lx.READOUT.search(s.text):
                 shape.readout.append(quote(s))
         if "internal" in re.sub(r"[^a-z ]", " ", view.text[:200].lower()).split():
