@@ -387,7 +387,8 @@ class Reader:
                 if person:
                     return person.name, person.side
                 if _looks_like_name(name):
-                    return name, "unknown"
+                    # Our own people are in the directory; a named person reported speaking is the customer's.
+                    return name, "customer" if _SPEAKING.match(sentence) else "unknown"
         if _WE_START.match(sentence):
             return message.author, message.author_side
         return None, "unknown"
