@@ -376,7 +376,7 @@ class AccountJudge:
 
 
 def _first_names(names: set[str]) -> set[str]:
-    """Our people by first name, so 'Dana' and 'Dana Whitfield' count as one."""
+    """Our people by first name, so 'Ana' and 'Ana Lima' count as one."""
     firsts: dict[str, str] = {}
     for name in sorted(names, key=len, reverse=True):
         first = name.split()[0].casefold()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from coach.playbook import load as load_playbook
+
 _RISK_NAMES = {
     "account_hoping": "Account hoping: activity mistaken for strategy",
     "competitor_inside": "A competitor inside the relationship",
@@ -47,8 +49,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             for r in a["risks"]:
                 lines.append(f"- **{_RISK_NAMES.get(r['code'], r['code'])}** ({r['severity']}): {r['why']}")
                 lines += [f"  {_quote(ev)}" for ev in r["evidence"][:2]]
-                if r.get("playbook"):
-                    lines.append(f"  What to do: see `{r['playbook']}`")
+                entry = load_playbook().get(r["code"])
+                if entry and entry.next_steps():
+                    lines.append(f"  What to do next: {entry.next_steps()[0]} (`{entry.path}`)")
             lines.append("")
         if a["unaddressed_problems"]:
             lines.append("### Customer problems nobody owned")

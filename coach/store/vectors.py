@@ -169,3 +169,28 @@ def _where(account_ids: Sequence[int] | None, interaction_ids: Sequence[str] | N
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class PassageIndex:
+    """A small collection of reference passages (the playbook), kept in sync by content hash."""
+
+    def __init__(self, index: ChunkIndex, name: str = "playbook") -> None:
+        self._client = index._client
+        self._collection = self._client.get_or_create_collection(
+            name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    def hashes(self) -> dict[str, str]:
+        got = self._collection.get(include=["metadatas"])
+        return {i: str(m.get("hash", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def replace(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict], vectors: np.ndarray) -> None:
+        stale = [i for i in self.hashes() if i not in set(ids)]
+        if stale:
+            self._collection.delete(ids=stale)
+        if ids:
+            self._collection.upsert(ids=list(ids), documents=list(texts), metadatas=list(metadatas), embeddings=vectors)
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float, dict]]:
+        result = self._collection.query(query_embeddings=[vector], n_results=k, include=["metadatas", "distances"])
+        return [(i, 1.0 - float(d), m) for i, d, m in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True)]

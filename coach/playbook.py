@@ -1,0 +1,97 @@
+"""The coaching playbook (``knowledge/*.md``): parsed, looked up by code, and searchable by meaning."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+_FRONT = re.compile(r"^---\n(.*?)\n---\n", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    code: str
+    title: str
+    heading: str
+    text: str
+    path: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.code}#{self.heading.casefold().replace(' ', '-')}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    code: str
+    title: str
+    kind: str
+    summary: str
+    path: str
+    sections: tuple[Section, ...]
+
+    def section(self, heading: str) -> Section | None:
+        return next((s for s in self.sections if s.heading.casefold() == heading.casefold()), None)
+
+    def next_steps(self) -> list[str]:
+        section = self.section("What to do next")
+        if section is None:
+            return []
+        return [line[2:].strip() for line in section.text.splitlines() if line.startswith("- ")]
+
+
+class Playbook:
+    def __init__(self, folder: Path = DEFAULT_DIR) -> None:
+        self.folder = folder
+        self.entries: dict[str, Entry] = {}
+        for path in sorted(folder.rglob("*.md")):
+            if path.name.lower() == "readme.md":
+                continue
+            entry = _parse(path, folder)
+            self.entries[entry.code] = entry
+
+    def get(self, code: str) -> Entry | None:
+        return self.entries.get(code)
+
+    def sections(self) -> list[Section]:
+        return [s for e in self.entries.values() for s in e.sections]
+
+    def sync_index(self, index, embedder) -> int:  # type: ignore[no-untyped-def]
+        """Embed changed sections into the playbook collection; returns how many were (re)embedded."""
+        sections = self.sections()
+        hashes = {s.id: hashlib.sha256(s.text.encode()).hexdigest()[:16] for s in sections}
+        stored = index.hashes()
+        changed = [s for s in sections if stored.get(s.id) != hashes[s.id]]
+        if not changed and set(stored) == set(hashes):
+            return 0
+        vectors = embedder.embed([f"{s.title}. {s.heading}. {s.text}" for s in sections])
+        index.replace([s.id for s in sections], [s.text for s in sections],
+                      [{"code": s.code, "heading": s.heading, "path": s.path, "hash": hashes[s.id]} for s in sections],
+                      vectors)
+        return len(changed)
+
+
+def _parse(path: Path, root: Path) -> Entry:
+    raw = path.read_text(encoding="utf-8")
+    match = _FRONT.match(raw)
+    meta = yaml.safe_load(match.group(1)) if match else {}
+    body = raw[match.end():] if match else raw
+    relative = f"knowledge/{path.relative_to(root).as_posix()}"
+    title = str(meta.get("title") or path.stem)
+    code = str(meta.get("code") or path.stem)
+    sections = []
+    for part in re.split(r"^## ", body, flags=re.MULTILINE)[1:]:
+        heading, _, text = part.partition("\n")
+        sections.append(Section(code, title, heading.strip(), text.strip(), relative))
+    return Entry(code, title, str(meta.get("kind", "concept")), str(meta.get("summary", "")), relative, tuple(sections))
+
+
+@lru_cache(maxsize=4)
+def load(folder: str | None = None) -> Playbook:
+    return Playbook(Path(folder) if folder else DEFAULT_DIR)
