@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -44,6 +44,17 @@ class Settings(BaseSettings):
         description="Which engine understands interactions: 'offline' (no key, no network) or 'llm'.",
     )
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'llm' engine.")
+    openai_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("COACH_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key of the OpenAI-compatible server (OPENAI_API_KEY works too).",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("COACH_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio...).",
+    )
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Seconds before an LLM call counts as failed.")
     embed_batch_size: int = Field(
         default=32, ge=1, le=512, description="Chunks per call of the embedding model."
     )

@@ -54,6 +54,7 @@ class Analyzer:
     ) -> dict[str, Any]:
         until = datetime.combine(as_of, time.max, tzinfo=UTC)
         results = []
+        engines: set[str] = set()
         with self.ws.db.session() as session:
             repo = Repository(session)
             rows = self._accounts(repo, accounts)
@@ -65,9 +66,20 @@ class Analyzer:
                 interactions = repo.interactions(account_ids=[account.id], until=until)
                 directory = self._directory(account.name, interactions, internal, domains)
                 judged = [Judged(view_of(r), self._facts(session, r, directory)) for r in interactions]
+                engines.update(j.facts.engine for j in judged)
                 results.append(self.judge.judge(account.name, judged, as_of))
             session.commit()
-        return {"as_of": as_of.isoformat(), "engine": self.engine_label, "accounts": results}
+        return {"as_of": as_of.isoformat(), "engine": self._engine(engines), "accounts": results}
+
+    def _engine(self, used: set[str]) -> str:
+        """The engine that produced the report, and whether (and why) the LLM fell back to offline."""
+        fell_back = sorted(e for e in used if e != self.extractor.engine)
+        if not fell_back:
+            return self.extractor.engine
+        reasons = "; ".join(sorted({e.split(": ", 1)[-1].rstrip(")") for e in fell_back}))
+        if self.extractor.engine not in used:
+            return f"offline (fallback from {self.extractor.engine}: {reasons})"
+        return f"{self.extractor.engine} (offline fallback for some interactions: {reasons})"
 
     def _accounts(self, repo: Repository, names: list[str] | None):  # type: ignore[no-untyped-def]
         if not names:
@@ -100,6 +112,8 @@ class Analyzer:
         if cached is not None and cached.key == key:
             return InteractionFacts.model_validate(cached.data)
         facts = self.extractor.extract(view_of(row), directory)
+        if facts.engine != self.extractor.engine:
+            return facts  # a fallback answer is not cached: the next run asks the model again
         data = facts.model_dump(mode="json")
         if cached is None:
             session.add(FactsRow(interaction_id=row.id, engine=self.extractor.engine, key=key, data=data,

@@ -1,0 +1,35 @@
+"""Golden tests: what each prompt renders is pinned; a change to a prompt is a reviewed change to this file."""
+
+import os
+from pathlib import Path
+
+import pytest
+from jinja2 import UndefinedError
+
+from coach import prompts
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {
+    "extract": dict(
+        account="Quayside Elevators", kind="meeting", date="2026-08-13", rep="Ruth Achebe", series="Quayside weekly status",
+        participants=[{"name": "Ruth Achebe", "side": "internal", "title": "Customer Success Manager"},
+                      {"name": "Niamh Doyle", "side": "customer", "title": None}],
+        text="Weekly status. Niamh said dispatchers still double-enter call-outs.\nNothing decided.",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_prompt_renders_as_pinned(name):
+    rendered = prompts.render(name, **CASES[name])
+    golden = GOLDEN / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(rendered, encoding="utf-8")
+    assert rendered == golden.read_text(encoding="utf-8")
+
+
+def test_every_prompt_states_a_version_and_refuses_missing_values():
+    for path in prompts.PROMPTS_DIR.glob("*.j2"):
+        assert prompts.version(path.stem)
+    with pytest.raises(UndefinedError):
+        prompts.render("extract", account="A")
