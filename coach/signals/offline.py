@@ -20,9 +20,11 @@ from coach.signals.facts import (
     Commitment, CompetitorMention, Decision, InteractionFacts, MeetingShape, Person, Problem, Quote,
     Resolution, Topic,
 )
+from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-4"
+VERSION = "offline-5"
+REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
 _EXEC_ACCESS = re.compile(
@@ -174,7 +176,7 @@ class OfflineExtractor:
             return "complaint"
         if question:
             return "question"
-        if request:
+        if request or s.start in getattr(self, "_requests", ()):
             return "request"
         return None
 
@@ -198,9 +200,25 @@ class OfflineExtractor:
                 return found, s
         return "none", None
 
+    def _direct_requests(self, view: InteractionView, sentences: list[Sentence]) -> set[int]:
+        """Starts of the customer's own sentences (their e-mails, their turns) that the request model reads as asking
+        us for an action or a reply, where the cue lexicon found nothing."""
+        candidates = [
+            s for s in sentences
+            if s.actor_side == "customer" and (view.kind == "email" or s.label) and len(s.text) > 15
+            and not (lx.COMPLAINT.search(s.text) or lx.REQUEST.search(s.text) or lx.NOT_A_PROBLEM.search(s.text))
+        ]
+        model = request_detector()
+        if not candidates or model is None:
+            return set()
+        texts = [s.text for s in candidates]
+        p = model.probability(texts, self.embedder.embed(texts))
+        return {s.start for s, prob in zip(candidates, p, strict=True) if prob >= REQUEST_PROBABILITY}
+
     def _problems(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> None:
         year = view.occurred_at.year
         ordered = sorted(sentences, key=lambda s: (s.message, s.start))
+        self._requests = self._direct_requests(view, ordered)
         for i, s in enumerate(ordered):
             kind = self._is_problem(s, year)
             if kind is None:
