@@ -77,7 +77,18 @@ DATE_MARK = _rx(
 )
 
 # --- decisions, outcomes and meeting form -------------------------------------------------
-DECISION = _rx(r"^\s*decisions?\s*:", r"^\s*agreed\s*:", r"\bdecided\b", r"\bwe agreed\b", r"\bsigned off\b", r"\bapproved\b")
+DECISION = _rx(
+    r"^\s*decisions?\s*:", r"^\s*agreed\s*:", r"\bdecided\b", r"\bwe agreed\b", r"\bsigned off\b", r"\bapproved\b",
+    # spoken decisions in transcripts
+    r"\b(let's|let us) (go with|go for|stick with|settle on)\b", r"\bwe('ll| will| are going to|'re going to) (go with|go for|stick with)\b",
+    r"\b(it'?s|it is) (decided|agreed)\b", r"\bwe (all )?agree (on|that|to)\b", r"\bwe('ve| have) (decided|agreed)\b",
+)
+# Actions people take on in a meeting (with or without a date): who will do what.
+ACTION = _rx(
+    r"\b(I'll|I will|you'll|you will|he'll|she'll|we'll|we will|they'll) (work on|look at|look into|do|prepare|send|make|draw|"
+    r"check|find|bring|write|present|research|design|investigate|email|call|talk to|set up|draft|build)\b",
+    r"\b(action|task|homework)s? (for|is|are)\b", r"\byour (job|task) (is|will be)\b", r"\bnext time (I|you|we)\b",
+)
 DEFERRED = _rx(r"\bdeferred\b", r"\bpostponed\b", r"\bpushed (to|back)\b", r"\bstill with\b", r"\bno decision\b")
 NO_OUTCOME = _rx(r"\bno decisions?\b", r"\bnothing (to decide|decided)\b", r"\bno actions?\b", r"\bno change\b",
                  r"\bno decisions? needed\b", r"\bsame (agenda|list|format|as last time)\b")

@@ -23,7 +23,7 @@ from coach.signals.facts import (
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-5"
+VERSION = "offline-6"
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
@@ -270,7 +270,7 @@ class OfflineExtractor:
         for s in sentences:
             if lx.DECISION.search(s.text) or (s.label == "decision"):
                 facts.decisions.append(Decision(quote=quote(s), deferred=bool(lx.DEFERRED.search(s.text))))
-            if lx.OWNER_MARK.search(s.text) or lx.VAGUE.search(s.text):
+            if lx.OWNER_MARK.search(s.text) or lx.VAGUE.search(s.text) or lx.ACTION.search(s.text):
                 firm = bool(lx.OWNER_MARK.search(s.text) and lx.DATE_MARK.search(s.text)) or bool(lx.FIXED.search(s.text))
                 due = lx.DATE_MARK.search(s.text)
                 facts.commitments.append(Commitment(quote=quote(s), owner=s.actor, side=s.actor_side if s.actor_side != "unknown" else "internal",  # type: ignore[arg-type]

@@ -1,0 +1,190 @@
+"""Quality of the judgement engine, measured (not asserted), with baselines from the same run.
+
+    python bench/quality.py [--skip-enron] [--skip-ami]
+
+1. The labelled dev set (../shared/eval/dev) scored by ../shared/eval/score.py: every measure.
+   The bundled sample, labelled by its author (bench/sample_truth.json), scored the same way.
+2. The request detector on the Enron intent sentences: precision, recall and F1 with 5-fold
+   cross-validation (the model is refitted on each fold), beside the cue-word rule and a logistic
+   regression on the embeddings alone.
+3. Meeting outcomes on the 137 AMI meetings: how many human-written decisions and actions
+   (ami-annotations/abstractive) the extractor recovers. Matching rule: a human sentence is recovered
+   when an extracted decision or action sentence of the same meeting has cosine >= 0.5 with it
+   (all-MiniLM-L6-v2). Baseline: as many turns as the extractor returned, taken evenly spread
+   over the meeting, matched by the same rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench._shared import DEV, SHARED, require_shared  # noqa: E402
+
+from coach.analysis.service import Analyzer  # noqa: E402
+from coach.cli import _sample_meta  # noqa: E402
+from coach.config import Settings  # noqa: E402
+from coach.ingest import expand_paths, read_file  # noqa: E402
+from coach.ingest.pipeline import IngestPipeline  # noqa: E402
+from coach.store.repository import Repository  # noqa: E402
+from coach.workspace import Workspace  # noqa: E402
+
+SCORE = SHARED / "eval" / "score.py"
+MATCH = 0.5
+
+
+def score(report: dict, truth: Path, interactions: Path) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(report, f)
+    out = subprocess.run([sys.executable, str(SCORE), f.name, str(truth), str(interactions)], capture_output=True, text=True)
+    print(out.stdout.rstrip())
+
+
+def dev_and_sample() -> None:
+    print("== 1. reports scored against labels (offline engine)")
+    ws = Workspace(Settings(data_dir=Path(tempfile.mkdtemp(prefix="coach-quality-"))))
+    pipeline = IngestPipeline(ws)
+    pipeline.ingest(read_file(DEV / "interactions.jsonl", pipeline.defaults()))
+    start = time.perf_counter()
+    report = Analyzer(ws).report(date(2026, 11, 20))
+    print(f"-- dev set (62 interactions, 8 accounts), analysed in {time.perf_counter() - start:.1f} s")
+    score(report, DEV / "truth.json", DEV / "interactions.jsonl")
+
+    ws = Workspace(Settings(data_dir=Path(tempfile.mkdtemp(prefix="coach-quality-"))))
+    pipeline = IngestPipeline(ws)
+    with resources.as_file(resources.files("coach") / "sample") as folder:
+        files, _ = expand_paths([folder])
+        for path in sorted(files, key=lambda p: (p.suffix != ".jsonl", p.name)):
+            pipeline.ingest(read_file(path, pipeline.defaults(**_sample_meta(path))))
+    report = Analyzer(ws).report(date(2026, 11, 20))
+    texts = Path(tempfile.mkdtemp()) / "sample.jsonl"
+    with ws.db.session() as session:
+        rows = Repository(session).interactions()
+        texts.write_text("\n".join(json.dumps({"id": r.id, "account": r.account.name, "text": r.raw_text}) for r in rows))
+    print("-- bundled sample (20 interactions, 4 accounts, labelled by its author)")
+    score(report, ROOT / "bench" / "sample_truth.json", texts)
+
+
+def prf(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
+    tp = int(((p == 1) & (y == 1)).sum())
+    precision = tp / max(int((p == 1).sum()), 1)
+    recall = tp / max(int((y == 1).sum()), 1)
+    return precision, recall, 2 * precision * recall / max(precision + recall, 1e-9)
+
+
+def enron() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from coach.embedding import default_embedder
+    from coach.signals import lexicon as lx
+    from coach.signals.requests import design, fit, load_enron
+
+    print("\n== 2. request detector on Enron intent sentences (5-fold cross-validation)")
+    texts, labels = load_enron(SHARED / "data" / "enron-intent")
+    y = np.asarray(labels)
+    vectors = default_embedder().embed(texts)
+    rule = np.asarray([int(bool(lx.REQUEST.search(t)) or t.rstrip().endswith("?")) for t in texts])
+    ours = np.zeros(len(texts), dtype=int)
+    emb_only = np.zeros(len(texts), dtype=int)
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, y):
+        tr = [texts[i] for i in train]
+        te = [texts[i] for i in test]
+        vectorizer, model = fit(tr, y[train], vectors[train])
+        ours[test] = model.predict(design(te, vectorizer, vectors[test]))
+        emb_only[test] = LogisticRegression(max_iter=2000).fit(vectors[train], y[train]).predict(vectors[test])
+    print(f"{'detector':<34} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for name, pred in (("cue-word rule", rule), ("embeddings + logistic regression", emb_only),
+                       ("ours: tf-idf + embeddings + cues", ours)):
+        p, r, f = prf(y, pred)
+        print(f"{name:<34} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
+    print(f"{len(texts)} sentences, {int(y.sum())} requests")
+
+
+def ami_sentences(path: Path, tag: str) -> list[str]:
+    text = path.read_text(encoding="iso-8859-1")
+    block = re.search(rf"<{tag}[^>]*>(.*?)</{tag}>", text, re.S)
+    return [re.sub(r"\s+", " ", s).strip() for s in re.findall(r"<sentence[^>]*>(.*?)</sentence>", block.group(1), re.S)] if block else []
+
+
+def ami() -> None:
+    from coach.embedding import default_embedder
+    from coach.ingest.common import SourceDefaults
+    from coach.signals.offline import InteractionView, OfflineExtractor
+    from coach.signals.text import Directory
+
+    print("\n== 3. meeting outcomes on AMI: human decisions and actions recovered by meaning")
+    embedder = default_embedder()
+    extractor = OfflineExtractor(embedder)
+    totals = {"decisions": [0, 0, 0], "actions": [0, 0, 0]}  # gold, recovered by ours, recovered by baseline
+    extracted = matched = 0
+    meetings = 0
+    for path in sorted((SHARED / "data" / "qmsum-product").glob("*.json")):
+        notes = SHARED / "data" / "ami-annotations" / "abstractive" / f"{path.stem}.abssumm.xml"
+        if not notes.exists():
+            continue
+        gold = {"decisions": ami_sentences(notes, "decisions"), "actions": ami_sentences(notes, "actions")}
+        (record,) = list(read_file(path, SourceDefaults(account="AMI")))
+        view = InteractionView(id=path.stem, account="AMI", kind="meeting", occurred_at=__import__("datetime").datetime(2026, 1, 1),
+                               text=record.text)
+        facts = extractor.extract(view, Directory())
+        outcomes = list(dict.fromkeys([d.quote.text for d in facts.decisions] + [c.quote.text for c in facts.commitments]))
+        lines = [ln for ln in record.text.split("\n") if len(ln.split()) > 6]
+        step = max(1, len(lines) // max(len(outcomes), 1))
+        baseline = lines[::step][: len(outcomes)]
+        meetings += 1
+        if not outcomes:
+            for kind in gold:
+                totals[kind][0] += len(gold[kind])
+            continue
+        ov = embedder.embed(outcomes)
+        bv = embedder.embed(baseline) if baseline else np.zeros((0, 384))
+        used = np.zeros(len(outcomes), dtype=bool)
+        for kind, sentences in gold.items():
+            if not sentences:
+                continue
+            gv = embedder.embed(sentences)
+            sims = gv @ ov.T
+            totals[kind][0] += len(sentences)
+            totals[kind][1] += int((sims.max(axis=1) >= MATCH).sum())
+            used |= sims.max(axis=0) >= MATCH
+            if len(bv):
+                totals[kind][2] += int(((gv @ bv.T).max(axis=1) >= MATCH).sum())
+        extracted += len(outcomes)
+        matched += int(used.sum())
+    print(f"{meetings} meetings; matching rule: cosine >= {MATCH} (all-MiniLM-L6-v2) within the meeting")
+    print(f"{'human-written':<14} {'count':>6} {'ours':>7} {'baseline':>9}")
+    for kind, (n, ours, base) in totals.items():
+        print(f"{kind:<14} {n:>6} {ours / max(n, 1):>7.3f} {base / max(n, 1):>9.3f}")
+    print(f"extracted outcome sentences: {extracted} ({extracted / max(meetings, 1):.1f} per meeting), "
+          f"{matched / max(extracted, 1):.3f} of them match a human-written decision or action")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--skip-enron", action="store_true")
+    ap.add_argument("--skip-ami", action="store_true")
+    args = ap.parse_args()
+    require_shared()
+    dev_and_sample()
+    if not args.skip_enron:
+        enron()
+    if not args.skip_ami:
+        ami()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
