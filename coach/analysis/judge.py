@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from coach.analysis.thresholds import Thresholds
-from coach.signals.facts import InteractionFacts, Problem, Quote
+from coach.signals.facts import InteractionFacts, Problem, Quote, unpack_vector
 from coach.signals.offline import InteractionView
 
 PLAYBOOK = {
@@ -105,7 +105,7 @@ class AccountJudge:
         for j in items:
             new: list[LedgerEntry] = []
             for p in j.facts.problems:
-                vector = np.asarray(p.vector or [], dtype=np.float32)
+                vector = unpack_vector(p.vector)
                 same = self._recurrence(entries, vector, p.quote.text)
                 if same is not None:
                     same.evidence.append((j.view.id, p.quote))
@@ -118,12 +118,12 @@ class AccountJudge:
                 new.append(entry)
             entries.extend(new)
             for recalled in j.facts.recalled_problems:
-                vector = np.asarray(recalled.vector or [], dtype=np.float32)
+                vector = unpack_vector(recalled.vector)
                 match = self._best(entries, vector, recalled.quote.text, self.t.match_similarity_with_words, open_only=True)
                 if match is not None:
                     match.evidence.append((j.view.id, recalled.quote))
             for resolution in j.facts.resolutions:
-                vector = np.asarray(resolution.vector or [], dtype=np.float32)
+                vector = unpack_vector(resolution.vector)
                 for entry in entries:
                     if entry.addressed_by is not None or not entry.vectors:
                         continue

@@ -6,7 +6,10 @@ words in it, so anything judged from the facts can show the sentence it rests on
 
 from __future__ import annotations
 
+import base64
 from typing import Literal
+
+import numpy as np
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +23,17 @@ StrategicKind = Literal[
 TacticalKind = Literal[
     "admin", "pricing", "support", "status", "usage_report", "demo", "scheduling", "check_in", "technical",
 ]
+
+
+def pack_vector(vector: "np.ndarray") -> str:
+    """A compact, fast-to-load form of an embedding for the facts cache: base64 of float16."""
+    return base64.b64encode(np.asarray(vector, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def unpack_vector(packed: str | None) -> "np.ndarray":
+    if not packed:
+        return np.zeros(0, dtype=np.float32)
+    return np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32)
 
 
 class Quote(BaseModel):
@@ -36,7 +50,7 @@ class Problem(BaseModel):
     actor: str | None = None
     response: ResponseKind = "none"
     response_quote: Quote | None = None
-    vector: list[float] | None = Field(default=None, description="embedding of the quote, for matching by meaning")
+    vector: str | None = Field(default=None, description="embedding of the quote (base64 float16), for matching by meaning")
 
 
 class Resolution(BaseModel):
@@ -44,7 +58,7 @@ class Resolution(BaseModel):
 
     kind: Literal["fixed", "planned", "answered"]
     quote: Quote
-    vector: list[float] | None = None
+    vector: str | None = None
 
 
 class Commitment(BaseModel):

@@ -18,12 +18,12 @@ from coach.embedding import Embedder
 from coach.signals import lexicon as lx
 from coach.signals.facts import (
     Commitment, CompetitorMention, Decision, InteractionFacts, MeetingShape, Person, Problem, Quote,
-    Resolution, Topic,
+    Resolution, Topic, pack_vector,
 )
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-6"
+VERSION = "offline-7"
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
@@ -366,7 +366,7 @@ class OfflineExtractor:
             return
         vectors = self.embedder.embed([i.quote.text for i in items])
         for item, vector in zip(items, vectors, strict=True):
-            item.vector = [round(float(x), 5) for x in vector]  # type: ignore[attr-defined]
+            item.vector = pack_vector(vector)
 
 
 def _mentions(text: str, name: str) -> bool:

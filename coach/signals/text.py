@@ -438,6 +438,6 @@ def _parse_address(value: str) -> tuple[str | None, str | None]:
 def directory_from(people: Iterable[tuple[str, str | None, str | None, str | None]], internal_domains: Iterable[str], account: str) -> Directory:
     """A directory from (name, side, title, email) tuples."""
     directory = Directory(internal_domains=set(internal_domains), account=account)
-    for name, side, title, email in people:
+    for name, side, title, email in dict.fromkeys(people):
         directory.add(Person(name=name, side=side or "unknown", title=title, email=email))
     return directory
