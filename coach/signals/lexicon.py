@@ -82,12 +82,20 @@ DECISION = _rx(
     # spoken decisions in transcripts
     r"\b(let's|let us) (go with|go for|stick with|settle on)\b", r"\bwe('ll| will| are going to|'re going to) (go with|go for|stick with)\b",
     r"\b(it'?s|it is) (decided|agreed)\b", r"\bwe (all )?agree (on|that|to)\b", r"\bwe('ve| have) (decided|agreed)\b",
+    r"\bshall we (make the decision|decide|agree|go (with|for))\b", r"\bwe('ll| will) go for\b",
+    r"\bwe('re| are) (gonna|going to) (have|use|go with|go for|include|stick with|make it)\b",
+    r"\bwe should (go with|go for|stick with|include|use)\b", r"\bthe decision (is|was) (to|that)\b",
 )
 # Actions people take on in a meeting (with or without a date): who will do what.
 ACTION = _rx(
     r"\b(I'll|I will|you'll|you will|he'll|she'll|we'll|we will|they'll) (work on|look at|look into|do|prepare|send|make|draw|"
     r"check|find|bring|write|present|research|design|investigate|email|call|talk to|set up|draft|build)\b",
     r"\b(action|task|homework)s? (for|is|are)\b", r"\byour (job|task) (is|will be)\b", r"\bnext time (I|you|we)\b",
+    r"\b(you're|you are|you'll be|you will be) (gonna |going to )?(be )?(work|working|think|thinking|look|looking|do|doing|"
+    r"prepar\w+|present\w*|research\w*|focus\w*) (on|about|at|into)\b",
+    r"\bfor (the )?next (meeting|session|time)\b",
+    r"\b(I'm|I am) (gonna|going to) (send|put|email|prepare|do|work|look|write|make|draw|bring|present|check)\b",
+    r"\b(my|your|his|her|our) (task|job|homework|assignment)s?\b",
 )
 DEFERRED = _rx(r"\bdeferred\b", r"\bpostponed\b", r"\bpushed (to|back)\b", r"\bstill with\b", r"\bno decision\b")
 NO_OUTCOME = _rx(r"\bno decisions?\b", r"\bnothing (to decide|decided)\b", r"\bno actions?\b", r"\bno change\b",
