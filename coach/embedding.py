@@ -46,7 +46,7 @@ class MiniLMEmbedder:
     name = "all-MiniLM-L6-v2-int8"
 
     def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
-        import onnxruntime as ort
+        import onnxruntime as ort  # telemetry is switched off in coach/__init__.py, before any import of it
         from tokenizers import Tokenizer
 
         model_path, tokenizer_path = model_files()

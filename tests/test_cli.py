@@ -103,3 +103,24 @@ def test_help_lists_every_command():
     result = run("--help")
     for command in ("ingest", "accounts", "show", "search", "reindex", "demo"):
         assert command in result.output
+
+
+def test_analyze_writes_only_in_the_data_folder(tmp_path):
+    """`coach analyze` with COACH_DATA_DIR set writes nothing to HOME or the working directory."""
+    import os
+    import subprocess
+    import sys
+
+    home, cwd, data = tmp_path / "home", tmp_path / "cwd", tmp_path / "data"
+    home.mkdir()
+    cwd.mkdir()
+    notes = write(tmp_path / "in" / "n.jsonl", json.dumps({"id": "1", "account": "Acme", "date": "2026-05-01",
+                                                            "text": "Lena asked for SSO; we'll look into it."}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "ORT_"))}
+    env.update(HOME=str(home), COACH_DATA_DIR=str(data), XDG_CACHE_HOME=str(home / ".cache"))
+    result = subprocess.run([sys.executable, "-m", "coach.cli", "analyze", str(notes), "--as-of", "2026-06-01",
+                             "--format", "json"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["accounts"][0]["unaddressed_problems"]
+    assert list(home.rglob("*")) == [] and list(cwd.rglob("*")) == []
+    assert (data / "coach.db").exists()
