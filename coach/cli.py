@@ -329,8 +329,13 @@ def demo() -> None:
     query = "customer frustrated by repeated outages"
     out.rule(f"[bold]4. search: {query!r}")
     search(query, account=None, k=3, as_json=False)
-    out.print("\nNext: [bold]coach search \"...\"[/], [bold]coach show ACCOUNT[/], [bold]coach ingest YOUR_NOTES[/] "
-              "([bold]coach --help[/] for all commands).")
+    out.rule("[bold]5. what the coach flags")
+    from coach.analysis.markdown import render_summary
+    from coach.analysis.service import Analyzer
+
+    out.print(render_summary(Analyzer(ws).report(datetime.now().date())), markup=False, highlight=False, soft_wrap=True)
+    out.print("\nNext: [bold]coach analyze --format md[/] (every flag with its evidence), [bold]coach search \"...\"[/], "
+              "[bold]coach show ACCOUNT[/], [bold]coach ingest YOUR_NOTES[/] ([bold]coach --help[/] for all commands).")
 
 
 def _sample_meta(path: Path) -> dict[str, object]:

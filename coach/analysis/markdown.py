@@ -24,6 +24,22 @@ def _quote(ev: dict[str, str]) -> str:
     return f"> “{text}” ({ev['interaction']})"
 
 
+def render_summary(report: dict[str, Any]) -> str:
+    """One line per account: engagement, and the headline of each flag with its strongest quote."""
+    lines = []
+    for a in report["accounts"]:
+        e = a["engagement"]
+        lines.append(f"{a['account']}: {e['label']} ({e['strategic_share']:.0%} strategic)")
+        for r in a["risks"]:
+            lines.append(f"  - {_RISK_NAMES.get(r['code'], r['code'])} [{r['severity']}]")
+        for p in sorted(a["unaddressed_problems"], key=lambda p: -p.get("days_open", 0))[:2]:
+            quote = " ".join(p["evidence"][0]["quote"].split())
+            lines.append(f"  - open {p.get('days_open', '?')} days: “{quote[:110]}{'…' if len(quote) > 110 else ''}”")
+        for m in a["meetings"]:
+            lines.append(f"  - {m['verdict'].upper()}: {m['series']}")
+    return "\n".join(lines) or "No accounts yet."
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     lines = [f"# Coaching report as of {report['as_of']}", f"_engine: {report['engine']}_", ""]
     if not report["accounts"]:

@@ -23,7 +23,7 @@ from coach.signals.facts import (
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-8"
+VERSION = "offline-9"
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")

@@ -62,7 +62,8 @@ NOT_NAMES = frozenset(
     december q1 q2 q3 q4 h1 h2 also the this that these those our their his her its we they she he it
     and but so if when who what why how where rest most all some everyone nobody none nothing data deck
     slides context question answer upsell users tickets note internal external board ceo cfo coo cto cio vp
-    ps p.s eta po sow""".split()
+    ps p.s eta po sow finance procurement legal support engineering product sales marketing ops operations hr
+    security compliance accounting purchasing management leadership""".split()
 )
 
 
@@ -212,8 +213,10 @@ class Reader:
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
+        self._kind = "note"
 
     def read(self, text: str, kind: str, rep: str | None) -> tuple[list[Message], list[Sentence]]:
+        self._kind = kind
         lines = _lines(text)
         groups = self._message_groups(lines, kind)
         messages: list[Message] = []
@@ -387,8 +390,10 @@ class Reader:
                 if person:
                     return person.name, person.side
                 if _looks_like_name(name):
-                    # Our own people are in the directory; a named person reported speaking is the customer's.
-                    return name, "customer" if _SPEAKING.match(sentence) else "unknown"
+                    # Our own people are in the directory; a named person reported speaking in a note is the
+                    # customer's. In a message we wrote, an unknown name is as likely one of ours.
+                    reported = self._kind != "email" or message.author_side == "customer"
+                    return name, "customer" if reported and _SPEAKING.match(sentence) else "unknown"
         if _WE_START.match(sentence):
             return message.author, message.author_side
         return None, "unknown"
