@@ -119,18 +119,21 @@ class AccountJudge:
             entries.extend(new)
             for recalled in j.facts.recalled_problems:
                 vector = unpack_vector(recalled.vector)
-                match = self._best(entries, vector, recalled.quote.text, self.t.match_similarity_with_words, open_only=True)
+                match = self._best([e for e in entries if e.addressed_by is None], vector, recalled.quote.text,
+                                   self.t.match_similarity_with_words, open_only=True)
                 if match is not None:
                     match.evidence.append((j.view.id, recalled.quote))
+            open_entries = [e for e in entries if e.addressed_by is None and e.vectors]
             for resolution in j.facts.resolutions:
+                if not open_entries:
+                    break
                 vector = unpack_vector(resolution.vector)
-                for entry in entries:
-                    if entry.addressed_by is not None or not entry.vectors:
-                        continue
+                for entry in list(open_entries):
                     if entry.raised_in is j and resolution.quote.start <= entry.problem.quote.start and j.view.kind != "email":
                         continue
                     if self._matches(entry, vector, resolution.quote.text):
                         entry.addressed_by = (j.view.id, resolution.quote)
+                        open_entries.remove(entry)
         return entries
 
     def _similarity(self, entry: LedgerEntry, vector: np.ndarray) -> float:
@@ -146,7 +149,7 @@ class AccountJudge:
         return sim >= self.t.match_similarity_with_words and len(shared) >= 2
 
     def _recurrence(self, entries: list[LedgerEntry], vector: np.ndarray, text: str) -> LedgerEntry | None:
-        candidates = [e for e in entries if e.addressed_by is None and self._matches(e, vector, text)]
+        candidates = [e for e in entries if e.addressed_by is None and e.vectors and self._matches(e, vector, text)]
         return self._best(candidates, vector, text, 0.0, open_only=True) if candidates else None
 
     def _best(self, entries, vector, text, floor, open_only) -> LedgerEntry | None:  # type: ignore[no-untyped-def]
