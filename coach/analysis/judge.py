@@ -53,6 +53,10 @@ class LedgerEntry:
     evidence: list[tuple[str, Quote]] = field(default_factory=list)
     addressed_by: tuple[str, Quote] | None = None
     vectors: list[np.ndarray] = field(default_factory=list)
+    words: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.words = _rare_words(self.problem.quote.text)
 
 
 def _ev(interaction_id: str, q: Quote) -> dict[str, str]:
@@ -101,34 +105,41 @@ class AccountJudge:
 
     # --- the problem ledger -------------------------------------------------------------------
     def ledger(self, items: list[Judged]) -> list[LedgerEntry]:
+        """Problems in the order raised; each stays open until a fix, dated plan or answer matches it.
+
+        Only open problems are kept in the working list, so an account's history costs time in
+        proportion to what is still open, not to everything ever raised.
+        """
         entries: list[LedgerEntry] = []
+        open_entries: list[LedgerEntry] = []
         for j in items:
-            new: list[LedgerEntry] = []
             for p in j.facts.problems:
                 vector = unpack_vector(p.vector)
-                same = self._recurrence(entries, vector, p.quote.text)
+                same = self._recurrence(open_entries, vector, p.quote.text)
                 if same is not None:
                     same.evidence.append((j.view.id, p.quote))
                     if p.response in ("fixed", "planned", "answered") and p.response_quote:
                         same.addressed_by = (j.view.id, p.response_quote)
+                        open_entries.remove(same)
                     continue
                 entry = LedgerEntry(j, p, [(j.view.id, p.quote)], vectors=[vector] if vector.size else [])
+                entries.append(entry)
                 if p.response in ("fixed", "planned", "answered") and p.response_quote:
                     entry.addressed_by = (j.view.id, p.response_quote)
-                new.append(entry)
-            entries.extend(new)
+                else:
+                    open_entries.append(entry)
             for recalled in j.facts.recalled_problems:
-                vector = unpack_vector(recalled.vector)
-                match = self._best([e for e in entries if e.addressed_by is None], vector, recalled.quote.text,
+                match = self._best(open_entries, unpack_vector(recalled.vector), recalled.quote.text,
                                    self.t.match_similarity_with_words, open_only=True)
                 if match is not None:
                     match.evidence.append((j.view.id, recalled.quote))
-            open_entries = [e for e in entries if e.addressed_by is None and e.vectors]
             for resolution in j.facts.resolutions:
                 if not open_entries:
                     break
                 vector = unpack_vector(resolution.vector)
                 for entry in list(open_entries):
+                    if not entry.vectors:
+                        continue
                     if entry.raised_in is j and resolution.quote.start <= entry.problem.quote.start and j.view.kind != "email":
                         continue
                     if self._matches(entry, vector, resolution.quote.text):
@@ -145,8 +156,9 @@ class AccountJudge:
         sim = self._similarity(entry, vector)
         if sim >= self.t.match_similarity:
             return True
-        shared = _rare_words(entry.problem.quote.text) & _rare_words(text)
-        return sim >= self.t.match_similarity_with_words and len(shared) >= 2
+        if sim < self.t.match_similarity_with_words:
+            return False
+        return len(entry.words & _rare_words(text)) >= 2
 
     def _recurrence(self, entries: list[LedgerEntry], vector: np.ndarray, text: str) -> LedgerEntry | None:
         candidates = [e for e in entries if e.addressed_by is None and e.vectors and self._matches(e, vector, text)]
@@ -158,7 +170,7 @@ class AccountJudge:
             if open_only and entry.addressed_by is not None:
                 continue
             sim = self._similarity(entry, vector)
-            shared = len(_rare_words(entry.problem.quote.text) & _rare_words(text))
+            shared = len(entry.words & _rare_words(text))
             sim += 0.05 * min(shared, 3)
             if sim >= best_sim:
                 best, best_sim = entry, sim

@@ -135,7 +135,3 @@ class Analyzer:
             cached.key, cached.data, cached.created_at = key, data, datetime.now(UTC)
         return facts
 
-
-def public_report(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as the contract states it, plus our extra fields (allowed by the schema)."""
-    return report
