@@ -142,7 +142,7 @@ class AccountJudge:
                         continue
                     if entry.raised_in is j and resolution.quote.start <= entry.problem.quote.start and j.view.kind != "email":
                         continue
-                    if self._matches(entry, vector, resolution.quote.text):
+                    if self._matches(entry, vector, resolution.quote.text, same_conversation=entry.raised_in is j):
                         entry.addressed_by = (j.view.id, resolution.quote)
                         open_entries.remove(entry)
         return entries
@@ -152,10 +152,13 @@ class AccountJudge:
             return 0.0
         return max(float(v @ vector) for v in entry.vectors)
 
-    def _matches(self, entry: LedgerEntry, vector: np.ndarray, text: str) -> bool:
+    def _matches(self, entry: LedgerEntry, vector: np.ndarray, text: str, same_conversation: bool = False) -> bool:
         sim = self._similarity(entry, vector)
         if sim >= self.t.match_similarity:
             return True
+        if same_conversation and sim >= self.t.same_conversation_similarity:
+            # In the same meeting, a fix or owned, dated decision on the same subject answers the need.
+            return len(entry.words & _rare_words(text)) >= 3
         if sim < self.t.match_similarity_with_words:
             return False
         return len(entry.words & _rare_words(text)) >= 2
@@ -377,7 +380,7 @@ class AccountJudge:
                 reasons.append("the purpose is right: it touches the customer's future")
             evidence = [(j.view.id, d.quote) for j in deferred for d in j.facts.decisions if d.deferred][:2] + missed[:2] + failures[:2]
             evidence = evidence or [(j.view.id, j.facts.engagement_quote) for j in occ if j.facts.engagement_quote][:2]
-            return self._meeting(name, "reinvent", f"Only {len(decisive)} of {n} meetings ended in decisions; "
+            return self._meeting(name, "reinvent", f"{len(decisive)} of {n} meetings ended in decisions; "
                                  + "; ".join(reasons) + ".", evidence)
         evidence = [(j.view.id, q) for j in occ for q in j.facts.shape.no_outcome][:3]
         evidence += [(j.view.id, q) for j in occ for q in j.facts.shape.readout][: max(0, 3 - len(evidence))]
@@ -386,7 +389,8 @@ class AccountJudge:
                              "produces no decisions or actions.", evidence)
 
     def _meeting(self, series: str, verdict: str, why: str, evidence: list[tuple[str, Quote]]) -> dict[str, Any]:
-        return {"series": series, "verdict": verdict, "why": why, "evidence": [_ev(i, q) for i, q in evidence],
+        unique = list({(i, q.start): (i, q) for i, q in evidence}.values())
+        return {"series": series, "verdict": verdict, "why": why, "evidence": [_ev(i, q) for i, q in unique],
                 "playbook": PLAYBOOK["meetings"]}
 
 

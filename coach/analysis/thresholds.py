@@ -10,6 +10,7 @@ class Thresholds(BaseModel):
     tactical_share: float = Field(0.2, description="account is tactical when at most this share is strategic")
     match_similarity: float = Field(0.55, description="cosine at which a later fix answers a problem by meaning")
     match_similarity_with_words: float = Field(0.42, description="cosine enough when two rare words are shared too")
+    same_conversation_similarity: float = Field(0.3, description="cosine enough in the same conversation when three rare words are shared")
     recurrence_similarity: float = Field(0.62, description="cosine at which a problem raised again is the same problem")
     going_dark_days: int = Field(30, description="days without contact that count as going dark while business is pending")
     single_thread_share: float = Field(0.85, description="share of customer contact through one person")

@@ -23,7 +23,7 @@ from coach.signals.facts import (
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-9"
+VERSION = "offline-10"
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
@@ -375,7 +375,8 @@ def _mentions(text: str, name: str) -> bool:
 
 
 def _near(a: Problem, b: Problem) -> bool:
-    return abs(a.quote.start - b.quote.start) < 400 and a.actor == b.actor
+    """Two problem sentences close together from the same person (or one unnamed) are one problem."""
+    return abs(a.quote.start - b.quote.start) < 400 and (a.actor == b.actor or a.actor is None or b.actor is None)
 
 
 def _minutes_in(text: str) -> float | None:
