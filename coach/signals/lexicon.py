@@ -190,7 +190,7 @@ COMPETITIVE_CONTEXT = _rx(r"\bpilot\w*\b", r"\bbenchmark\w*\b", r"\btrial\w*\b",
                           r"\bshortlist\w*\b", r"\bcheaper\b", r"\bswitch\w*\b", r"\bcompetit\w+\b",
                           r"\brival\b", r"\bvs\.?\b", r"\bhad .{1,40} in\b", r"\bdropped\b", r"\breplace\w*\b",
                           r"\balternatives?\b")
-OUR_OFFER = _rx(r"\b(add-?on|module|feature|release|our)\b", r"\b(pitched|offered|demoed|sold)\b")
+OUR_OFFER = _rx(r"\b(add-?on|module|feature|release)\b", r"\b(pitched|offered|demoed|sold)\b")
 COMPETITOR_PAST = _rx(r"\bdropped\b", r"\bback in (19|20)\d\d\b", r"\bused to\b", r"\bformer(ly)?\b", r"\bpreviously\b",
                       r"\breplaced\b", r"\bstalled\b", r"\bin (19|20)\d\d\b")
 COMPETITOR_HEARSAY = _rx(r"\bconference\b", r"\bheard\b", r"\brumou?rs?\b", r"\beveryone .{0,30} talking\b",

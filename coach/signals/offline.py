@@ -23,7 +23,7 @@ from coach.signals.facts import (
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-10"
+VERSION = "offline-11"
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
@@ -31,7 +31,13 @@ _EXEC_ACCESS = re.compile(
     r"\b(meet|meeting|met|mtg|minutes with|time with|in the room|pre-wire|walk \w+ through|intro|exec|sponsor|"
     r"directly|hear (it|them) from us|get \d+ ?(min|minutes))\b", re.IGNORECASE)
 _CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][A-Za-z]+$")
-_TRIALLED = re.compile(r"\b(?:trialling|trialing|piloting|evaluating|benchmarking|testing|talking to|switching to)\s+([A-Z][\w&]+)")
+_TRIALLED = re.compile(
+    r"\b(?:trialling|trialing|piloting|evaluating|benchmarking|testing|talking to|switching to|vs\.?|versus|against)\s+([A-Z][\w&]+)"
+)
+_NOT_RIVALS = frozenset(
+    "control target goal plan budget forecast baseline last prior previous actual actuals the our their last-year "
+    "january february march april may june july august september october november december".split()
+)
 _PAREN = re.compile(r"\(([^)]*)\)")
 _CAP_PHRASE = re.compile(r"\b([A-Z][a-zA-Z0-9&]+(?:\s+[A-Z][a-zA-Z0-9&]+){0,2})\b")
 
@@ -304,7 +310,8 @@ class OfflineExtractor:
         """Capitalised names that read as another vendor: two words, a company-like suffix, a CamelCase brand
         or the object of 'trialling/piloting/evaluating', and not a person or place we know."""
         names = [m.group(1) for m in _TRIALLED.finditer(text)
-                 if m.group(1).casefold() not in known and m.group(1).casefold() not in account_words]
+                 if re.fullmatch(r"[A-Z][a-z][A-Za-z&]+", m.group(1)) and m.group(1).casefold() not in _NOT_RIVALS
+                 and m.group(1).casefold() not in known and m.group(1).casefold() not in account_words]
         for m in _CAP_PHRASE.finditer(text):
             phrase = m.group(1)
             words = phrase.split()
@@ -375,7 +382,8 @@ def _mentions(text: str, name: str) -> bool:
 
 
 def _near(a: Problem, b: Problem) -> bool:
-    """Two problem sentences close together from the same person (or one unnamed) are one problem."""
+    """Problem sentences close together from the same person (or one unnamed) are one problem. (One vague answer
+    can cover two people's different problems, so sharing an answer is not enough.)"""
     return abs(a.quote.start - b.quote.start) < 400 and (a.actor == b.actor or a.actor is None or b.actor is None)
 
 
