@@ -21,7 +21,7 @@ from bench._shared import DEV, meeting_files, require_shared  # noqa: E402
 
 from coach.config import Settings  # noqa: E402
 from coach.ingest import read_file  # noqa: E402
-from coach.ingest.pipeline import IngestPipeline, IngestReport  # noqa: E402
+from coach.ingest.pipeline import IngestPipeline  # noqa: E402
 from coach.workspace import Workspace  # noqa: E402
 
 
@@ -40,10 +40,9 @@ def main() -> int:
     ws.embedder.embed(["warm up"])
     sources = [*meeting_files(args.limit), DEV / "interactions.jsonl"]
 
-    report = IngestReport()
+    defaults = pipeline.defaults(account="AMI product design")
     start = time.perf_counter()
-    for path in sources:
-        report.merge(pipeline.ingest(read_file(path, pipeline.defaults(account="AMI product design"))))
+    report = pipeline.ingest(item for path in sources for item in read_file(path, defaults))
     pipeline_s = time.perf_counter() - start
     texts = len(report.stored)
     if report.rejected:
@@ -54,10 +53,8 @@ def main() -> int:
     ws.embedder.embed(chunk_texts)
     bare_s = time.perf_counter() - start
 
-    again = IngestReport()
     start = time.perf_counter()
-    for path in sources:
-        again.merge(pipeline.ingest(read_file(path, pipeline.defaults(account="AMI product design"))))
+    again = pipeline.ingest(item for path in sources for item in read_file(path, defaults))
     reimport_s = time.perf_counter() - start
 
     n = len(chunk_texts)

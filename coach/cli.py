@@ -96,10 +96,14 @@ def ingest(
                 seen += 1
                 progress.update(task, records=seen)
 
-            for path in files:
-                progress.update(task, description=path.name[:40])
-                report.merge(pipeline.ingest(read_file(path, defaults), on_item=tick))
-                progress.advance(task)
+            def items():  # type: ignore[no-untyped-def]
+                # One stream over all files, so batches (and the embedding model's length-sorted batches) span files.
+                for path in files:
+                    progress.update(task, description=path.name[:40])
+                    yield from read_file(path, defaults)
+                    progress.advance(task)
+
+            report.merge(pipeline.ingest(items(), on_item=tick))
     _print_report(report)
     if report.rejected:
         raise typer.Exit(1)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 
 from coach.embedding import Embedder
 from coach.signals import lexicon as lx
@@ -167,7 +166,7 @@ class OfflineExtractor:
                 if pattern.search(s.text):
                     facts.tactical.append(Topic(kind=kind, quote=quote(s)))
 
-    def _is_problem(self, s: Sentence, year: int) -> str | None:
+    def _is_problem(self, s: Sentence, year: int, requests: frozenset[int] = frozenset()) -> str | None:
         if s.actor_side != "customer" or s.label in ("decision", "decisions", "agreed", "next", "owner"):
             return None
         text = s.text
@@ -182,7 +181,7 @@ class OfflineExtractor:
             return "complaint"
         if question:
             return "question"
-        if request or s.start in getattr(self, "_requests", ()):
+        if request or s.start in requests:
             return "request"
         return None
 
@@ -206,7 +205,7 @@ class OfflineExtractor:
                 return found, s
         return "none", None
 
-    def _direct_requests(self, view: InteractionView, sentences: list[Sentence]) -> set[int]:
+    def _direct_requests(self, view: InteractionView, sentences: list[Sentence]) -> frozenset[int]:
         """Starts of the customer's own sentences (their e-mails, their turns) that the request model reads as asking
         us for an action or a reply, where the cue lexicon found nothing."""
         candidates = [
@@ -216,17 +215,17 @@ class OfflineExtractor:
         ]
         model = request_detector()
         if not candidates or model is None:
-            return set()
+            return frozenset()
         texts = [s.text for s in candidates]
         p = model.probability(texts, self.embedder.embed(texts))
-        return {s.start for s, prob in zip(candidates, p, strict=True) if prob >= REQUEST_PROBABILITY}
+        return frozenset(s.start for s, prob in zip(candidates, p, strict=True) if prob >= REQUEST_PROBABILITY)
 
     def _problems(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> None:
         year = view.occurred_at.year
         ordered = sorted(sentences, key=lambda s: (s.message, s.start))
-        self._requests = self._direct_requests(view, ordered)
+        requests = self._direct_requests(view, ordered)
         for i, s in enumerate(ordered):
-            kind = self._is_problem(s, year)
+            kind = self._is_problem(s, year, requests)
             if kind is None:
                 if lx.RECALLED.search(s.text):
                     facts.recalled_problems.append(Problem(kind="question", quote=quote(s), actor=s.actor))
@@ -239,7 +238,7 @@ class OfflineExtractor:
                 later_blocks = [t for t in ordered[i + 1 :] if t.block != s.block]
                 if later_blocks:
                     next_block = [t for t in later_blocks if t.block == later_blocks[0].block]
-                    if view.kind == "email" or self._is_problem(next_block[0], year) is None:
+                    if view.kind == "email" or self._is_problem(next_block[0], year, requests) is None:
                         response, said = self._response(next_block)
             if said is not None and said.start >= s.start and said.end <= s.end:
                 said = Sentence(s.start, s.end, s.text, s.line, s.block, s.message, "internal")
@@ -247,7 +246,7 @@ class OfflineExtractor:
                                           response_quote=quote(said) if said else None))
         self._merge_problems(facts)
         for s in ordered:
-            if s.actor_side == "customer" and self._is_problem(s, year):
+            if s.actor_side == "customer" and self._is_problem(s, year, requests):
                 continue
             if lx.FIXED.search(s.text):
                 facts.resolutions.append(Resolution(kind="fixed", quote=quote(s)))
@@ -258,16 +257,13 @@ class OfflineExtractor:
 
     @staticmethod
     def _merge_problems(facts: InteractionFacts) -> None:
-        """One problem per block (or e-mail message): the sentences of one complaint are one problem."""
+        """Sentences of one complaint are one problem (see ``_near``); the merged problem keeps the best answer."""
         merged: list[Problem] = []
         rank = {"none": 0, "vague": 1, "planned": 2, "answered": 3, "fixed": 4}
-        keys: list[tuple[int, int]] = []
         for p in facts.problems:
-            key = (p.quote.start // 1_000_000, 0)
-            group = next((m for m, k in zip(merged, keys) if _near(m, p)), None)
+            group = next((m for m in merged if _near(m, p)), None)
             if group is None:
                 merged.append(p)
-                keys.append(key)
             elif rank[p.response] > rank[group.response]:
                 group.response, group.response_quote = p.response, p.response_quote
         facts.problems = merged
@@ -396,6 +392,3 @@ def _attendees_in(text: str) -> int:
     m = re.search(r"\b(\d{1,2})\s*(ppl|people|attendees|on the (call|line))\b", text[:400], re.I)
     return int(m.group(1)) if m else 0
 
-
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    return float(np.dot(np.asarray(a), np.asarray(b)))
