@@ -130,7 +130,7 @@ class AccountJudge:
                     open_entries.append(entry)
             for recalled in j.facts.recalled_problems:
                 match = self._best(open_entries, unpack_vector(recalled.vector), recalled.quote.text,
-                                   self.t.match_similarity_with_words, open_only=True)
+                                   self.t.match_similarity_with_words)
                 if match is not None:
                     match.evidence.append((j.view.id, recalled.quote))
             for resolution in j.facts.resolutions:
@@ -165,13 +165,12 @@ class AccountJudge:
 
     def _recurrence(self, entries: list[LedgerEntry], vector: np.ndarray, text: str) -> LedgerEntry | None:
         candidates = [e for e in entries if e.addressed_by is None and e.vectors and self._matches(e, vector, text)]
-        return self._best(candidates, vector, text, 0.0, open_only=True) if candidates else None
+        return self._best(candidates, vector, text, 0.0) if candidates else None
 
-    def _best(self, entries, vector, text, floor, open_only) -> LedgerEntry | None:  # type: ignore[no-untyped-def]
+    def _best(self, entries: list[LedgerEntry], vector: np.ndarray, text: str, floor: float) -> LedgerEntry | None:
+        """The entry most like ``text`` (cosine plus a little for shared rare words), if above ``floor``."""
         best, best_sim = None, floor
         for entry in entries:
-            if open_only and entry.addressed_by is not None:
-                continue
             sim = self._similarity(entry, vector)
             shared = len(entry.words & _rare_words(text))
             sim += 0.05 * min(shared, 3)

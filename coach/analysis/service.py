@@ -47,7 +47,6 @@ class Analyzer:
         self.ws = workspace
         self.extractor = extractor or OfflineExtractor(workspace.embedder)
         self.judge = AccountJudge(thresholds or Thresholds())
-        self._fingerprints: dict[int, str] = {}
 
     def report(
         self, as_of: date, accounts: list[str] | None = None, on_account: Callable[[str], None] | None = None
@@ -66,7 +65,8 @@ class Analyzer:
                 interactions = repo.interactions(account_ids=[account.id], until=until)
                 directory = self._directory(account.name, interactions, internal, domains)
                 cache = self._cached(session, [r.id for r in interactions])
-                judged = [Judged(view_of(r), self._facts(session, r, directory, cache)) for r in interactions]
+                fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
+                judged = [Judged(view_of(r), self._facts(session, r, directory, fingerprint, cache)) for r in interactions]
                 engines.update(j.facts.engine for j in judged)
                 results.append(self.judge.judge(account.name, judged, as_of))
             session.commit()
@@ -115,11 +115,8 @@ class Analyzer:
             found.update({f.interaction_id: f for f in session.scalars(stmt)})
         return found
 
-    def _facts(self, session, row: InteractionRow, directory: Directory, cache: dict[str, FactsRow]) -> InteractionFacts:  # type: ignore[no-untyped-def]
-        fingerprint = self._fingerprints.get(id(directory))
-        if fingerprint is None:
-            fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
-            self._fingerprints = {id(directory): fingerprint}
+    def _facts(self, session, row: InteractionRow, directory: Directory, fingerprint: str,  # type: ignore[no-untyped-def]
+               cache: dict[str, FactsRow]) -> InteractionFacts:
         key = hashlib.sha256(f"{self.extractor.version}|{row.content_hash}|{fingerprint}".encode()).hexdigest()
         cached = cache.get(row.id)
         if cached is not None and cached.key == key:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from coach.chunking import Chunk
 from coach.ingest.common import SourceDefaults
+from coach.people import email_domain
 from coach.records import InteractionRecord, Rejection
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
@@ -206,8 +207,6 @@ def _entries(row: InteractionRow, chunks: list[Chunk]) -> list[ChunkEntry]:
 
 def _declared_domains(batch: list[_Pending]) -> set[str]:
     """Domains of people a record itself calls internal: they tell us who 'we' are."""
-    from coach.people import email_domain
-
     found = set()
     for pending in batch:
         for p in pending.record.participants:

@@ -151,7 +151,7 @@ class LLMExtractor:
             q = quote(c.quote)
             if q is not None and c.name and c.name in q.text:
                 facts.competitors.append(CompetitorMention(name=c.name, nature=c.nature, quote=q))
-        self.fallback._embed(facts)  # vectors for matching problems and fixes by meaning
+        self.fallback._embed(facts)  # vectors for the model's additions (the offline ones have theirs)
         return facts
 
 

@@ -364,7 +364,7 @@ class OfflineExtractor:
             facts.engagement_quote = best.quote
 
     def _embed(self, facts: InteractionFacts) -> None:
-        items = [*facts.problems, *facts.resolutions, *facts.recalled_problems]
+        items = [i for i in (*facts.problems, *facts.resolutions, *facts.recalled_problems) if i.vector is None]
         if not items:
             return
         vectors = self.embedder.embed([i.quote.text for i in items])

@@ -192,13 +192,13 @@ def _lines(text: str) -> list[_Line]:
         start = match.start() + offset + lead
         end = match.start() + offset + len(body)
         content = body.strip()
+        header = _HEADER.match(content)
+        if header and header.group(1).lower() in ("date", "subject") and not (out and out[-1].kind == "header"):
+            header = None  # "Date:" or "Subject:" alone is a note's label; inside a header block it is a header
         if not content:
             out.append(_Line(start, start, depth, "blank"))
-        elif (h := _HEADER.match(content)) and not content.lower().startswith(("date:", "subject:")) or (
-            (h := _HEADER.match(content)) and content.lower().startswith(("date:", "subject:"))
-            and out and out[-1].kind == "header"
-        ):
-            out.append(_Line(start, end, depth, "header", h.group(1).lower(), h.group(2)))
+        elif header:
+            out.append(_Line(start, end, depth, "header", header.group(1).lower(), header.group(2)))
         elif _SEPARATORS.match(content) or _ON_WROTE.match(content):
             out.append(_Line(start, end, depth, "separator", header_value=content))
         elif _MOBILE.match(content):
