@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 from bench._shared import DEV, SHARED, require_shared  # noqa: E402
 
 from coach.analysis.service import Analyzer  # noqa: E402
-from coach.cli import _sample_meta  # noqa: E402
+from coach.ingest.bundled import load_sample  # noqa: E402
 from coach.config import Settings  # noqa: E402
-from coach.ingest import expand_paths, read_file  # noqa: E402
+from coach.ingest import read_file  # noqa: E402
 from coach.ingest.pipeline import IngestPipeline  # noqa: E402
 from coach.store.repository import Repository  # noqa: E402
 from coach.workspace import Workspace  # noqa: E402
@@ -64,10 +63,7 @@ def dev_and_sample() -> None:
 
     ws = Workspace(Settings(data_dir=Path(tempfile.mkdtemp(prefix="coach-quality-"))))
     pipeline = IngestPipeline(ws)
-    with resources.as_file(resources.files("coach") / "sample") as folder:
-        files, _ = expand_paths([folder])
-        for path in sorted(files, key=lambda p: (p.suffix != ".jsonl", p.name)):
-            pipeline.ingest(read_file(path, pipeline.defaults(**_sample_meta(path))))
+    load_sample(pipeline)
     report = Analyzer(ws).report(date(2026, 11, 20))
     texts = Path(tempfile.mkdtemp()) / "sample.jsonl"
     with ws.db.session() as session:

@@ -6,7 +6,6 @@ import difflib
 import json
 import sys
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -293,6 +292,50 @@ def analyze(
         out.print(render_markdown(result), markup=False, highlight=False, soft_wrap=True)
 
 
+@app.command()
+def brief(
+    account: Annotated[str, typer.Argument(help="The account the meeting is with (as `coach accounts` lists it).")],
+    meeting: Annotated[Optional[str], typer.Option(help="Meeting title or recurring series, e.g. \"Weekly sync\".")] = None,
+    attendees: Annotated[Optional[str], typer.Option(help="Who will be there: names or e-mails, comma-separated.")] = None,
+    date: Annotated[Optional[str], typer.Option(help="Date of the meeting (YYYY-MM-DD); history up to it counts. Default: today.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="md (default), html (a standalone page) or json.")] = "md",
+    engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm (the model words it; falls back to offline).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of the terminal.")] = None,
+) -> None:
+    """Write a one-page prep brief for a meeting: purpose and agenda, attendees and what they raised, open
+    problems and commitments, risks, what changed since the last meeting of the series, and three questions,
+    every line citing an interaction or a playbook section."""
+    from coach.briefs import BriefRequest, BriefService
+    from coach.briefs.service import render_brief
+    from coach.briefs.writer import BriefWriter
+
+    if format_ not in ("md", "html", "json"):
+        _fail("--format must be md, html or json")
+    try:
+        day = parse_date(date).date() if date else datetime.now().date()
+    except RecordError as exc:
+        _fail(str(exc))
+    ws = _workspace()
+    choice = engine or ws.settings.engine
+    if choice not in ("offline", "llm"):
+        _fail(f"unknown engine {choice!r}: use offline or llm")
+    from coach.analysis.service import Analyzer
+
+    service = BriefService(ws, analyzer=Analyzer(ws, extractor=_extractor(ws, choice)),
+                           writer=BriefWriter.from_settings(ws.settings) if choice == "llm" else None)
+    people = [a.strip() for a in (attendees or "").split(",") if a.strip()]
+    with err.status("writing the brief…"):
+        result = service.brief(BriefRequest(account=account, meeting=meeting, attendees=people, date=day))
+    text = render_brief(result, format_)
+    if output:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        err.print(f"wrote {output} ({result.engine}, {len(result.sources)} sources cited)")
+    elif format_ == "md":
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
 def _extractor(ws: Workspace, engine: str | None):  # type: ignore[no-untyped-def]
     choice = engine or ws.settings.engine
     if choice == "offline":
@@ -313,15 +356,9 @@ def _accounts_of(ws: Workspace, ids: list[str]) -> list[str]:
 def demo() -> None:
     """Load the bundled sample accounts and show what the coach sees: accounts, a timeline, a search."""
     ws = _workspace()
-    pipeline = IngestPipeline(ws)
-    sample = resources.files("coach") / "sample"
-    report = IngestReport()
-    with resources.as_file(sample) as folder:
-        files, _ = expand_paths([Path(folder)])
-        # Records that say who is internal go first, so e-mail sides are known by the time mail is read.
-        for path in sorted(files, key=lambda p: (p.suffix != ".jsonl", p.name)):
-            defaults = pipeline.defaults(**_sample_meta(path))
-            report.merge(pipeline.ingest(read_file(path, defaults)))
+    from coach.ingest.bundled import load_sample
+
+    report = load_sample(IngestPipeline(ws))
     out.rule("[bold]1. the bundled sample, imported")
     _print_report(report)
     out.rule("[bold]2. accounts")
@@ -340,18 +377,6 @@ def demo() -> None:
     out.print(render_summary(Analyzer(ws).report(datetime.now().date())), markup=False, highlight=False, soft_wrap=True)
     out.print("\nNext: [bold]coach analyze --format md[/] (every flag with its evidence), [bold]coach search \"...\"[/], "
               "[bold]coach show ACCOUNT[/], [bold]coach ingest YOUR_NOTES[/] ([bold]coach --help[/] for all commands).")
-
-
-def _sample_meta(path: Path) -> dict[str, object]:
-    """Defaults a sample file's ``.meta`` sidecar gives (``key: value`` lines), as ``coach ingest`` flags would."""
-    meta = path.with_suffix(".meta")
-    if not meta.exists():
-        return {}
-    values = dict(line.split(":", 1) for line in meta.read_text().splitlines() if ":" in line)
-    values = {k.strip(): v.strip() for k, v in values.items()}
-    if "date" in values:
-        values["date"] = parse_date(values["date"])  # type: ignore[assignment]
-    return values
 
 
 def _largest_account(ws: Workspace) -> str | None:

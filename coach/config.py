@@ -75,6 +75,21 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest interaction text accepted at ingest, in bytes (a 12,000-word transcript is ~70 kB).",
     )
+    brief_prompt_tokens: int = Field(
+        default=6000,
+        ge=500,
+        description="Budget of a prep brief's prompt, in the chat model's tokens (counted with tiktoken). The "
+        "least relevant context is left out first; open problems and commitments never are.",
+    )
+    brief_context_passages: int = Field(
+        default=8, ge=0, le=50, description="Passages of the account's history retrieved for a prep brief."
+    )
+    brief_passage_tokens: int = Field(
+        default=90, ge=20, le=400, description="Longest retrieved passage in a brief, in the chat model's tokens."
+    )
+    brief_playbook_passages: int = Field(
+        default=3, ge=0, le=10, description="Playbook sections retrieved for a prep brief."
+    )
 
     @field_validator("internal_domains", mode="before")
     @classmethod

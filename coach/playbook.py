@@ -22,6 +22,16 @@ class Section:
     text: str
     path: str
 
+    def items(self) -> list[str]:
+        """The section's bullet points, each joined with its wrapped continuation lines."""
+        items: list[str] = []
+        for line in self.text.splitlines():
+            if line.startswith("- "):
+                items.append(line[2:].strip())
+            elif items and line.startswith("  ") and line.strip():
+                items[-1] += " " + line.strip()
+        return items
+
     @property
     def id(self) -> str:
         return f"{self.code}#{self.heading.casefold().replace(' ', '-')}"
@@ -41,9 +51,7 @@ class Entry:
 
     def next_steps(self) -> list[str]:
         section = self.section("What to do next")
-        if section is None:
-            return []
-        return [line[2:].strip() for line in section.text.splitlines() if line.startswith("- ")]
+        return section.items() if section else []
 
 
 class Playbook:

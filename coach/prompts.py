@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _VERSION = re.compile(r"\{#-?\s*version:\s*(\S+)\s*-?#\}")
@@ -18,12 +18,14 @@ def environment() -> Environment:
     return Environment(
         loader=FileSystemLoader(str(PROMPTS_DIR)),
         undefined=StrictUndefined,
-        autoescape=False,  # prompts are plain text for a model, not HTML
+        # prompts and Markdown are plain text; *.html.j2 pages are escaped
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
         keep_trailing_newline=True,
     )
 
 
 def version(name: str) -> str:
+    """The version a template states on its first line, e.g. ``{#- version: brief-1 -#}``."""
     source = (PROMPTS_DIR / f"{name}.j2").read_text(encoding="utf-8")
     match = _VERSION.search(source)
     if not match:

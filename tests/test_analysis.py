@@ -9,8 +9,7 @@ import pytest
 
 from coach.analysis.markdown import render_markdown
 from coach.analysis.service import Analyzer
-from coach.cli import _sample_meta
-from coach.ingest import expand_paths, read_file
+from coach.ingest.bundled import load_sample
 from tests.conftest import SHARED, ingest_path, write
 
 AS_OF = date(2026, 11, 20)
@@ -25,11 +24,7 @@ def _schema():
 
 @pytest.fixture
 def sample_report(pipeline, workspace):
-    folder = resources.files("coach") / "sample"
-    with resources.as_file(folder) as path:
-        files, _ = expand_paths([path])
-        for f in sorted(files, key=lambda p: (p.suffix != ".jsonl", p.name)):
-            pipeline.ingest(read_file(f, pipeline.defaults(**_sample_meta(f))))
+    load_sample(pipeline)
     report = Analyzer(workspace).report(AS_OF)
     return report, {a["account"]: a for a in report["accounts"]}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
@@ -19,6 +20,16 @@ from coach.signals.text import Directory, directory_from
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import FactsRow, InteractionRow, PersonRow
 from coach.workspace import Workspace
+
+
+@dataclass(slots=True)
+class AccountAnalysis:
+    name: str
+    as_of: date
+    report: dict[str, Any]
+    judged: list[Judged]
+    directory: Directory
+    engine: str
 
 
 class Extractor(Protocol):
@@ -51,26 +62,39 @@ class Analyzer:
     def report(
         self, as_of: date, accounts: list[str] | None = None, on_account: Callable[[str], None] | None = None
     ) -> dict[str, Any]:
-        until = datetime.combine(as_of, time.max, tzinfo=UTC)
         results = []
         engines: set[str] = set()
         with self.ws.db.session() as session:
             repo = Repository(session)
-            rows = self._accounts(repo, accounts)
-            internal = self._internal_people(session)
-            domains = set(self.ws.settings.internal_domains) | repo.internal_domains()
-            for account in rows:
+            for account in self._accounts(repo, accounts):
                 if on_account:
                     on_account(account.name)
-                interactions = repo.interactions(account_ids=[account.id], until=until)
-                directory = self._directory(account.name, interactions, internal, domains)
-                cache = self._cached(session, [r.id for r in interactions])
-                fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
-                judged = [Judged(view_of(r), self._facts(session, r, directory, fingerprint, cache)) for r in interactions]
-                engines.update(j.facts.engine for j in judged)
-                results.append(self.judge.judge(account.name, judged, as_of))
+                analysis = self._analyse(session, repo, account, as_of)
+                engines.update(j.facts.engine for j in analysis.judged)
+                results.append(analysis.report)
             session.commit()
         return {"as_of": as_of.isoformat(), "engine": self._engine(engines), "accounts": results}
+
+    def account(self, name: str, as_of: date) -> AccountAnalysis:
+        """One account judged as of a date, with the facts behind the report (for briefs and digests)."""
+        with self.ws.db.session() as session:
+            repo = Repository(session)
+            (account,) = self._accounts(repo, [name])
+            analysis = self._analyse(session, repo, account, as_of)
+            session.commit()
+        return analysis
+
+    def _analyse(self, session, repo: Repository, account, as_of: date) -> AccountAnalysis:  # type: ignore[no-untyped-def]
+        until = datetime.combine(as_of, time.max, tzinfo=UTC)
+        interactions = repo.interactions(account_ids=[account.id], until=until)
+        domains = set(self.ws.settings.internal_domains) | repo.internal_domains()
+        directory = self._directory(account.name, interactions, self._internal_people(session), domains)
+        cache = self._cached(session, [r.id for r in interactions])
+        fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
+        judged = [Judged(view_of(r), self._facts(session, r, directory, fingerprint, cache)) for r in interactions]
+        report = self.judge.judge(account.name, judged, as_of)
+        report_engine = self._engine({j.facts.engine for j in judged}) if judged else self.extractor.engine
+        return AccountAnalysis(account.name, as_of, report, judged, directory, report_engine)
 
     def _engine(self, used: set[str]) -> str:
         """The engine that produced the report, and whether (and why) the LLM fell back to offline."""

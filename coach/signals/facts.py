@@ -67,6 +67,7 @@ class Commitment(BaseModel):
     side: Side = "unknown"
     due: str | None = None
     firm: bool = Field(description="has an owner and a date (or is done), not 'we'll look into it'")
+    vector: str | None = Field(default=None, description="embedding of the quote (base64 float16), to match a later delivery")
 
 
 class Decision(BaseModel):

@@ -10,28 +10,19 @@ extractor answers alone and the facts say so.
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from coach import prompts
+from coach.llm import LLMUnavailable, StructuredCall, chat_model, locate
 from coach.signals.facts import CompetitorMention, InteractionFacts, Problem, Quote, Resolution, Topic
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory
 
 log = logging.getLogger(__name__)
 PROMPT = "extract"
-INJECTION = re.compile(
-    r"\b(ignore|disregard|forget) (all |any |your |the )?(previous |prior |above )?(instructions|rules|prompts?)\b|"
-    r"^\s*(system|assistant|ai)\s*:|\byou are (now )?(an?|the) (ai|assistant|model)\b|"
-    r"\b(mark|rate|report|flag) (this|the) account (as )?(healthy|strategic|fine)\b|\breport no (risks|problems)\b",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
 class LLMProblem(BaseModel):
     kind: Literal["problem", "complaint", "request", "question"]
     quote: str
@@ -62,33 +53,19 @@ class LLMFacts(BaseModel):
     competitors: list[LLMCompetitor] = Field(default_factory=list)
 
 
-class LLMUnavailable(Exception):
-    """The model could not answer (timeout, rate limit, malformed output after a retry, no key)."""
-
-
 class LLMExtractor:
     def __init__(self, chat: Any, model: str, fallback: OfflineExtractor) -> None:
         self.fallback = fallback
         self.model = model
         self.engine = f"llm:{model}"
         self.version = f"{prompts.version(PROMPT)}+{fallback.version}"
-        self._chain = chat.with_structured_output(LLMFacts, method="json_schema")
+        self._call = StructuredCall(chat, LLMFacts, PROMPT, prompts.version(PROMPT), model)
         self.fallbacks: list[str] = []
 
     @classmethod
     def from_settings(cls, workspace: Any) -> LLMExtractor:
-        from langchain_openai import ChatOpenAI
-
         settings = workspace.settings
-        chat = ChatOpenAI(
-            model=settings.llm_model,
-            api_key=settings.openai_api_key or "missing-key",
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout_seconds,
-            max_retries=0,
-            temperature=0,
-        )
-        return cls(chat, settings.llm_model, OfflineExtractor(workspace.embedder))
+        return cls(chat_model(settings), settings.llm_model, OfflineExtractor(workspace.embedder))
 
     def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
         base = self.fallback.extract(view, directory)
@@ -108,17 +85,7 @@ class LLMExtractor:
             participants=[{"name": n, "side": s, "title": t} for n, s, t, _ in view.participants],
             text=view.text,
         )
-        log.info("llm call prompt=%s version=%s model=%s interaction=%s", PROMPT, prompts.version(PROMPT), self.model, view.id)
-        last: Exception | None = None
-        for _ in range(2):  # one retry
-            try:
-                result = self._chain.invoke(prompt)
-                if isinstance(result, LLMFacts):
-                    return result
-                return LLMFacts.model_validate(result)
-            except Exception as exc:  # noqa: BLE001 - timeouts, 429s and parse errors all come here
-                last = exc
-        raise LLMUnavailable(_reason(last))
+        return self._call.ask(prompt, view.id)
 
     # --- checking what the model said ----------------------------------------------------------
     def _merge(self, view: InteractionView, base: InteractionFacts, answer: LLMFacts) -> InteractionFacts:
@@ -155,46 +122,5 @@ class LLMExtractor:
         return facts
 
 
-def locate(text: str, claimed: str | None) -> Quote | None:
-    """The span of ``claimed`` in ``text`` (whitespace-insensitive), repaired to the closest sentence if it is
-    nearly verbatim; None when it is not in the text or sits in an instruction aimed at the coach."""
-    if not claimed or not claimed.strip():
-        return None
-    words = claimed.split()
-    pattern = r"\s+".join(re.escape(w) for w in words)
-    match = re.search(pattern, text)
-    if match is None:
-        candidates = [m for m in re.finditer(r"[^.!?\n]+[.!?]?", text) if len(m.group().strip()) > 10]
-        scored = [(difflib.SequenceMatcher(None, claimed.casefold(), m.group().strip().casefold()).ratio(), m) for m in candidates]
-        best = max(scored, key=lambda s: s[0], default=(0.0, None))
-        if best[0] < 0.9 or best[1] is None:
-            return None
-        match = best[1]
-        start = match.start() + len(match.group()) - len(match.group().lstrip())
-        end = match.end() - (len(match.group()) - len(match.group().rstrip()))
-    else:
-        start, end = match.start(), match.end()
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : line_end if line_end != -1 else len(text)]
-    if INJECTION.search(text[start:end]) or INJECTION.search(line):
-        return None
-    return Quote(start=start, end=end, text=text[start:end])
-
-
 def _overlaps(a: Quote, b: Quote) -> bool:
     return a.start < b.end and b.start < a.end
-
-
-def _reason(exc: Exception | None) -> str:
-    if exc is None:
-        return "unknown error"
-    name = type(exc).__name__
-    text = str(exc).lower()
-    if "timeout" in name.lower() or "timed out" in text:
-        return "timeout"
-    if "ratelimit" in name.lower() or "429" in text:
-        return "rate limited"
-    if "connection" in name.lower():
-        return "model unreachable"
-    return f"malformed output ({name})"

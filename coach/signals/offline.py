@@ -22,7 +22,7 @@ from coach.signals.facts import (
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-11"
+VERSION = "offline-12"
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^met|\b(?:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
@@ -364,7 +364,8 @@ class OfflineExtractor:
             facts.engagement_quote = best.quote
 
     def _embed(self, facts: InteractionFacts) -> None:
-        items = [i for i in (*facts.problems, *facts.resolutions, *facts.recalled_problems) if i.vector is None]
+        items = [i for i in (*facts.problems, *facts.resolutions, *facts.recalled_problems, *facts.commitments)
+                 if i.vector is None]
         if not items:
             return
         vectors = self.embedder.embed([i.quote.text for i in items])
