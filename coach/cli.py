@@ -375,7 +375,7 @@ def demo() -> None:
     from coach.analysis.service import Analyzer
 
     out.print(render_summary(Analyzer(ws).report(datetime.now().date())), markup=False, highlight=False, soft_wrap=True)
-    out.print("\nNext: [bold]coach analyze --format md[/] (every flag with its evidence), [bold]coach search \"...\"[/], "
+    out.print(f"\nNext: [bold]coach analyze --format md[/] (every flag with its evidence), [bold]coach brief \"{first}\"[/] (a meeting prep brief), [bold]coach search \"...\"[/], "
               "[bold]coach show ACCOUNT[/], [bold]coach ingest YOUR_NOTES[/] ([bold]coach --help[/] for all commands).")
 
 

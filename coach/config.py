@@ -82,10 +82,10 @@ class Settings(BaseSettings):
         "least relevant context is left out first; open problems and commitments never are.",
     )
     brief_context_passages: int = Field(
-        default=8, ge=0, le=50, description="Passages of the account's history retrieved for a prep brief."
+        default=6, ge=0, le=50, description="Passages of the account's history retrieved for a prep brief."
     )
     brief_passage_tokens: int = Field(
-        default=90, ge=20, le=400, description="Longest retrieved passage in a brief, in the chat model's tokens."
+        default=70, ge=20, le=400, description="Longest retrieved passage in a brief, in the chat model's tokens."
     )
     brief_playbook_passages: int = Field(
         default=3, ge=0, le=10, description="Playbook sections retrieved for a prep brief."

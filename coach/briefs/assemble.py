@@ -26,6 +26,8 @@ from coach.signals.facts import Commitment, unpack_vector
 from coach.signals.text import Directory
 
 QUESTIONS = "knowledge/prep-questions.md"
+_STRATEGIC_GAPS = frozenset({"no_economic_buyer", "future_never_discussed", "decision_process_unknown", "value_never_measured",
+                             "competitor_inside", "complacency", "single_threaded", "engagement", "llm"})
 RECENT = 5
 _CONTACT_ONLY = re.compile(r"\b(touch(ing)? base|check(ing)? in|catch(ing)? up|circle back|speak soon|talk soon)\b", re.I)
 _PROMISE = re.compile(r"\b(to|will|'ll|’ll|owns?|owner|I own|booked|due|by)\b", re.I)
@@ -350,7 +352,7 @@ class BriefAssembler:
         section = entry.section("What to do next") if entry else None
         prefix = verdict["verdict"].capitalize() + ":"
         line = next((item for item in (section.items() if section else []) if item.startswith(prefix)), "")
-        steps = [s.strip().rstrip(".") for s in re.split(r",\s*(?:and\s+)?|\s+and\s+", line[len(prefix):]) if s.strip()]
+        steps = [s.strip().rstrip(".") for s in re.split(r"[;,]\s*(?:and\s+)?", line[len(prefix):]) if s.strip()]
         in_series = {j.view.id for j in judged if j.view.series == series}
         first = next((p for p in problems if p.raised_in in in_series), None)
         if first and verdict["verdict"] != "kill":
@@ -385,11 +387,13 @@ class BriefAssembler:
             items.append(Line(text=f"Our commitment ({state}): deliver it or give a new date.",
                               evidence=[self._ev(c.made_in, c.text)], playbook=anchor("knowledge/coaching-skills.md", "Skills a coach reinforces")))
         if brief.questions:
-            q = brief.questions[0] if brief.questions[0].gap != "open_problem" or len(brief.questions) == 1 else brief.questions[1]
+            q = next((q for q in brief.questions if q.gap in _STRATEGIC_GAPS), brief.questions[0])
             items.append(Line(text=f"Strategic item, early: \"{q.question}\"", evidence=q.evidence[:1], playbook=q.playbook))
-        if brief.series_fix and brief.series_fix.verdict != "keep" and brief.series_fix.steps:
-            items.append(Line(text=f"Change the format: {brief.series_fix.steps[-1]}.", evidence=brief.series_fix.evidence[:1],
-                              playbook=brief.series_fix.playbook))
+        fix = brief.series_fix
+        if fix and fix.verdict != "keep" and fix.steps:
+            step = fix.steps[0] if fix.verdict == "kill" else fix.steps[-1]
+            lead = "Propose retiring this series" if fix.verdict == "kill" else "Change the format"
+            items.append(Line(text=f"{lead}: {step}.", evidence=fix.evidence[:1], playbook=fix.playbook))
         items.append(Line(text="Close: every next step with an owner and a date, read back before the end.",
                           playbook=anchor("knowledge/coaching-skills.md", "Skills a coach reinforces")))
         return items

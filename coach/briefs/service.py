@@ -14,6 +14,8 @@ import difflib
 import math
 import re
 
+from pydantic import BaseModel
+
 from coach import prompts
 from coach.analysis.service import AccountAnalysis, Analyzer
 from coach.briefs.assemble import BriefAssembler, BriefRequest, anchor
@@ -174,7 +176,7 @@ def sources_of(brief: PrepBrief, analysis: AccountAnalysis) -> list[Evidence]:
         elif isinstance(value, Passage):
             if not value.source.startswith("knowledge/"):
                 cited.add(value.source)
-        elif hasattr(value, "__dict__") and hasattr(value, "model_fields"):
+        elif isinstance(value, BaseModel):
             for key in type(value).model_fields:
                 walk(getattr(value, key))
         elif isinstance(value, list):
