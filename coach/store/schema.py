@@ -57,6 +57,7 @@ class InteractionRow(Base):
     origin: Mapped[str] = mapped_column(String(1000))
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    logged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -87,3 +88,57 @@ class FactsRow(Base):
     key: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserRow(Base):
+    """Someone who signs in: a rep, a manager (sees the teams they manage) or an admin (sees everything)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TeamRow(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    memberships: Mapped[list[MembershipRow]] = relationship(back_populates="team", cascade="all, delete-orphan")
+
+
+class MembershipRow(Base):
+    """A user in a team; ``manages`` marks the team's managers."""
+
+    __tablename__ = "memberships"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    manages: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    team: Mapped[TeamRow] = relationship(back_populates="memberships")
+    user: Mapped[UserRow] = relationship()
+
+
+class ApiTokenRow(Base):
+    """A bearer token for API clients. Only its SHA-256 is stored; the token is shown once, at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[UserRow] = relationship()
