@@ -53,6 +53,7 @@ def ingest(
     series: Annotated[Optional[str], typer.Option(help="Recurring meeting series these records belong to.")] = None,
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=Column, e.g. --map text=Comments (repeatable).")] = None,
     mapping: Annotated[Optional[Path], typer.Option(help="CSV column mapping file (.json or .toml): {\"text\": \"Comments\"}.")] = None,
+    user: Annotated[Optional[str], typer.Option(help="E-mail of the coach user who logs these: their teams see the accounts in the web app and API.")] = None,
 ) -> None:
     """Import interactions: .jsonl, .eml, .mbox, CRM .csv, transcripts (.json QMSum/AMI, .vtt, .txt), or pasted text.
 
@@ -71,6 +72,14 @@ def ingest(
     except RecordError as exc:
         _fail(str(exc))
     ws = _workspace()
+    logged_by = None
+    if user:
+        from coach.auth import Users
+
+        found = Users(ws.db).by_email(user)
+        if found is None:
+            _fail(f"no user {user}; `coach users add {user} --name NAME` creates one")
+        logged_by = found.id
     pipeline = IngestPipeline(ws)
     defaults = pipeline.defaults(**defaults_kw)
     report = IngestReport()
@@ -82,7 +91,7 @@ def ingest(
             text = decode_utf8(data, "the pasted text")
         except RecordError as exc:
             _fail(str(exc))
-        report.merge(pipeline.ingest(read_text(text, "<stdin>", defaults)))
+        report.merge(pipeline.ingest(read_text(text, "<stdin>", defaults), logged_by=logged_by))
     files, skipped = expand_paths([Path(p) for p in paths if p != "-"])
     report.skipped += skipped
     if files:
@@ -102,7 +111,7 @@ def ingest(
                     yield from read_file(path, defaults)
                     progress.advance(task)
 
-            report.merge(pipeline.ingest(items(), on_item=tick))
+            report.merge(pipeline.ingest(items(), on_item=tick, logged_by=logged_by))
     _print_report(report)
     if report.rejected:
         raise typer.Exit(1)
@@ -398,6 +407,14 @@ def _short(text: str, limit: int) -> str:
 
 def _d(value: datetime | None) -> str:
     return value.date().isoformat() if value else ""
+
+
+from coach.cli_admin import serve, teams_app, tokens_app, users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
+app.add_typer(teams_app, name="teams")
+app.add_typer(tokens_app, name="tokens")
+app.command()(serve)
 
 
 def main() -> None:

@@ -91,6 +91,26 @@ class Settings(BaseSettings):
         default=3, ge=0, le=10, description="Playbook sections retrieved for a prep brief."
     )
 
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="'production' refuses to start the web app without an explicit secret key.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs web session cookies. Default in development: a random key kept in the data folder "
+        "(secret_key, mode 600). Required in production.",
+    )
+    api_max_text_bytes: int = Field(
+        default=200_000, ge=1, description="Largest note the web form and API accept, in bytes (larger: 413)."
+    )
+    api_max_batch: int = Field(default=100, ge=1, description="Most interactions in one API batch (more: 413).")
+    api_max_future_days: int = Field(
+        default=1, ge=0, description="How far in the future an interaction's date may lie (time zones), in days."
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only (turn on behind TLS)."
+    )
+
     @field_validator("internal_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
@@ -109,6 +129,21 @@ class Settings(BaseSettings):
     @property
     def resolved_chroma_path(self) -> Path:
         return self.chroma_path or self.data_dir / "chroma"
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies: the setting, or in development one kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        if self.environment == "production":
+            raise ValueError("COACH_SECRET_KEY must be set in production (e.g. `python -c "
+                             "'import secrets; print(secrets.token_urlsafe(48))'`)")
+        path = self.ensure_data_dir() / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

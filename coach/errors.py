@@ -3,7 +3,8 @@
 CoachError
  ├── NotFound          an account or interaction that does not exist (or is not visible)
  ├── InvalidInput      a record, file or argument the coach cannot accept; says what to fix
- │    └── UnsupportedSource   a file type no ingest source reads
+ │    ├── UnsupportedSource   a file type no ingest source reads
+ │    └── TooLarge            a note or batch over the configured limit
  └── StoreError        the relational store or the index failed
 """
 
@@ -21,6 +22,10 @@ class InvalidInput(CoachError):
 
 
 class UnsupportedSource(InvalidInput):
+    pass
+
+
+class TooLarge(InvalidInput):
     pass
 
 

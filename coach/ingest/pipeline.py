@@ -58,6 +58,7 @@ class _Pending:
     record: InteractionRecord
     interaction_id: str
     content_hash: str
+    logged_by: int | None = None
 
 
 class IngestPipeline:
@@ -72,8 +73,11 @@ class IngestPipeline:
         return defaults
 
     def ingest(
-        self, items: Iterable[InteractionRecord | Rejection], on_item: Callable[[], None] | None = None
+        self, items: Iterable[InteractionRecord | Rejection], on_item: Callable[[], None] | None = None,
+        logged_by: int | None = None,
     ) -> IngestReport:
+        """Store the records (embedded first, then written; see the module docstring). ``logged_by`` is the
+        signed-in user who logs them: their teams can then see the accounts."""
         report = IngestReport()
         batch: list[_Pending] = []
         for item in items:
@@ -82,7 +86,7 @@ class IngestPipeline:
             if isinstance(item, Rejection):
                 report.rejected.append(item)
                 continue
-            pending = _Pending(item, item.interaction_id(), item.content_hash())
+            pending = _Pending(item, item.interaction_id(), item.content_hash(), logged_by)
             if any(p.interaction_id == pending.interaction_id for p in batch):
                 self._flush(batch, report)
                 batch = []
@@ -127,7 +131,8 @@ class IngestPipeline:
             domains = set(self.ws.settings.internal_domains) | repo.internal_domains() | _declared_domains(fresh)
             entries: list[ChunkEntry] = []
             for pending, chunks in zip(fresh, chunk_lists, strict=True):
-                row = repo.save(pending.record, pending.interaction_id, pending.content_hash, len(chunks), domains, now)
+                row = repo.save(pending.record, pending.interaction_id, pending.content_hash, len(chunks), domains, now,
+                                logged_by=pending.logged_by)
                 entries.extend(_entries(row, chunks))
             replaced = [i for i in ids if i in stored]
             self.ws.index.delete_interactions(replaced)

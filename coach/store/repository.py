@@ -150,6 +150,7 @@ class Repository:
         chunk_count: int,
         internal_domains: set[str],
         now: datetime,
+        logged_by: int | None = None,
     ) -> InteractionRow:
         """Insert or replace one interaction with its account and people (flushed, not committed)."""
         account = self.account(record.account, create=True)
@@ -173,6 +174,7 @@ class Repository:
         row.origin = record.origin[:1000]
         row.extra = record.extra
         row.chunk_count = chunk_count
+        row.logged_by = row.logged_by or logged_by  # whoever logged it first keeps it visible to their teams
         row.updated_at = now
         row.participants.clear()
         self.session.flush()

@@ -1,0 +1,95 @@
+"""The FastAPI app: ``create_app(settings)`` builds the JSON API, the reps' web pages and their middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from api.deps import Services
+from api.routes import v1, web
+from coach.config import Settings, get_settings
+from coach.errors import CoachError, InvalidInput, NotFound, StoreError, TooLarge
+from coach.workspace import Workspace
+
+HERE = Path(__file__).resolve().parent
+STATUS = ((TooLarge, 413), (NotFound, 404), (InvalidInput, 422), (StoreError, 503), (CoachError, 400))
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+def create_app(settings: Settings | None = None, workspace: Workspace | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    owned = workspace is None
+    ws = workspace or Workspace(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            ws.close()
+
+    app = FastAPI(
+        title="coach",
+        summary="Interaction coach for B2B account teams: log notes, read each account's flags and prep briefs.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.services = Services.build(ws)
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="coach_session",
+                       max_age=14 * 24 * 3600, same_site="lax", https_only=settings.cookie_secure)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(v1.router)
+    app.include_router(web.router)
+    _errors(app)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.headers.get("content-type", "").startswith("text/html") and not request.url.path.startswith(
+                ("/docs", "/redoc")):
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        if request.url.path.startswith("/v1/") or response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def _errors(app: FastAPI) -> None:
+    """Domain errors to HTTP statuses, in one place; pages get a page, the API gets JSON."""
+
+    @app.exception_handler(CoachError)
+    async def coach_error(request: Request, exc: CoachError) -> Response:
+        status = next(code for kind, code in STATUS if isinstance(exc, kind))
+        if web.wants_html(request):
+            return web.error_page(request, status, str(exc))
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if web.wants_html(request) and exc.status_code != 401:
+            return web.error_page(request, exc.status_code, str(exc.detail))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]} for e in exc.errors()]
+        if web.wants_html(request):
+            return web.error_page(request, 422, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)

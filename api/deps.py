@@ -1,0 +1,81 @@
+"""What routes depend on: the services (built once per app) and the signed-in user."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from coach.analysis.service import Analyzer
+from coach.auth import Accounts, User, Users
+from coach.briefs import BriefService
+from coach.logbook import Logbook
+from coach.search import Searcher
+from coach.workspace import Workspace
+
+
+@dataclass
+class Services:
+    workspace: Workspace
+    users: Users
+    accounts: Accounts
+    logbook: Logbook
+    analyzer: Analyzer
+    briefs: BriefService
+    searcher: Searcher
+
+    @classmethod
+    def build(cls, workspace: Workspace) -> Services:
+        analyzer = Analyzer(workspace)
+        accounts = Accounts(workspace.db)
+        return cls(workspace, Users(workspace.db), accounts, Logbook(workspace, accounts), analyzer,
+                   BriefService(workspace, analyzer=analyzer), Searcher(workspace))
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+_bearer = HTTPBearer(auto_error=False, description="An API token from `coach tokens create EMAIL`.")
+
+
+def api_user(request: Request, svc: ServicesDep,
+             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+    """The caller of the JSON API: a bearer token, or the web session of a signed-in user."""
+    if credentials is not None:
+        user = svc.users.user_for_token(credentials.credentials)
+        if user is None:
+            raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        return user
+    # A session cookie authorises reads only: writes need a token, so no other site can post as the user.
+    user = session_user(request, svc) if request.method in ("GET", "HEAD") else None
+    if user is None:
+        raise HTTPException(401, "send 'Authorization: Bearer <token>' (`coach tokens create EMAIL`)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def session_user(request: Request, svc: Services) -> User | None:
+    user_id = request.session.get("user")
+    return svc.users.get(int(user_id)) if isinstance(user_id, int) else None
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not isinstance(expected, str) or not submitted or not secrets.compare_digest(expected, submitted):
+        raise HTTPException(403, "the form expired or came from another site; reload the page and try again")

@@ -1,0 +1,144 @@
+"""The JSON API under /v1: interactions, accounts (report, brief), search. Thin: check, call coach, shape."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.deps import ApiUser, ServicesDep
+from api.schemas import (
+    AccountPublic, BatchItemPublic, BatchPublic, ErrorPublic, InteractionBatchCreate, InteractionCreate,
+    InteractionCreated, InteractionPublic, ParticipantPublic, SearchHitPublic,
+)
+from coach.auth import User
+from coach.briefs import BriefRequest, PrepBrief
+from coach.errors import NotFound, TooLarge
+from coach.store.repository import Repository, as_utc
+from coach.store.schema import InteractionRow
+
+router = APIRouter(prefix="/v1", responses={401: {"model": ErrorPublic}, 404: {"model": ErrorPublic},
+                                             422: {"description": "invalid input"}})
+
+
+def public(row: InteractionRow) -> InteractionPublic:
+    return InteractionPublic(
+        id=row.id, account=row.account.name, kind=row.kind, date=as_utc(row.occurred_at), rep=row.rep,
+        series=row.series, subject=row.subject, duration_minutes=row.duration_minutes, text=row.raw_text,
+        participants=[ParticipantPublic(name=p.person.name, side=p.person.side, title=p.person.title,
+                                        email=p.person.email) for p in row.participants],
+    )
+
+
+def visible_account(svc, user: User, name: str):  # type: ignore[no-untyped-def]
+    """The account row if it exists and the user may see it; 404 otherwise (the same answer either way)."""
+    with svc.workspace.db.session() as session:
+        row = Repository(session).account(name)
+        if row is None or not svc.accounts.can_see(user, row.id):
+            raise NotFound(f"no account named {name!r}")
+        return row
+
+
+@router.post("/interactions", status_code=201, response_model=InteractionCreated,
+             responses={413: {"model": ErrorPublic}}, summary="Log one interaction")
+def create_interaction(body: InteractionCreate, user: ApiUser, svc: ServicesDep) -> Any:
+    logged = svc.logbook.log_one(user, body.model_dump(exclude_none=True))
+    with svc.workspace.db.session() as session:
+        row = Repository(session).interaction(logged.id or "")
+        result = InteractionCreated(interaction=public(row), status=logged.status)  # type: ignore[arg-type]
+    return JSONResponse(result.model_dump(mode="json"), status_code=201 if logged.status == "added" else 200)
+
+
+@router.post("/interactions/batch", response_model=BatchPublic, responses={413: {"model": ErrorPublic}},
+             summary="Log many interactions; each is accepted or rejected on its own")
+def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) -> BatchPublic:
+    limit = svc.workspace.settings.api_max_batch
+    if len(body.interactions) > limit:
+        raise TooLarge(f"{len(body.interactions)} interactions in one batch; the limit is {limit} "
+                       "(COACH_API_MAX_BATCH): send several batches")
+    allowed = set(InteractionCreate.model_fields)
+    objects: list[dict[str, Any]] = []
+    unknown: dict[int, str] = {}
+    for index, obj in enumerate(body.interactions):
+        extra = sorted(set(obj) - allowed) if isinstance(obj, dict) else []
+        if extra:
+            unknown[index] = f"unknown field(s): {', '.join(extra)}"
+        objects.append(obj if not extra else {})
+    results = svc.logbook.log(user, [o for i, o in enumerate(objects) if i not in unknown])
+    kept = iter(results)
+    items = []
+    for index in range(len(objects)):
+        if index in unknown:
+            items.append(BatchItemPublic(index=index, status="rejected", reason=unknown[index]))
+        else:
+            r = next(kept)
+            items.append(BatchItemPublic(index=index, status=r.status, id=r.id if r.status != "rejected" else None,  # type: ignore[arg-type]
+                                         reason=r.reason))
+    count = lambda s: sum(1 for i in items if i.status == s)  # noqa: E731
+    return BatchPublic(added=count("added"), updated=count("updated"), unchanged=count("unchanged"),
+                       rejected=count("rejected"), items=items)
+
+
+@router.get("/interactions/{interaction_id}", response_model=InteractionPublic, summary="One interaction")
+def get_interaction(interaction_id: str, user: ApiUser, svc: ServicesDep) -> InteractionPublic:
+    with svc.workspace.db.session() as session:
+        row = Repository(session).interaction(interaction_id)
+        if row is None or not svc.accounts.can_see(user, row.account_id):
+            raise NotFound(f"no interaction {interaction_id!r}")
+        return public(row)
+
+
+@router.get("/accounts", response_model=list[AccountPublic], summary="The accounts you can see")
+def list_accounts(user: ApiUser, svc: ServicesDep) -> list[AccountPublic]:
+    visible = svc.accounts.visible_ids(user)
+    with svc.workspace.db.session() as session:
+        return [AccountPublic(name=s.name, interactions=s.interactions, first=s.first, last=s.last)
+                for s in Repository(session).account_summaries() if visible is None or s.id in visible]
+
+
+@router.get("/accounts/{account:path}/interactions", response_model=list[InteractionPublic],
+            summary="An account's interactions, newest first")
+def account_interactions(account: str, user: ApiUser, svc: ServicesDep,
+                         limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                         offset: Annotated[int, Query(ge=0)] = 0) -> list[InteractionPublic]:
+    row = visible_account(svc, user, account)
+    with svc.workspace.db.session() as session:
+        rows = Repository(session).interactions(account_ids=[row.id])
+        return [public(r) for r in list(reversed(rows))[offset : offset + limit]]
+
+
+@router.get("/accounts/{account:path}/report", summary="The account's report, as in contract/report.schema.json")
+def account_report(account: str, user: ApiUser, svc: ServicesDep,
+                   as_of: Annotated[date | None, Query(description="default: today")] = None) -> dict[str, Any]:
+    row = visible_account(svc, user, account)
+    day = as_of or date.today()
+    analysis = svc.analyzer.account(row.name, day)
+    return {"as_of": day.isoformat(), "engine": analysis.engine, "accounts": [analysis.report]}
+
+
+@router.get("/accounts/{account:path}/brief", response_model=PrepBrief, summary="A meeting prep brief")
+def account_brief(account: str, user: ApiUser, svc: ServicesDep,
+                  meeting: Annotated[str | None, Query(max_length=300)] = None,
+                  attendees: Annotated[str | None, Query(max_length=2000, description="comma-separated")] = None,
+                  on: Annotated[date | None, Query(alias="date", description="meeting date; default today")] = None,
+                  ) -> PrepBrief:
+    row = visible_account(svc, user, account)
+    people = [a.strip() for a in (attendees or "").split(",") if a.strip()]
+    return svc.briefs.brief(BriefRequest(row.name, meeting=meeting, attendees=people, date=on or date.today()))
+
+
+@router.get("/search", response_model=list[SearchHitPublic], summary="Search by meaning in the accounts you can see")
+def search(user: ApiUser, svc: ServicesDep, q: Annotated[str, Query(min_length=1, max_length=500)],
+           account: Annotated[str | None, Query(max_length=300)] = None,
+           k: Annotated[int, Query(ge=1, le=50)] = 10) -> list[SearchHitPublic]:
+    visible = svc.accounts.visible_ids(user)
+    ids = None if visible is None else sorted(visible)
+    if account is not None:
+        ids = [visible_account(svc, user, account).id]
+    hits = svc.searcher.search(q, k=k, account_ids=ids)
+    return [SearchHitPublic(interaction=h.interaction_id, account=h.account, date=h.occurred_at, kind=h.kind,
+                            excerpt=h.excerpt, score=h.score) for h in hits]
+
+

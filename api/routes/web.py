@@ -1,0 +1,252 @@
+"""The reps' web pages: sign in, paste a note, read an account's flags, prep a meeting, search.
+
+Server-rendered Jinja2 (autoescaped), no build step. Every form carries a CSRF
+token tied to the signed session; a form with an error comes back with
+everything the rep typed still in it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.deps import Services, ServicesDep, check_csrf, csrf_token, session_user
+from coach.auth import User
+from coach.briefs import BriefRequest
+from coach.errors import InvalidInput, NotFound
+from coach.store.repository import Repository, as_utc
+from coach.store.schema import AccountRow as _AccountRow
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+KINDS = ("note", "call", "meeting", "email")
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/v1/", "/slack/")) and "text/html" in request.headers.get("accept", "")
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    svc: Services = request.app.state.services
+    context.setdefault("user", session_user(request, svc))
+    context["csrf"] = csrf_token(request)
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    titles = {404: "Not found", 403: "Not allowed", 413: "Too large", 422: "Check the input"}
+    return page(request, "error.html", status=status, title=titles.get(status, "Something went wrong"),
+                message=message, status_code=status)
+
+
+def _user_or_redirect(request: Request, svc: Services) -> User | RedirectResponse:
+    user = session_user(request, svc)
+    if user is None:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return user
+
+
+def _account_row(svc: Services, user: User, account_id: int):  # type: ignore[no-untyped-def]
+    with svc.workspace.db.session() as session:
+        row = session.get(_AccountRow, account_id)
+        if row is None or not svc.accounts.can_see(user, row.id):
+            raise NotFound("no such account (or not one of yours)")
+        return row
+
+
+# --- signing in -----------------------------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - the query parameter's name
+    return page(request, "login.html", next=_safe_next(next), email="", error=None, user=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, svc: ServicesDep, email: Annotated[str, Form(max_length=320)],
+          password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+    check_csrf(request, csrf)
+    user = svc.users.authenticate(email, password)
+    if user is None:
+        return page(request, "login.html", status=400, next=_safe_next(next), email=email, user=None,
+                    error="That e-mail and password do not match. Check both, or ask an admin to reset it "
+                          "(`coach users password EMAIL`).")
+    request.session.clear()  # a new session on sign-in: no fixation
+    request.session["user"] = user.id
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+# --- home: accounts and the paste form ----------------------------------------------------------
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, svc: ServicesDep, account: str = "") -> Response:
+    user = _user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    return page(request, "home.html", user=user, accounts=_summaries(svc, user), form=_blank_form(account),
+                errors={}, kinds=KINDS)
+
+
+def _summaries(svc: Services, user: User) -> list[dict[str, Any]]:
+    visible = svc.accounts.visible_ids(user)
+    with svc.workspace.db.session() as session:
+        rows = [s for s in Repository(session).account_summaries() if visible is None or s.id in visible]
+    return [{"id": s.id, "name": s.name, "interactions": s.interactions, "last": s.last} for s in rows]
+
+
+def _blank_form(account: str = "") -> dict[str, str]:
+    return {"account": account, "kind": "note", "date": date.today().isoformat(), "participants": "", "text": "",
+            "series": ""}
+
+
+@router.post("/notes", response_class=HTMLResponse)
+def log_note(request: Request, svc: ServicesDep, account: Annotated[str, Form()] = "",
+             kind: Annotated[str, Form()] = "note", when: Annotated[str, Form(alias="date")] = "",
+             participants: Annotated[str, Form()] = "", series: Annotated[str, Form()] = "",
+             text: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+    user = _user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    check_csrf(request, csrf)
+    form = {"account": account, "kind": kind, "date": when, "participants": participants, "text": text,
+            "series": series}
+    errors = _form_errors(form)
+    if not errors:
+        obj: dict[str, Any] = {"account": account.strip(), "kind": kind, "text": text, "rep": user.name,
+                               "participants": _participants(participants, user)}
+        if when.strip():
+            obj["date"] = when.strip()
+        if series.strip():
+            obj["series"] = series.strip()
+        try:
+            logged = svc.logbook.log_one(user, obj, origin="web")
+        except (InvalidInput, NotFound) as exc:
+            errors["form"] = str(exc)
+        else:
+            return RedirectResponse(f"/interactions/{logged.id}?logged={logged.status}", status_code=303)
+    status = 413 if "too large" in errors.get("text", "") else 422
+    return page(request, "home.html", status=status, user=user, accounts=_summaries(svc, user), form=form,
+                errors=errors, kinds=KINDS)
+
+
+def _form_errors(form: dict[str, str]) -> dict[str, str]:
+    errors = {}
+    if not form["account"].strip():
+        errors["account"] = "Pick an account, or type a new account's name."
+    if not form["text"].strip():
+        errors["text"] = "Paste or type the note."
+    if form["kind"] not in KINDS:
+        errors["kind"] = "Choose note, call, meeting or e-mail."
+    if form["date"].strip() and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", form["date"].strip()):
+        errors["date"] = "Use the date picker, or YYYY-MM-DD."
+    return errors
+
+
+def _participants(value: str, user: User) -> list[dict[str, str]]:
+    """'Ana Lima (customer), bob@acme.com' into contract participants; the rep is always one of them."""
+    people = [{"name": user.name, "email": user.email, "side": "internal"}]
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        side = "internal" if re.search(r"\((us|ours?|internal)\)\s*$", part, re.I) else "customer"
+        name = re.sub(r"\s*\([^)]*\)\s*$", "", part)
+        if "@" in name:
+            people.append({"name": name.split("@")[0].replace(".", " ").title(), "email": name, "side": side})
+        elif name:
+            people.append({"name": name[:300], "side": side})
+    return people
+
+
+# --- an interaction and its facts ----------------------------------------------------------------
+@router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
+def interaction_page(request: Request, svc: ServicesDep, interaction_id: str, q: str = "",
+                     logged: str = "") -> Response:
+    user = _user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    with svc.workspace.db.session() as session:
+        row = Repository(session).interaction(interaction_id)
+        if row is None or not svc.accounts.can_see(user, row.account_id):
+            raise NotFound("no such interaction (or not one of yours)")
+        account_id, account, text, when = row.account_id, row.account.name, row.raw_text, as_utc(row.occurred_at)
+        info = {"id": row.id, "kind": row.kind, "date": when.date(), "rep": row.rep, "series": row.series,
+                "participants": [(p.person.name, p.person.side, p.person.title) for p in row.participants]}
+    analysis = svc.analyzer.account(account, max(date.today(), when.date()))
+    facts = next((j.facts for j in analysis.judged if j.view.id == interaction_id), None)
+    return page(request, "interaction.html", user=user, info=info, account=account, account_id=account_id,
+                segments=_highlight(text, q), facts=facts, report=analysis.report, logged=logged)
+
+
+def _highlight(text: str, quote: str) -> list[tuple[str, bool]]:
+    """The text in pieces, the quoted words marked (whitespace-insensitive); escaped by the template."""
+    words = quote.split()
+    if not words:
+        return [(text, False)]
+    match = re.search(r"\s+".join(re.escape(w) for w in words), text)
+    if match is None:
+        return [(text, False)]
+    return [(text[: match.start()], False), (match.group(), True), (text[match.end():], False)]
+
+
+# --- an account -----------------------------------------------------------------------------------
+@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+def account_page(request: Request, svc: ServicesDep, account_id: int) -> Response:
+    user = _user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    row = _account_row(svc, user, account_id)
+    analysis = svc.analyzer.account(row.name, date.today())
+    timeline = [{"id": j.view.id, "date": j.view.occurred_at.date(), "kind": j.view.kind, "series": j.view.series,
+                 "engagement": j.facts.engagement, "opening": " ".join(j.view.text.split())[:160]}
+                for j in reversed(analysis.judged)]
+    trend = [1 if j.facts.engagement == "strategic" else 0 for j in analysis.judged][-12:]
+    return page(request, "account.html", user=user, account_id=account_id, report=analysis.report,
+                engine=analysis.engine, timeline=timeline, trend=trend)
+
+
+@router.get("/accounts/{account_id}/brief", response_class=HTMLResponse)
+def brief_page(request: Request, svc: ServicesDep, account_id: int,
+               meeting: Annotated[str, Query(max_length=300)] = "",
+               attendees: Annotated[str, Query(max_length=2000)] = "",
+               on: Annotated[str, Query(alias="date", max_length=10)] = "") -> Response:
+    user = _user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    row = _account_row(svc, user, account_id)
+    try:
+        day = date.fromisoformat(on) if on else date.today()
+    except ValueError:
+        raise InvalidInput("the meeting date must be YYYY-MM-DD") from None
+    people = [a.strip() for a in attendees.split(",") if a.strip()]
+    brief = svc.briefs.brief(BriefRequest(row.name, meeting=meeting or None, attendees=people, date=day))
+    return page(request, "brief.html", user=user, account_id=account_id, brief=brief,
+                form={"meeting": meeting, "attendees": attendees, "date": day.isoformat()})
+
+
+# --- search ---------------------------------------------------------------------------------------
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, svc: ServicesDep, q: Annotated[str, Query(max_length=500)] = "") -> Response:
+    user = _user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    hits = []
+    if q.strip():
+        visible = svc.accounts.visible_ids(user)
+        hits = svc.searcher.search(q, k=15, account_ids=None if visible is None else sorted(visible))
+    return page(request, "search.html", user=user, q=q, hits=hits)

@@ -1,0 +1,103 @@
+"""Request and response models of the JSON API (``XCreate`` in, ``XPublic`` out)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ParticipantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=300)
+    email: str | None = Field(default=None, max_length=320)
+    title: str | None = Field(default=None, max_length=300)
+    side: Literal["customer", "internal"] | None = None
+
+
+class InteractionCreate(BaseModel):
+    """One interaction, as in contract/interaction.schema.json (unknown fields are refused here)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "account": "Pinecrest Utilities", "kind": "call", "date": "2026-11-20",
+        "text": "Call with Mei. She asked for offline maps before the storm season; I said I'd check with product.",
+    }]})
+
+    id: str | None = Field(default=None, min_length=1, max_length=200, description="stable id from the source")
+    account: str = Field(min_length=1, max_length=300)
+    kind: Literal["meeting", "call", "email", "note"] = "note"
+    date: str | None = Field(default=None, description="ISO 8601 date or date-time; default: now")
+    rep: str | None = Field(default=None, max_length=300)
+    participants: list[ParticipantCreate] = Field(default_factory=list, max_length=200)
+    subject: str | None = Field(default=None, max_length=1000)
+    series: str | None = Field(default=None, max_length=300)
+    duration_minutes: float | None = Field(default=None, ge=0, le=24 * 60)
+    text: str = Field(min_length=1)
+
+
+class InteractionBatchCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    interactions: list[dict[str, Any]] = Field(description="interaction objects; each is checked on its own")
+
+
+class ParticipantPublic(BaseModel):
+    name: str
+    side: str | None = None
+    title: str | None = None
+    email: str | None = None
+
+
+class InteractionPublic(BaseModel):
+    id: str
+    account: str
+    kind: str
+    date: dt.datetime
+    rep: str | None = None
+    series: str | None = None
+    subject: str | None = None
+    duration_minutes: float | None = None
+    participants: list[ParticipantPublic] = Field(default_factory=list)
+    text: str
+
+
+class InteractionCreated(BaseModel):
+    interaction: InteractionPublic
+    status: Literal["added", "updated", "unchanged"]
+
+
+class BatchItemPublic(BaseModel):
+    index: int
+    status: Literal["added", "updated", "unchanged", "rejected"]
+    id: str | None = None
+    reason: str | None = None
+
+
+class BatchPublic(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+    rejected: int
+    items: list[BatchItemPublic]
+
+
+class AccountPublic(BaseModel):
+    name: str
+    interactions: int
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+
+
+class SearchHitPublic(BaseModel):
+    interaction: str
+    account: str
+    date: dt.datetime
+    kind: str
+    excerpt: str
+    score: float
+
+
+class ErrorPublic(BaseModel):
+    detail: str

@@ -1,0 +1,262 @@
+"""Users, teams, API tokens and who may see which account.
+
+Roles: a **rep** sees the accounts that members of their teams logged
+interactions on; a **manager** sees those of the teams they manage (and belong
+to); an **admin** sees everything. Anything else does not exist for them: the
+web app and the API answer 404, the same as for an account that is not there.
+
+Passwords are hashed with Argon2 (argon2-cffi). API tokens are random
+(``coach_`` + 32 url-safe bytes), shown once, and stored as their SHA-256; a token
+is found by its hash and compared in constant time, and a revoked token stops at
+once because every request looks it up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coach.errors import InvalidInput, NotFound
+from coach.store.database import Database
+from coach.store.schema import AccountRow, ApiTokenRow, InteractionRow, MembershipRow, TeamRow, UserRow
+
+Role = Literal["rep", "manager", "admin"]
+ROLES: tuple[str, ...] = ("rep", "manager", "admin")
+TOKEN_PREFIX = "coach_"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    email: str
+    name: str
+    role: str
+    teams: tuple[str, ...] = ()
+    manages: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: int
+    name: str
+    prefix: str
+    user: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    """Who may see what: the one place visibility is decided."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def visible_ids(self, user: User) -> set[int] | None:
+        """Ids of the accounts ``user`` may see; None means all (admins)."""
+        if user.is_admin:
+            return None
+        with self.db.session() as session:
+            loggers = _colleagues(session, user)
+            stmt = select(InteractionRow.account_id).where(InteractionRow.logged_by.in_(loggers)).distinct()
+            return set(session.scalars(stmt))
+
+    def can_see(self, user: User, account_id: int) -> bool:
+        visible = self.visible_ids(user)
+        return visible is None or account_id in visible
+
+    def visible_names(self, user: User) -> list[str]:
+        visible = self.visible_ids(user)
+        with self.db.session() as session:
+            stmt = select(AccountRow.name).order_by(AccountRow.name)
+            if visible is not None:
+                stmt = stmt.where(AccountRow.id.in_(visible or {-1}))
+            return list(session.scalars(stmt))
+
+
+def _colleagues(session: Session, user: User) -> set[int]:
+    """The user and everyone in the teams they belong to (reps) or manage (managers)."""
+    mine = select(MembershipRow.team_id).where(MembershipRow.user_id == user.id)
+    if user.role == "manager":
+        mine = mine.where(MembershipRow.manages.is_(True)) if user.manages else mine
+    members = select(MembershipRow.user_id).where(MembershipRow.team_id.in_(mine))
+    return {user.id, *session.scalars(members)}
+
+
+class Users:
+    """Creating and finding users, teams and tokens (the CLI and the web app's sign-in use it)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- users ----------------------------------------------------------------------------------
+    def add(self, email: str, name: str, role: str = "rep", password: str | None = None) -> User:
+        email = email.strip().lower()
+        if not _EMAIL.match(email):
+            raise InvalidInput(f"{email!r} is not an e-mail address")
+        if role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        if password is not None and len(password) < 8:
+            raise InvalidInput("a password needs at least 8 characters")
+        with self.db.session() as session:
+            if session.scalar(select(UserRow).where(UserRow.email == email)):
+                raise InvalidInput(f"a user {email} exists already")
+            row = UserRow(email=email, name=" ".join(name.split()) or email, role=role,
+                          password_hash=_hasher.hash(password) if password else None, active=True,
+                          created_at=datetime.now(UTC))
+            session.add(row)
+            session.commit()
+            return self._user(session, row)
+
+    def set_password(self, email: str, password: str) -> None:
+        if len(password) < 8:
+            raise InvalidInput("a password needs at least 8 characters")
+        with self.db.session() as session:
+            row = self._row(session, email)
+            row.password_hash = _hasher.hash(password)
+            session.commit()
+
+    def authenticate(self, email: str, password: str) -> User | None:
+        """The user if the password is theirs; None otherwise (same cost whether or not the user exists)."""
+        with self.db.session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+            stored = row.password_hash if row and row.active and row.password_hash else None
+            try:
+                _hasher.verify(stored or _DUMMY_HASH, password)
+            except (VerificationError, InvalidHashError):
+                return None
+            if row is None or stored is None:
+                return None
+            if _hasher.check_needs_rehash(stored):
+                row.password_hash = _hasher.hash(password)
+                session.commit()
+            return self._user(session, row)
+
+    def get(self, user_id: int) -> User | None:
+        with self.db.session() as session:
+            row = session.get(UserRow, user_id)
+            return self._user(session, row) if row and row.active else None
+
+    def by_email(self, email: str) -> User | None:
+        with self.db.session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+            return self._user(session, row) if row and row.active else None
+
+    def all(self) -> list[User]:
+        with self.db.session() as session:
+            return [self._user(session, r) for r in session.scalars(select(UserRow).order_by(UserRow.email))]
+
+    def _row(self, session: Session, email: str) -> UserRow:
+        row = session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+        if row is None:
+            raise NotFound(f"no user {email}; `coach users list` shows them")
+        return row
+
+    @staticmethod
+    def _user(session: Session, row: UserRow) -> User:
+        memberships = session.scalars(select(MembershipRow).where(MembershipRow.user_id == row.id)).all()
+        return User(row.id, row.email, row.name, row.role, tuple(sorted(m.team.name for m in memberships)),
+                    tuple(sorted(m.team.name for m in memberships if m.manages)))
+
+    # --- teams ----------------------------------------------------------------------------------
+    def add_team(self, name: str) -> None:
+        name = " ".join(name.split())
+        if not name:
+            raise InvalidInput("a team needs a name")
+        with self.db.session() as session:
+            if session.scalar(select(TeamRow).where(TeamRow.name == name)):
+                raise InvalidInput(f"a team {name!r} exists already")
+            session.add(TeamRow(name=name, created_at=datetime.now(UTC)))
+            session.commit()
+
+    def add_member(self, team: str, email: str, manages: bool = False) -> None:
+        with self.db.session() as session:
+            team_row = session.scalar(select(TeamRow).where(TeamRow.name == " ".join(team.split())))
+            if team_row is None:
+                raise NotFound(f"no team {team!r}; `coach teams list` shows them")
+            user = self._row(session, email)
+            existing = session.get(MembershipRow, (team_row.id, user.id))
+            if existing:
+                existing.manages = existing.manages or manages
+            else:
+                session.add(MembershipRow(team_id=team_row.id, user_id=user.id, manages=manages))
+            session.commit()
+
+    def teams(self) -> list[tuple[str, list[str], list[str]]]:
+        """(team, members' e-mails, managers' e-mails) for every team."""
+        with self.db.session() as session:
+            out = []
+            for team in session.scalars(select(TeamRow).order_by(TeamRow.name)):
+                out.append((team.name, sorted(m.user.email for m in team.memberships if not m.manages),
+                            sorted(m.user.email for m in team.memberships if m.manages)))
+            return out
+
+    # --- tokens ---------------------------------------------------------------------------------
+    def create_token(self, email: str, name: str) -> tuple[str, TokenInfo]:
+        """A new token for the user: the token itself (shown once) and what is stored about it."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.db.session() as session:
+            user = self._row(session, email)
+            row = ApiTokenRow(user_id=user.id, name=name.strip() or "token", prefix=token[:12],
+                              token_hash=hash_token(token), created_at=datetime.now(UTC))
+            session.add(row)
+            session.commit()
+            return token, self._info(row, user.email)
+
+    def revoke_token(self, token_id: int) -> TokenInfo:
+        with self.db.session() as session:
+            row = session.get(ApiTokenRow, token_id)
+            if row is None:
+                raise NotFound(f"no token {token_id}; `coach tokens list` shows them")
+            row.revoked_at = row.revoked_at or datetime.now(UTC)
+            session.commit()
+            return self._info(row, row.user.email)
+
+    def tokens(self) -> list[TokenInfo]:
+        with self.db.session() as session:
+            return [self._info(r, r.user.email) for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
+
+    def user_for_token(self, token: str) -> User | None:
+        """The active user a live token belongs to, or None (unknown, revoked, or the user deactivated)."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        digest = hash_token(token)
+        with self.db.session() as session:
+            row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest))
+            if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+                return None
+            if not row.user.active:
+                return None
+            now = datetime.now(UTC)
+            last = row.last_used_at
+            if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=UTC))).total_seconds() > 60:
+                row.last_used_at = now  # at most once a minute: a busy client must not turn reads into writes
+                session.commit()
+            return self._user(session, row.user)
+
+    @staticmethod
+    def _info(row: ApiTokenRow, email: str) -> TokenInfo:
+        return TokenInfo(row.id, row.name, row.prefix, email, row.created_at, row.last_used_at, row.revoked_at)
+
+
+_DUMMY_HASH = _hasher.hash("not a real password: equalises the time of a failed sign-in")

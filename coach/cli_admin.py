@@ -1,0 +1,188 @@
+"""``coach users``, ``coach teams``, ``coach tokens`` and ``coach serve``: people, access and the web app."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from coach.auth import ROLES, Users
+from coach.config import get_settings
+from coach.errors import CoachError
+from coach.workspace import Workspace
+
+out = Console()
+err = Console(stderr=True)
+users_app = typer.Typer(help="People who sign in: reps, managers and admins.", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams: an account is visible to the teams whose members logged it.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for the Slack bot and other clients (stored hashed).", no_args_is_help=True)
+DEMO_EMAIL, DEMO_PASSWORD, DEMO_TEAM = "demo@example.com", "coach-demo", "Demo team"
+
+
+def _users() -> Users:
+    return Users(Workspace(get_settings()).db)
+
+
+def _run(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except CoachError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="Their e-mail; they sign in with it.")],
+    name: Annotated[str, typer.Option(help="Full name, as it appears in notes.")] = "",
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "rep",
+    team: Annotated[Optional[str], typer.Option(help="Add them to this team (created if new).")] = None,
+    manages: Annotated[bool, typer.Option(help="They manage --team (managers see the teams they manage).")] = False,
+    password: Annotated[Optional[str], typer.Option(help="Default: asked for, hidden. COACH_NEW_PASSWORD works too.")] = None,
+) -> None:
+    """Add a user who can sign in to the web app."""
+    secret = password or os.environ.get("COACH_NEW_PASSWORD") or typer.prompt(
+        "password (8+ characters)", hide_input=True, confirmation_prompt=True)
+    users = _users()
+    user = _run(lambda: users.add(email, name or email.split("@")[0], role, secret))
+    if team:
+        if team not in [t for t, _, _ in users.teams()]:
+            _run(lambda: users.add_team(team))
+        _run(lambda: users.add_member(team, email, manages=manages))
+    out.print(f"added {user.email} ({user.role}){f', team {team}' if team else ''}")
+
+
+@users_app.command("password")
+def users_password(email: str, password: Annotated[Optional[str], typer.Option()] = None) -> None:
+    """Set a user's password."""
+    secret = password or os.environ.get("COACH_NEW_PASSWORD") or typer.prompt(
+        "new password", hide_input=True, confirmation_prompt=True)
+    _run(lambda: _users().set_password(email, secret))
+    out.print(f"password set for {email}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Everyone who can sign in, with role and teams."""
+    rows = _users().all()
+    if not rows:
+        out.print("No users yet: `coach users add EMAIL --name NAME --team TEAM`.")
+        return
+    table = Table("e-mail", "name", "role", "teams", "manages")
+    for u in rows:
+        table.add_row(u.email, u.name, u.role, ", ".join(u.teams), ", ".join(u.manages))
+    out.print(table)
+
+
+@teams_app.command("add")
+def teams_add(name: str) -> None:
+    """Create a team."""
+    _run(lambda: _users().add_team(name))
+    out.print(f"team {name!r} created; add people with `coach teams add-member {name!r} EMAIL`")
+
+
+@teams_app.command("add-member")
+def teams_add_member(team: str, email: str,
+                     manager: Annotated[bool, typer.Option(help="They manage the team.")] = False) -> None:
+    """Put a user in a team (as a member or its manager)."""
+    _run(lambda: _users().add_member(team, email, manages=manager))
+    out.print(f"{email} {'manages' if manager else 'is in'} {team}")
+
+
+@teams_app.command("list")
+def teams_list() -> None:
+    """Teams with their members and managers."""
+    rows = _users().teams()
+    if not rows:
+        out.print("No teams yet: `coach teams add NAME`.")
+        return
+    table = Table("team", "members", "managers")
+    for team, members, managers in rows:
+        table.add_row(team, ", ".join(members), ", ".join(managers))
+    out.print(table)
+
+
+@tokens_app.command("create")
+def tokens_create(email: str, name: Annotated[str, typer.Option(help="What it is for, e.g. slack-bot.")] = "api") -> None:
+    """Create an API token for a user; it is shown once."""
+    token, info = _run(lambda: _users().create_token(email, name))
+    out.print(f"token {info.id} for {info.user} ({info.name}); keep it secret, it is not shown again:")
+    out.print(token, markup=False, highlight=False)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[int, typer.Argument(help="The number `coach tokens list` shows.")]) -> None:
+    """Revoke a token: it stops working at once."""
+    info = _run(lambda: _users().revoke_token(token_id))
+    out.print(f"token {info.id} ({info.prefix}…, {info.user}) revoked")
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """Tokens with their owner, prefix and state (the tokens themselves are not stored)."""
+    rows = _users().tokens()
+    if not rows:
+        out.print("No tokens: `coach tokens create EMAIL --name slack-bot`.")
+        return
+    table = Table("id", "user", "name", "prefix", "created", "last used", "state")
+    for t in rows:
+        table.add_row(str(t.id), t.user, t.name, t.prefix + "…", t.created_at.date().isoformat(),
+                      t.last_used_at.date().isoformat() if t.last_used_at else "",
+                      "revoked" if t.revoked_at else "active")
+    out.print(table)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for the network).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Load the bundled sample and a demo user first (development only).")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (needs a shared database for more than one).")] = 1,
+) -> None:
+    """Start the web app and the JSON API (docs at /docs)."""
+    import uvicorn
+
+    settings = get_settings()
+    if demo:
+        if settings.environment == "production":
+            err.print("[bold red]error:[/] --demo is for development; it creates a user with a known password")
+            raise typer.Exit(2)
+        _demo(settings)
+    try:
+        settings.session_secret()
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    out.print(f"\n[bold]coach is running:[/] http://{shown}:{port}/   (API docs: http://{shown}:{port}/docs)", soft_wrap=True)
+    if demo:
+        out.print(f"sign in as [bold]{DEMO_EMAIL}[/] with password [bold]{DEMO_PASSWORD}[/]")
+    out.print("stop with Ctrl+C\n")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def _demo(settings) -> None:  # type: ignore[no-untyped-def]
+    """The sample accounts, logged by a demo rep in a demo team (idempotent)."""
+    from sqlalchemy import update
+
+    from coach.ingest.bundled import load_sample
+    from coach.ingest.pipeline import IngestPipeline
+    from coach.store.schema import InteractionRow
+
+    ws = Workspace(settings)
+    users = Users(ws.db)
+    user = users.by_email(DEMO_EMAIL)
+    if user is None:
+        user = users.add(DEMO_EMAIL, "Demo Rep", "rep", DEMO_PASSWORD)
+    if DEMO_TEAM not in [t for t, _, _ in users.teams()]:
+        users.add_team(DEMO_TEAM)
+    users.add_member(DEMO_TEAM, DEMO_EMAIL)
+    with err.status("loading the bundled sample…"):
+        report = load_sample(IngestPipeline(ws))
+    with ws.db.session() as session:
+        session.execute(update(InteractionRow).where(InteractionRow.id.in_(report.stored + report.unchanged),
+                                                     InteractionRow.logged_by.is_(None)).values(logged_by=user.id))
+        session.commit()
+    ws.close()
