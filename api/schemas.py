@@ -40,7 +40,7 @@ class InteractionCreate(BaseModel):
 class InteractionBatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    interactions: list[dict[str, Any]] = Field(description="interaction objects; each is checked on its own")
+    interactions: list[Any] = Field(description="interaction objects; each is accepted or rejected on its own")
 
 
 class ParticipantPublic(BaseModel):

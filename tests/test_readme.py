@@ -13,6 +13,6 @@ def _commands() -> list[str]:
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
     run, test = _commands()
-    assert run.endswith("coach demo")
+    assert run.endswith("coach serve --demo")
     ci = ROOT.joinpath(".ci", "run").read_text()
     assert test in ci.splitlines()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -62,10 +62,11 @@ def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) 
     objects: list[dict[str, Any]] = []
     unknown: dict[int, str] = {}
     for index, obj in enumerate(body.interactions):
-        extra = sorted(set(obj) - allowed) if isinstance(obj, dict) else []
-        if extra:
+        if not isinstance(obj, dict):
+            unknown[index] = f"expected an interaction object, got {type(obj).__name__}"
+        elif extra := sorted(set(obj) - allowed):
             unknown[index] = f"unknown field(s): {', '.join(extra)}"
-        objects.append(obj if not extra else {})
+        objects.append(obj if index not in unknown else {})
     results = svc.logbook.log(user, [o for i, o in enumerate(objects) if i not in unknown])
     kept = iter(results)
     items = []
