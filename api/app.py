@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -55,6 +56,13 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     app.include_router(v1.router)
     app.include_router(web.router)
     _errors(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        """For load balancers: the relational store answers."""
+        with ws.db.session() as session:
+            session.execute(text("select 1"))
+        return {"status": "ok"}
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]

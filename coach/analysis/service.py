@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from coach.analysis.judge import AccountJudge, Judged
 from coach.analysis.thresholds import Thresholds
@@ -64,34 +65,49 @@ class Analyzer:
     ) -> dict[str, Any]:
         results = []
         engines: set[str] = set()
+        fresh: list[FactsRow] = []
         with self.ws.db.session() as session:
             repo = Repository(session)
             for account in self._accounts(repo, accounts):
                 if on_account:
                     on_account(account.name)
-                analysis = self._analyse(session, repo, account, as_of)
+                analysis = self._analyse(session, repo, account, as_of, fresh)
                 engines.update(j.facts.engine for j in analysis.judged)
                 results.append(analysis.report)
-            session.commit()
+        self._store(fresh)
         return {"as_of": as_of.isoformat(), "engine": self._engine(engines), "accounts": results}
 
     def account(self, name: str, as_of: date) -> AccountAnalysis:
         """One account judged as of a date, with the facts behind the report (for briefs and digests)."""
+        fresh: list[FactsRow] = []
         with self.ws.db.session() as session:
             repo = Repository(session)
             (account,) = self._accounts(repo, [name])
-            analysis = self._analyse(session, repo, account, as_of)
-            session.commit()
+            analysis = self._analyse(session, repo, account, as_of, fresh)
+        self._store(fresh)
         return analysis
 
-    def _analyse(self, session, repo: Repository, account, as_of: date) -> AccountAnalysis:  # type: ignore[no-untyped-def]
+    def _store(self, fresh: list[FactsRow]) -> None:
+        """Cache newly extracted facts in one short write transaction (reading never holds the write lock)."""
+        if not fresh:
+            return
+        try:
+            with self.ws.db.session(write=True) as session:
+                for row in fresh:
+                    session.merge(row)
+                session.commit()
+        except (IntegrityError, OperationalError):  # another request cached them first, or the store is busy
+            pass
+
+    def _analyse(self, session, repo: Repository, account, as_of: date,  # type: ignore[no-untyped-def]
+                 fresh: list[FactsRow]) -> AccountAnalysis:
         until = datetime.combine(as_of, time.max, tzinfo=UTC)
         interactions = repo.interactions(account_ids=[account.id], until=until)
         domains = set(self.ws.settings.internal_domains) | repo.internal_domains()
         directory = self._directory(account.name, interactions, self._internal_people(session), domains)
         cache = self._cached(session, [r.id for r in interactions])
         fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
-        judged = [Judged(view_of(r), self._facts(session, r, directory, fingerprint, cache)) for r in interactions]
+        judged = [Judged(view_of(r), self._facts(r, directory, fingerprint, cache, fresh)) for r in interactions]
         report = self.judge.judge(account.name, judged, as_of)
         report_engine = self._engine({j.facts.engine for j in judged}) if judged else self.extractor.engine
         return AccountAnalysis(account.name, as_of, report, judged, directory, report_engine)
@@ -139,8 +155,8 @@ class Analyzer:
             found.update({f.interaction_id: f for f in session.scalars(stmt)})
         return found
 
-    def _facts(self, session, row: InteractionRow, directory: Directory, fingerprint: str,  # type: ignore[no-untyped-def]
-               cache: dict[str, FactsRow]) -> InteractionFacts:
+    def _facts(self, row: InteractionRow, directory: Directory, fingerprint: str, cache: dict[str, FactsRow],
+               fresh: list[FactsRow]) -> InteractionFacts:
         key = hashlib.sha256(f"{self.extractor.version}|{row.content_hash}|{fingerprint}".encode()).hexdigest()
         cached = cache.get(row.id)
         if cached is not None and cached.key == key:
@@ -148,11 +164,7 @@ class Analyzer:
         facts = self.extractor.extract(view_of(row), directory)
         if facts.engine != self.extractor.engine:
             return facts  # a fallback answer is not cached: the next run asks the model again
-        data = facts.model_dump(mode="json")
-        if cached is None:
-            session.add(FactsRow(interaction_id=row.id, engine=self.extractor.engine, key=key, data=data,
-                                 created_at=datetime.now(UTC)))
-        else:
-            cached.key, cached.data, cached.created_at = key, data, datetime.now(UTC)
+        fresh.append(FactsRow(interaction_id=row.id, engine=self.extractor.engine, key=key,
+                              data=facts.model_dump(mode="json"), created_at=datetime.now(UTC)))
         return facts
 

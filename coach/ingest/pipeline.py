@@ -126,7 +126,7 @@ class IngestPipeline:
         texts = [c.text for chunks in chunk_lists for c in chunks]
         vectors = self.ws.embedder.embed(texts)
         ids = [p.interaction_id for p in fresh]
-        with self.ws.db.session() as session:
+        with self.ws.db.session(write=True) as session:
             repo = Repository(session)
             domains = set(self.ws.settings.internal_domains) | repo.internal_domains() | _declared_domains(fresh)
             entries: list[ChunkEntry] = []

@@ -31,6 +31,9 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Writers take SQLite's write lock when they begin (BEGIN IMMEDIATE), so two writers wait for each other
+        # (busy_timeout) instead of failing when one's read snapshot is older than the other's commit.
+        self._writers = sessionmaker(self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
 
     def migrate(self) -> None:
         config = alembic_config(self.url)
@@ -39,8 +42,9 @@ class Database:
             command.upgrade(config, "head")
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._sessions() as session:
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session; ``write=True`` for one that will write (it holds the write lock from its start on SQLite)."""
+        with (self._writers if write else self._sessions)() as session:
             yield session
 
     def dispose(self) -> None:
@@ -60,4 +64,5 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-    connection.exec_driver_sql("BEGIN")
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
