@@ -54,6 +54,7 @@ def ingest(
     map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=Column, e.g. --map text=Comments (repeatable).")] = None,
     mapping: Annotated[Optional[Path], typer.Option(help="CSV column mapping file (.json or .toml): {\"text\": \"Comments\"}.")] = None,
     user: Annotated[Optional[str], typer.Option(help="E-mail of the coach user who logs these: their teams see the accounts in the web app and API.")] = None,
+    user_from_rep: Annotated[bool, typer.Option("--user-from-rep", help="Log each record as the coach user named in its rep field (by name or e-mail), if there is one.")] = False,
 ) -> None:
     """Import interactions: .jsonl, .eml, .mbox, CRM .csv, transcripts (.json QMSum/AMI, .vtt, .txt), or pasted text.
 
@@ -80,6 +81,11 @@ def ingest(
         if found is None:
             _fail(f"no user {user}; `coach users add {user} --name NAME` creates one")
         logged_by = found.id
+    elif user_from_rep:
+        from coach.auth import Users
+
+        known = {k: u.id for u in Users(ws.db).all() for k in (u.name.casefold(), u.email.casefold())}
+        logged_by = lambda record: known.get((record.rep or "").strip().casefold())  # type: ignore[assignment]  # noqa: E731
     pipeline = IngestPipeline(ws)
     defaults = pipeline.defaults(**defaults_kw)
     report = IngestReport()
@@ -415,6 +421,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tokens_app, name="tokens")
 app.command()(serve)
+from coach.cli_digest import digest_app  # noqa: E402
+
+app.add_typer(digest_app, name="digest")
 
 
 def main() -> None:

@@ -111,6 +111,20 @@ class Settings(BaseSettings):
         default=False, description="Send the session cookie over HTTPS only (turn on behind TLS)."
     )
 
+    app_url: str = Field(default="http://localhost:8000", description="Public URL of the web app, for links in digests.")
+    digest_ageing_days: int = Field(default=14, ge=1, description="An unaddressed problem this old is 'ageing'.")
+    smtp_host: str | None = Field(default=None, description="SMTP server for digests; unset: e-mail is not sent.")
+    smtp_port: int = Field(default=587, description="SMTP port (587 with STARTTLS).")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the server wants one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle to verify the SMTP server's certificate.")
+    smtp_from: str = Field(default="coach@localhost", description="Sender address of digests.")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Seconds before an SMTP step counts as failed.")
+    slack_webhook_url: str | None = Field(default=None, description="Incoming webhook for digests in one channel.")
+    slack_bot_token: str | None = Field(default=None, description="Bot token (xoxb-...): digests as DMs to managers.")
+    slack_api_url: str = Field(default="https://slack.com/api", description="Slack Web API base URL.")
+
     @field_validator("internal_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:

@@ -74,10 +74,10 @@ class IngestPipeline:
 
     def ingest(
         self, items: Iterable[InteractionRecord | Rejection], on_item: Callable[[], None] | None = None,
-        logged_by: int | None = None,
+        logged_by: int | Callable[[InteractionRecord], int | None] | None = None,
     ) -> IngestReport:
         """Store the records (embedded first, then written; see the module docstring). ``logged_by`` is the
-        signed-in user who logs them: their teams can then see the accounts."""
+        signed-in user who logs them (or a function naming one per record): their teams see the accounts."""
         report = IngestReport()
         batch: list[_Pending] = []
         for item in items:
@@ -86,7 +86,8 @@ class IngestPipeline:
             if isinstance(item, Rejection):
                 report.rejected.append(item)
                 continue
-            pending = _Pending(item, item.interaction_id(), item.content_hash(), logged_by)
+            who = logged_by(item) if callable(logged_by) else logged_by
+            pending = _Pending(item, item.interaction_id(), item.content_hash(), who)
             if any(p.interaction_id == pending.interaction_id for p in batch):
                 self._flush(batch, report)
                 batch = []

@@ -1,0 +1,91 @@
+"""``coach digest preview`` and ``coach digest send``: the managers' weekly coaching digests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from coach.config import get_settings
+from coach.errors import CoachError
+from coach.workspace import Workspace
+
+out = Console()
+err = Console(stderr=True)
+digest_app = typer.Typer(help="Weekly coaching digests for managers (e-mail and Slack).", no_args_is_help=True)
+
+
+def _builder(engine: str | None):  # type: ignore[no-untyped-def]
+    from coach.digest import DigestBuilder
+
+    return DigestBuilder(Workspace(get_settings()))
+
+
+@digest_app.command()
+def preview(
+    manager: Annotated[str, typer.Option(help="The manager's e-mail.")],
+    week: Annotated[Optional[str], typer.Option(help="ISO week, e.g. 2026-W47. Default: last week.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="html, md or text.")] = "md",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file (an HTML page opens in a browser).")] = None,
+) -> None:
+    """Show the digest a manager would get, without sending it."""
+    from coach.digest.deliver import render_digest
+
+    if format_ not in ("html", "md", "text"):
+        err.print("[bold red]error:[/] --format must be html, md or text")
+        raise typer.Exit(2)
+    try:
+        with err.status("building the digest…"):
+            digest = _builder(None).build(manager, week)
+    except CoachError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    text = render_digest(digest, format_)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@digest_app.command()
+def send(
+    week: Annotated[Optional[str], typer.Option(help="ISO week, e.g. 2026-W47. Default: last week.")] = None,
+    team: Annotated[Optional[str], typer.Option(help="Only the managers of this team.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every manager (the default when --team is not given).")] = False,
+    via: Annotated[str, typer.Option(help="email, slack or email,slack; channels without settings are skipped.")] = "email,slack",
+) -> None:
+    """Send each manager their digest, once per week and channel; failures are retried by the next run.
+
+    Weekly from cron, e.g. Mondays at 07:00:  0 7 * * 1  cd /srv/coach && .venv/bin/coach digest send
+    """
+    from coach.digest.deliver import CHANNELS, DigestSender, EmailChannel, SlackChannel
+
+    wanted = [c.strip() for c in via.split(",") if c.strip()]
+    if not wanted or any(c not in CHANNELS for c in wanted):
+        err.print("[bold red]error:[/] --via takes email, slack or both")
+        raise typer.Exit(2)
+    if team and all_:
+        err.print("[bold red]error:[/] give --team or --all, not both")
+        raise typer.Exit(2)
+    builder = _builder(None)
+    settings = builder.ws.settings
+    channels = [EmailChannel(settings) if c == "email" else SlackChannel(settings) for c in wanted]
+    try:
+        report = DigestSender(builder, channels).run(week, team)
+    except CoachError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    for line in report.sent:
+        out.print(f"[green]sent[/] {line}", highlight=False)
+    for line in report.skipped:
+        out.print(f"[yellow]skipped[/] {line}", highlight=False)
+    for line in report.failed:
+        out.print(f"[red]failed[/] {line} (will be retried by the next run)", highlight=False)
+    if not (report.sent or report.skipped or report.failed):
+        out.print("No managers: `coach teams add-member TEAM EMAIL --manager` makes someone a team's manager.")
+    if report.failed:
+        raise typer.Exit(1)
