@@ -140,6 +140,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Load the bundled sample and a demo user first (development only).")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (needs a shared database for more than one).")] = 1,
+    digests: Annotated[Optional[str], typer.Option(help="Also send the weekly digests at this local time, e.g. \"mon 07:00\" (or use cron: coach digest send).")] = None,
 ) -> None:
     """Start the web app and the JSON API (docs at /docs)."""
     import uvicorn
@@ -155,6 +156,15 @@ def serve(
     except ValueError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from None
+    if digests:
+        from coach.digest import DigestBuilder
+        from coach.digest.deliver import DigestSender, EmailChannel, SlackChannel
+        from coach.digest.schedule import start
+
+        ws = Workspace(settings)
+        sender = DigestSender(DigestBuilder(ws), [EmailChannel(settings), SlackChannel(settings)])
+        _run(lambda: start(digests, lambda: sender.run()))
+        out.print(f"weekly digests: every {digests} (local time)")
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     out.print(f"\n[bold]coach is running:[/] http://{shown}:{port}/   (API docs: http://{shown}:{port}/docs)", soft_wrap=True)
     if demo:

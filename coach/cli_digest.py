@@ -21,7 +21,17 @@ digest_app = typer.Typer(help="Weekly coaching digests for managers (e-mail and 
 def _builder(engine: str | None):  # type: ignore[no-untyped-def]
     from coach.digest import DigestBuilder
 
-    return DigestBuilder(Workspace(get_settings()))
+    ws = Workspace(get_settings())
+    choice = engine or ws.settings.engine
+    if choice not in ("offline", "llm"):
+        err.print(f"[bold red]error:[/] unknown engine {choice!r}: use offline or llm")
+        raise typer.Exit(2)
+    writer = None
+    if choice == "llm":
+        from coach.digest.writer import DigestWriter
+
+        writer = DigestWriter.from_workspace(ws)
+    return DigestBuilder(ws, writer=writer)
 
 
 @digest_app.command()
@@ -30,6 +40,7 @@ def preview(
     week: Annotated[Optional[str], typer.Option(help="ISO week, e.g. 2026-W47. Default: last week.")] = None,
     format_: Annotated[str, typer.Option("--format", help="html, md or text.")] = "md",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file (an HTML page opens in a browser).")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm (the model writes the opening paragraph).")] = None,
 ) -> None:
     """Show the digest a manager would get, without sending it."""
     from coach.digest.deliver import render_digest
@@ -39,7 +50,7 @@ def preview(
         raise typer.Exit(2)
     try:
         with err.status("building the digest…"):
-            digest = _builder(None).build(manager, week)
+            digest = _builder(engine).build(manager, week)
     except CoachError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -57,6 +68,7 @@ def send(
     team: Annotated[Optional[str], typer.Option(help="Only the managers of this team.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every manager (the default when --team is not given).")] = False,
     via: Annotated[str, typer.Option(help="email, slack or email,slack; channels without settings are skipped.")] = "email,slack",
+    engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm.")] = None,
 ) -> None:
     """Send each manager their digest, once per week and channel; failures are retried by the next run.
 
@@ -71,7 +83,7 @@ def send(
     if team and all_:
         err.print("[bold red]error:[/] give --team or --all, not both")
         raise typer.Exit(2)
-    builder = _builder(None)
+    builder = _builder(engine)
     settings = builder.ws.settings
     channels = [EmailChannel(settings) if c == "email" else SlackChannel(settings) for c in wanted]
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 
 from sqlalchemy import select
@@ -50,8 +51,9 @@ def parse_week(week: str | None, today: date | None = None) -> tuple[str, date, 
 
 class DigestBuilder:
     def __init__(self, workspace: Workspace, analyzer: Analyzer | None = None, playbook: Playbook | None = None,
-                 charts: bool = True) -> None:
+                 charts: bool = True, writer: Any = None) -> None:
         self.ws = workspace
+        self.writer = writer
         self.analyzer = analyzer or Analyzer(workspace)
         self.playbook = playbook or load_playbook()
         self.users = Users(workspace.db)
@@ -81,7 +83,17 @@ class DigestBuilder:
         for rep in self._reps(manager):
             digest.reps.append(self._rep(rep, start, end))
         digest.headline = self._headline(digest)
+        if self.writer is not None:
+            digest = self.writer.write(digest, self._texts(digest))
         return digest
+
+    def _texts(self, digest: Digest) -> dict[str, str]:
+        ids = {c.interaction for r in digest.reps for a in r.accounts
+               for c in a.new_flags + a.ageing_problems + a.meetings if c.interaction}
+        ids |= {c.interaction for r in digest.reps for c in r.coaching if c.interaction}
+        with self.ws.db.session() as session:
+            rows = session.scalars(select(InteractionRow).where(InteractionRow.id.in_(ids or {""})))
+            return {r.id: r.raw_text for r in rows}
 
     # --- who --------------------------------------------------------------------------------------
     def _reps(self, manager: User) -> list[tuple[int, str, str]]:

@@ -1,0 +1,71 @@
+"""The LLM engine for digests: the model writes the opening paragraph; the code checks what it cites.
+
+The prompt (``prompts/digest.j2``) is counted with tiktoken and fitted to the brief
+budget by leaving out the least flagged accounts first. The paragraph is kept only
+if every quote it cites is verbatim in an interaction of the digest; otherwise, or
+when the model fails, the digest stays offline and its engine says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from coach import prompts
+from coach.digest.model import Digest
+from coach.llm import LLMUnavailable, StructuredCall, chat_model, locate
+from coach.tokens import TokenCounter
+
+log = logging.getLogger(__name__)
+PROMPT = "digest"
+
+
+class LLMCitation(BaseModel):
+    interaction: str
+    quote: str
+
+
+class LLMNarrative(BaseModel):
+    summary: str
+    evidence: list[LLMCitation] = Field(default_factory=list)
+
+
+class DigestWriter:
+    def __init__(self, chat: Any, model: str, tokens: TokenCounter, budget: int) -> None:
+        self.engine = f"llm:{model}"
+        self.tokens, self.budget = tokens, budget
+        self._call = StructuredCall(chat, LLMNarrative, PROMPT, prompts.version(PROMPT), model)
+
+    @classmethod
+    def from_workspace(cls, ws: Any) -> DigestWriter:
+        return cls(chat_model(ws.settings), ws.settings.llm_model, ws.tokens, ws.settings.brief_prompt_tokens)
+
+    def prompt(self, digest: Digest) -> str:
+        """The prompt, with the least flagged accounts left out until it fits the budget."""
+        fitted = digest.model_copy(deep=True)
+        text = prompts.render(PROMPT, digest=fitted)
+        while self.tokens.count(text) > self.budget:
+            accounts = [(len(a.new_flags) + len(a.ageing_problems), r, a) for r in fitted.reps for a in r.accounts]
+            if not accounts:
+                break
+            _, rep, account = min(accounts, key=lambda x: x[0])
+            rep.accounts.remove(account)
+            text = prompts.render(PROMPT, digest=fitted)
+        return text
+
+    def write(self, digest: Digest, texts: dict[str, str]) -> Digest:
+        if digest.empty:
+            return digest
+        try:
+            answer = self._call.ask(self.prompt(digest), digest.manager_email)
+        except LLMUnavailable as exc:
+            log.warning("llm digest writer fell back to offline for %s: %s", digest.manager_email, exc)
+            return digest.model_copy(update={"engine": f"offline (fallback from {self.engine}: {exc})"})
+        checked = [c for c in answer.evidence if c.interaction in texts and locate(texts[c.interaction], c.quote)]
+        if not answer.summary.strip() or not checked or len(checked) < len(answer.evidence):
+            reason = "cited text that is not in the notes" if answer.evidence else "cited nothing"
+            return digest.model_copy(update={"engine": f"offline (fallback from {self.engine}: the model {reason})"})
+        cites = "; ".join(f"{c.interaction}: “{' '.join(c.quote.split())}”" for c in checked)
+        return digest.model_copy(update={"engine": self.engine, "narrative": f"{answer.summary.strip()} ({cites})"})
