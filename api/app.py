@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(v1.router)
     app.include_router(web.router)
+    if settings.slack_signing_secret and settings.slack_bot_token and settings.coach_api_token:
+        from api.routes import slack
+
+        app.include_router(slack.router(settings))
     _errors(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -29,10 +29,21 @@ class Services:
 
     @classmethod
     def build(cls, workspace: Workspace) -> Services:
-        analyzer = Analyzer(workspace)
+        settings = workspace.settings
+        extractor = None
+        if settings.engine == "llm":
+            from coach.signals.llm import LLMExtractor
+
+            extractor = LLMExtractor.from_settings(workspace)
+        analyzer = Analyzer(workspace, extractor=extractor)
+        writer = None
+        if (settings.brief_engine or settings.engine) == "llm":
+            from coach.briefs.writer import BriefWriter
+
+            writer = BriefWriter.from_settings(settings)
         accounts = Accounts(workspace.db)
         return cls(workspace, Users(workspace.db), accounts, Logbook(workspace, accounts), analyzer,
-                   BriefService(workspace, analyzer=analyzer), Searcher(workspace))
+                   BriefService(workspace, analyzer=analyzer, writer=writer), Searcher(workspace))
 
 
 def services(request: Request) -> Services:
@@ -47,7 +58,10 @@ def api_user(request: Request, svc: ServicesDep,
              credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
     """The caller of the JSON API: a bearer token, or the web session of a signed-in user."""
     if credentials is not None:
-        user = svc.users.user_for_token(credentials.credentials)
+        behalf = request.headers.get("x-coach-on-behalf-of")
+        user = svc.users.user_for_token(credentials.credentials, on_behalf_of=behalf)
+        if user is None and behalf is not None and svc.users.user_for_token(credentials.credentials) is not None:
+            raise HTTPException(403, f"no coach user {behalf} (or this token may not act for others)")
         if user is None:
             raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
         return user

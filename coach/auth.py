@@ -213,13 +213,16 @@ class Users:
             return out
 
     # --- tokens ---------------------------------------------------------------------------------
-    def create_token(self, email: str, name: str) -> tuple[str, TokenInfo]:
-        """A new token for the user: the token itself (shown once) and what is stored about it."""
+    def create_token(self, email: str, name: str, delegate: bool = False) -> tuple[str, TokenInfo]:
+        """A new token for the user: the token itself (shown once) and what is stored about it. A ``delegate``
+        token (admins only, for the Slack bot) may act for any active user named in the request."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.db.session(write=True) as session:
             user = self._row(session, email)
+            if delegate and user.role != "admin":
+                raise InvalidInput("only an admin's token may act for other users (create a service admin for the bot)")
             row = ApiTokenRow(user_id=user.id, name=name.strip() or "token", prefix=token[:12],
-                              token_hash=hash_token(token), created_at=datetime.now(UTC))
+                              token_hash=hash_token(token), created_at=datetime.now(UTC), delegate=delegate)
             session.add(row)
             session.commit()
             return token, self._info(row, user.email)
@@ -237,8 +240,9 @@ class Users:
         with self.db.session() as session:
             return [self._info(r, r.user.email) for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
 
-    def user_for_token(self, token: str) -> User | None:
-        """The active user a live token belongs to, or None (unknown, revoked, or the user deactivated)."""
+    def user_for_token(self, token: str, on_behalf_of: str | None = None) -> User | None:
+        """The active user a live token belongs to, or None (unknown, revoked, or the user deactivated).
+        With ``on_behalf_of`` (an e-mail) a delegate token acts as that user; any other token is refused."""
         if not token.startswith(TOKEN_PREFIX):
             return None
         digest = hash_token(token)
@@ -252,6 +256,11 @@ class Users:
             last = row.last_used_at
             user = self._user(session, row.user)
             token_id = row.id
+            if on_behalf_of is not None:
+                target = session.scalar(select(UserRow).where(UserRow.email == on_behalf_of.strip().lower()))
+                if not row.delegate or target is None or not target.active:
+                    return None
+                user = self._user(session, target)
         if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=UTC))).total_seconds() > 60:
             self._touch(token_id, now)  # at most once a minute: a busy client must not turn reads into writes
         return user

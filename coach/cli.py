@@ -415,12 +415,13 @@ def _d(value: datetime | None) -> str:
     return value.date().isoformat() if value else ""
 
 
-from coach.cli_admin import serve, teams_app, tokens_app, users_app  # noqa: E402
+from coach.cli_admin import serve, slack, teams_app, tokens_app, users_app  # noqa: E402
 
 app.add_typer(users_app, name="users")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tokens_app, name="tokens")
 app.command()(serve)
+app.command()(slack)
 from coach.cli_digest import digest_app  # noqa: E402
 
 app.add_typer(digest_app, name="digest")

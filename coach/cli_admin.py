@@ -106,9 +106,10 @@ def teams_list() -> None:
 
 
 @tokens_app.command("create")
-def tokens_create(email: str, name: Annotated[str, typer.Option(help="What it is for, e.g. slack-bot.")] = "api") -> None:
+def tokens_create(email: str, name: Annotated[str, typer.Option(help="What it is for, e.g. slack-bot.")] = "api",
+                  delegate: Annotated[bool, typer.Option(help="May act for any user named in X-Coach-On-Behalf-Of (the Slack bot; admins only).")] = False) -> None:
     """Create an API token for a user; it is shown once."""
-    token, info = _run(lambda: _users().create_token(email, name))
+    token, info = _run(lambda: _users().create_token(email, name, delegate=delegate))
     out.print(f"token {info.id} for {info.user} ({info.name}); keep it secret, it is not shown again:")
     out.print(token, markup=False, highlight=False)
 
@@ -196,3 +197,23 @@ def _demo(settings) -> None:  # type: ignore[no-untyped-def]
                                                      InteractionRow.logged_by.is_(None)).values(logged_by=user.id))
         session.commit()
     ws.close()
+
+
+def slack() -> None:
+    """Run the Slack bot in Socket Mode (no public URL needed): needs COACH_SLACK_APP_TOKEN (xapp-...),
+    COACH_SLACK_BOT_TOKEN, COACH_COACH_API_URL and COACH_COACH_API_TOKEN."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from coach.slackbot.app import build_app
+    from coach.slackbot.client import CoachAPI
+
+    settings = get_settings()
+    missing = [name for name, value in (("COACH_SLACK_APP_TOKEN", settings.slack_app_token),
+                                        ("COACH_SLACK_BOT_TOKEN", settings.slack_bot_token),
+                                        ("COACH_COACH_API_TOKEN", settings.coach_api_token)) if not value]
+    if missing:
+        err.print(f"[bold red]error:[/] set {', '.join(missing)} (README: the Slack bot)")
+        raise typer.Exit(2)
+    app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""))
+    out.print(f"coach Slack bot connected in Socket Mode, calling {settings.coach_api_url}; stop with Ctrl+C")
+    SocketModeHandler(app, settings.slack_app_token).start()

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         default="offline",
         description="Which engine understands interactions: 'offline' (no key, no network) or 'llm'.",
     )
+    brief_engine: Literal["offline", "llm"] | None = Field(
+        default=None, description="Engine that words prep briefs in the web app and API (default: the engine)."
+    )
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'llm' engine.")
     openai_api_key: str | None = Field(
         default=None,
@@ -124,6 +127,12 @@ class Settings(BaseSettings):
     slack_webhook_url: str | None = Field(default=None, description="Incoming webhook for digests in one channel.")
     slack_bot_token: str | None = Field(default=None, description="Bot token (xoxb-...): digests as DMs to managers.")
     slack_api_url: str = Field(default="https://slack.com/api", description="Slack Web API base URL.")
+    slack_signing_secret: str | None = Field(default=None, description="Slack app's signing secret (HTTP mode).")
+    slack_app_token: str | None = Field(default=None, description="Slack app-level token (xapp-...) for Socket Mode.")
+    coach_api_url: str = Field(default="http://127.0.0.1:8000", description="The coach API the Slack bot calls.")
+    coach_api_token: str | None = Field(
+        default=None, description="The bot's coach API token: `coach tokens create ADMIN --name slack-bot --delegate`."
+    )
 
     @field_validator("internal_domains", mode="before")
     @classmethod

@@ -1,0 +1,214 @@
+"""The Slack app (slack-bolt): one set of handlers for HTTP mode (mounted at /slack/events) and Socket Mode.
+
+Every handler acknowledges at once (Slack's three-second rule) and does the work
+afterwards, answering through ``respond`` (the response_url) or a message. The
+Slack person is mapped to a coach user by their Slack e-mail (``users.info``), or by
+``/coach link EMAIL`` when the addresses differ; the coach API is then called as that
+user, so the bot shows only what they may see.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import threading
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from coach.slackbot import blocks
+from coach.slackbot.client import CoachAPI, CoachAPIError
+
+log = logging.getLogger(__name__)
+LONG_NOTE = 2500
+
+
+class Links:
+    """Slack user id → coach e-mail, for people whose Slack address is not their coach address (in memory)."""
+
+    def __init__(self) -> None:
+        self._links: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def set(self, slack_user: str, email: str) -> None:
+        with self._lock:
+            self._links[slack_user] = email.strip().lower()
+
+    def get(self, slack_user: str) -> str | None:
+        return self._links.get(slack_user)
+
+
+def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
+    links = links or Links()
+    token = settings.slack_bot_token or ""
+    api_url = settings.slack_api_url.rstrip("/") + "/"
+    app_url = settings.app_url
+
+    def authorize(enterprise_id=None, team_id=None, user_id=None, **_: Any) -> AuthorizeResult:  # noqa: ANN001
+        # Offline-safe: no auth.test round trip (STACK.md); the bot token comes from settings.
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token, bot_user_id=None)
+
+    app = App(signing_secret=settings.slack_signing_secret or "", authorize=authorize,
+              client=WebClient(token=token, base_url=api_url), process_before_response=False,
+              request_verification_enabled=True)
+
+    def coach_user(client: WebClient, slack_user: str) -> str | None:
+        linked = links.get(slack_user)
+        if linked:
+            return linked
+        try:
+            profile = client.users_info(user=slack_user)["user"]["profile"]
+        except Exception:  # noqa: BLE001 - no e-mail scope, unknown user: ask them to link
+            return None
+        email = profile.get("email")
+        return email.lower() if email else None
+
+    def run(command: str, slack_user: str, client: WebClient, reply, trigger_id: str | None = None) -> None:  # noqa: ANN001
+        verb, _, rest = command.strip().partition(" ")
+        verb, rest = verb.lower(), rest.strip()
+        if verb in ("", "help"):
+            reply(blocks.HELP, blocks.message(blocks.HELP))
+            return
+        if verb == "link":
+            if "@" not in rest:
+                reply("Use /coach link you@company.com", blocks.message("Use `/coach link you@company.com`."))
+                return
+            links.set(slack_user, rest)
+            reply("linked", blocks.message(f"Linked you to the coach user {rest}."))
+            return
+        user = coach_user(client, slack_user)
+        if user is None:
+            text = ("I could not find your e-mail in Slack. Link your coach account: `/coach link you@company.com` "
+                    "(ask your admin for a coach user if you have none).")
+            reply(text, blocks.message(text))
+            return
+        try:
+            answer(verb, rest, user, client, reply, trigger_id)
+        except CoachAPIError as exc:
+            text = explain(exc, user, rest)
+            reply(text, blocks.message(text))
+
+    def answer(verb: str, rest: str, user: str, client: WebClient, reply, trigger_id: str | None) -> None:  # noqa: ANN001
+        if verb == "flags":
+            account = rest or _missing("flags <account>")
+            reply(f"Flags for {account}", blocks.flags(api.report(user, account), app_url))
+        elif verb == "brief":
+            account, _, meeting = (p.strip() for p in rest.partition("|"))
+            data = api.brief(user, account or _missing("brief <account> [| meeting]"), meeting or None)
+            reply(f"Prep brief: {data['account']}", blocks.brief(data, app_url))
+        elif verb == "search":
+            reply(f"Search: {rest}", blocks.hits(rest, api.search(user, rest or _missing("search <words>")), app_url))
+        elif verb == "log":
+            account, _, note = (p.strip() for p in rest.partition("|"))
+            if (not note or len(note) > LONG_NOTE) and trigger_id:
+                client.views_open(trigger_id=trigger_id, view=log_modal(account, note))
+                return
+            if not account or not note:
+                _missing("log <account> | <note>")
+            logged = api.log(user, account, note)
+            reply(f"Logged to {account}", blocks.message(
+                f"Logged to *{blocks._esc(logged['interaction']['account'])}* ({logged['status']}). "
+                f"<{app_url}/interactions/{logged['interaction']['id']}|Open it in coach>"))
+        else:
+            reply(blocks.HELP, blocks.message(f"I don't know `{blocks._esc(verb)}`.\n" + blocks.HELP))
+
+    def explain(exc: CoachAPIError, user: str, rest: str) -> str:
+        if exc.status == 0:
+            return f"coach is unreachable right now: {exc.detail}. Try again in a minute."
+        if exc.status == 403:
+            return (f"There is no coach user for {user}. Ask your admin to add you (`coach users add {user}`), or "
+                    "link another address with `/coach link you@company.com`.")
+        if exc.status == 404:
+            wanted = rest.split("|")[0].strip()
+            try:
+                names = [a["name"] for a in api.accounts(user)]
+            except CoachAPIError:
+                names = []
+            near = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(near)}?" if near else ""
+            return f"No account you can see is called “{wanted}”.{hint}"
+        return f"coach could not do that: {exc.detail}"
+
+    def say_in(say):  # noqa: ANN001, ANN202
+        return lambda text, blocks_: say(text=text, blocks=blocks_)
+
+    def respond_with(respond):  # noqa: ANN001, ANN202
+        return lambda text, blocks_: respond(text=text, blocks=blocks_, response_type="ephemeral")
+
+    @app.command("/coach")
+    def slash(ack, command, respond, client):  # noqa: ANN001
+        ack()  # within three seconds; the work follows
+        run(command.get("text", ""), command["user_id"], client, respond_with(respond), command.get("trigger_id"))
+
+    @app.event("app_mention")
+    def mention(event, say, client):  # noqa: ANN001
+        words = " ".join(w for w in event.get("text", "").split() if not w.startswith("<@"))
+        thread = event.get("thread_ts") or event.get("ts")
+        run(words, event["user"], client, lambda text, b: say(text=text, blocks=b, thread_ts=thread))
+
+    @app.shortcut("log_to_coach")
+    def shortcut(ack, shortcut, client):  # noqa: ANN001
+        ack()
+        message = shortcut.get("message", {})
+        meta = {"channel": shortcut.get("channel", {}).get("id"), "ts": message.get("ts"),
+                "thread_ts": message.get("thread_ts") or message.get("ts")}
+        client.views_open(trigger_id=shortcut["trigger_id"],
+                          view=log_modal("", message.get("text", ""), thread=True, meta=meta))
+
+    @app.view("coach_log")
+    def submitted(ack, body, view, client):  # noqa: ANN001
+        values = view["state"]["values"]
+        account = values["account"]["value"]["value"].strip()
+        note = (values["note"]["value"]["value"] or "").strip()
+        with_thread = bool(values.get("thread", {}).get("value", {}).get("selected_options"))
+        if not account:
+            ack(response_action="errors", errors={"account": "Which account is this about?"})
+            return
+        ack()
+        user_id = body["user"]["id"]
+        meta = _meta(view)
+        if with_thread and meta.get("channel") and meta.get("thread_ts"):
+            replies = client.conversations_replies(channel=meta["channel"], ts=meta["thread_ts"]).get("messages", [])
+            note = "\n".join(m.get("text", "") for m in replies) or note
+        post = lambda text, b: client.chat_postMessage(channel=user_id, text=text, blocks=b)  # noqa: E731
+        run(f"log {account} | {note}", user_id, client, post)
+
+    return app
+
+
+def _missing(usage: str) -> str:
+    raise CoachAPIError(400, f"Use `/coach {usage}`.")
+
+
+def _meta(view: dict[str, Any]) -> dict[str, str]:
+    import json
+
+    try:
+        return json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+
+
+def log_modal(account: str, note: str, thread: bool = False, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    import json
+
+    view: dict[str, Any] = {
+        "type": "modal", "callback_id": "coach_log", "private_metadata": json.dumps(meta or {}),
+        "title": {"type": "plain_text", "text": "Log to coach"}, "submit": {"type": "plain_text", "text": "Log it"},
+        "blocks": [
+            {"type": "input", "block_id": "account", "label": {"type": "plain_text", "text": "Account"},
+             "element": {"type": "plain_text_input", "action_id": "value", "initial_value": account[:150]}},
+            {"type": "input", "block_id": "note", "label": {"type": "plain_text", "text": "Note"},
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
+                         "initial_value": note[:3000]}},
+        ],
+    }
+    if thread:
+        view["blocks"].append({"type": "input", "block_id": "thread", "optional": True,
+                               "label": {"type": "plain_text", "text": "Thread"},
+                               "element": {"type": "checkboxes", "action_id": "value", "options": [
+                                   {"text": {"type": "plain_text", "text": "Include the whole thread"},
+                                    "value": "thread"}]}})
+    return view
