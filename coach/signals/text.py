@@ -82,29 +82,47 @@ class Directory:
     people: list[Person] = field(default_factory=list)
     internal_domains: set[str] = field(default_factory=set)
     account: str = ""
+    # Indexes (the directory of a large team holds hundreds of people; lookups were linear, adding was quadratic).
+    _by_email: dict[str, Person] = field(default_factory=dict, repr=False)
+    _by_full: dict[str, Person] = field(default_factory=dict, repr=False)
+    _by_name: dict[str, Person] = field(default_factory=dict, repr=False)
+    _by_first: dict[str, list[Person]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        people, self.people = self.people, []
+        for person in people:
+            self.add(person)
 
     def add(self, person: Person) -> None:
         existing = self.find(person.email) if person.email else None
-        existing = existing or next((p for p in self.people if _fold(p.name) == _fold(person.name)), None)
+        existing = existing or self._by_full.get(_fold(person.name))
         if existing:
             if existing.side == "unknown":
                 existing.side = person.side
             existing.title = existing.title or person.title
-            existing.email = existing.email or person.email
+            if not existing.email and person.email:
+                existing.email = person.email
+                self._by_email.setdefault(_fold(person.email), existing)
         else:
             self.people.append(person)
+            if person.email:
+                self._by_email.setdefault(_fold(person.email), person)
+            self._by_full.setdefault(_fold(person.name), person)
+            self._by_name.setdefault(_fold(person.name), person)
+            self._by_name.setdefault(_fold(_strip_title(person.name)), person)
+            self._by_first.setdefault(_first(person.name), []).append(person)
 
     def find(self, key: str | None) -> Person | None:
         if not key:
             return None
         folded = _fold(key.strip().strip("\"'"))
         if "@" in folded:
-            return next((p for p in self.people if p.email and _fold(p.email) == folded), None)
+            return self._by_email.get(folded)
         folded = re.sub(r"^(dr|mr|ms|mrs)\.?\s+", "", folded)
-        exact = [p for p in self.people if _fold(p.name) == folded or _fold(_strip_title(p.name)) == folded]
-        if exact:
-            return exact[0]
-        first = [p for p in self.people if _first(p.name) == folded.split(" ")[0]]
+        exact = self._by_name.get(folded)
+        if exact is not None:
+            return exact
+        first = self._by_first.get(folded.split(" ")[0], [])
         return first[0] if len(first) == 1 or (first and all(f.side == first[0].side for f in first)) else None
 
     def side_of(self, name: str | None, email: str | None = None) -> Side:
