@@ -245,3 +245,48 @@ def test_socket_mode_runs_the_same_handlers(world):
     assert down.dispatch(BoltRequest(body=command, mode="socket_mode")).status == 200
     _, body, _ = world["slack"].wait("/respond/down")
     assert "unreachable" in _texts(body["blocks"])
+
+
+@pytest.mark.parametrize("text,expect", [
+    ("help", "/coach brief"),
+    ("flags Quayside Elevators", "Problem nobody owned"),
+    ("search storm season fix", "Pinecrest Utilities"),
+    ("log Harbor & Vine Hospitality | Call with Priya. She asked for the root cause by Friday.", "Logged to"),
+])
+def test_every_command_works_in_socket_mode_too(world, text, expect):
+    from slack_bolt.request import BoltRequest
+
+    from coach.slackbot.app import build_app
+    from coach.slackbot.client import CoachAPI
+
+    settings = world["settings"]
+    app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token))
+    tag = f"socket-{time.time_ns()}"
+    command = {"command": "/coach", "text": text, "user_id": "U_ANA", "team_id": "T1", "trigger_id": "t",
+               "response_url": f"{world['slack'].url}/respond/{tag}"}
+    assert app.dispatch(BoltRequest(body=command, mode="socket_mode")).status == 200
+    _, body, _ = world["slack"].wait(f"/respond/{tag}")
+    assert expect in json.dumps(body["blocks"])
+
+
+def test_a_long_note_and_the_shortcut_open_a_form_in_socket_mode(world):
+    from slack_bolt.request import BoltRequest
+
+    from coach.slackbot.app import build_app
+    from coach.slackbot.client import CoachAPI
+
+    settings = world["settings"]
+    app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token))
+    start = len(world["slack"].posts)
+    long_note = "Workshop notes. " + "The customer walked us through their plans. " * 80
+    command = {"command": "/coach", "text": f"log Pinecrest Utilities | {long_note}", "user_id": "U_ANA",
+               "team_id": "T1", "trigger_id": "trig-long", "response_url": f"{world['slack'].url}/respond/long"}
+    assert app.dispatch(BoltRequest(body=command, mode="socket_mode")).status == 200
+    _, opened, _ = world["slack"].wait("views.open", after=start)
+    view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
+    assert view["blocks"][0]["element"]["initial_value"] == "Pinecrest Utilities"
+    start = len(world["slack"].posts)
+    action = {"type": "message_action", "callback_id": "log_to_coach", "trigger_id": "trig-3", "team": {"id": "T1"},
+              "user": {"id": "U_ANA"}, "channel": {"id": "C9"}, "message": {"text": "A message", "ts": "3.3"}}
+    assert app.dispatch(BoltRequest(body=action, mode="socket_mode")).status == 200
+    world["slack"].wait("views.open", after=start)
