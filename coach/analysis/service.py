@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time as time_
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ class AccountAnalysis:
     engine: str
 
 
+OURS_TTL = 10.0
+
+
 class Extractor(Protocol):
     engine: str
     version: str
@@ -59,6 +63,7 @@ class Analyzer:
         self.ws = workspace
         self.extractor = extractor or OfflineExtractor(workspace.embedder)
         self.judge = AccountJudge(thresholds or Thresholds())
+        self._ours_cache: tuple[float, list, set[str]] | None = None
 
     def report(
         self, as_of: date, accounts: list[str] | None = None, on_account: Callable[[str], None] | None = None
@@ -66,6 +71,7 @@ class Analyzer:
         results = []
         engines: set[str] = set()
         fresh: list[FactsRow] = []
+        self._ours_cache = None  # a report reads our people once, fresh
         with self.ws.db.session() as session:
             repo = Repository(session)
             for account in self._accounts(repo, accounts):
@@ -74,6 +80,9 @@ class Analyzer:
                 analysis = self._analyse(session, repo, account, as_of, fresh)
                 engines.update(j.facts.engine for j in analysis.judged)
                 results.append(analysis.report)
+                if len(fresh) >= 1000:  # cache as we go: a long run that stops keeps what it extracted
+                    self._store(fresh)
+                    fresh.clear()
         self._store(fresh)
         return {"as_of": as_of.isoformat(), "engine": self._engine(engines), "accounts": results}
 
@@ -103,8 +112,8 @@ class Analyzer:
                  fresh: list[FactsRow]) -> AccountAnalysis:
         until = datetime.combine(as_of, time.max, tzinfo=UTC)
         interactions = repo.interactions(account_ids=[account.id], until=until)
-        domains = set(self.ws.settings.internal_domains) | repo.internal_domains()
-        directory = self._directory(account.name, interactions, self._internal_people(session), domains)
+        internal, domains = self._ours(session, repo)
+        directory = self._directory(account.name, interactions, internal, domains)
         cache = self._cached(session, [r.id for r in interactions])
         fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
         judged = [Judged(view_of(r), self._facts(r, directory, fingerprint, cache, fresh)) for r in interactions]
@@ -132,6 +141,15 @@ class Analyzer:
                 raise NotFound(f"no account named {name!r}; `coach accounts` lists them")
             found.append(row)
         return found
+
+    def _ours(self, session, repo: Repository):  # type: ignore[no-untyped-def]
+        """Our people and e-mail domains, read at most every OURS_TTL seconds: every account's directory needs
+        them and reading them scans every interaction's rep."""
+        now = time_.monotonic()
+        if self._ours_cache is None or now - self._ours_cache[0] > OURS_TTL:
+            domains = set(self.ws.settings.internal_domains) | repo.internal_domains()
+            self._ours_cache = (now, self._internal_people(session), domains)
+        return self._ours_cache[1], self._ours_cache[2]
 
     @staticmethod
     def _internal_people(session) -> list[tuple[str, str, str | None, str | None]]:  # type: ignore[no-untyped-def]
