@@ -311,3 +311,20 @@ def test_coach_brief_command(settings, monkeypatch, tmp_path, sample, workspace)
         assert result.exit_code == 2 and "md, html or json" in result.output
     finally:
         get_settings.cache_clear()
+
+
+def test_briefs_for_every_dev_set_account_render_and_cite(workspace, pipeline):
+    from tests.conftest import shared_or_skip
+
+    dev = shared_or_skip("eval", "dev", "interactions.jsonl")
+    ingest_path(pipeline, dev)
+    records = [json.loads(line) for line in dev.read_text().splitlines() if line.strip()]
+    texts = {r["id"]: " ".join(r["text"].split()) for r in records}
+    service = BriefService(workspace)
+    for account in sorted({r["account"] for r in records}):
+        brief = service.brief(BriefRequest(account, date=DAY))
+        assert brief.has_history and brief.sources and len(brief.questions) == 3, account
+        for interaction, quote in _cited(brief):
+            assert " ".join(quote.split()) in texts[interaction], (account, quote)
+        for format_ in ("md", "html", "json"):
+            assert account.replace("&", "&amp;") in render_brief(brief, format_) or account in render_brief(brief, format_)
