@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from coach.errors import InvalidInput, NotFound
 from coach.store.database import Database
-from coach.store.schema import AccountRow, ApiTokenRow, InteractionRow, MembershipRow, TeamRow, UserRow
+from coach.store.schema import ApiTokenRow, InteractionRow, MembershipRow, TeamRow, UserRow
 
 Role = Literal["rep", "manager", "admin"]
 ROLES: tuple[str, ...] = ("rep", "manager", "admin")
@@ -85,14 +85,6 @@ class Accounts:
     def can_see(self, user: User, account_id: int) -> bool:
         visible = self.visible_ids(user)
         return visible is None or account_id in visible
-
-    def visible_names(self, user: User) -> list[str]:
-        visible = self.visible_ids(user)
-        with self.db.session() as session:
-            stmt = select(AccountRow.name).order_by(AccountRow.name)
-            if visible is not None:
-                stmt = stmt.where(AccountRow.id.in_(visible or {-1}))
-            return list(session.scalars(stmt))
 
 
 def _colleagues(session: Session, user: User) -> set[int]:

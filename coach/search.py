@@ -59,7 +59,9 @@ class Searcher:
         account: str | None = None,
         interaction_ids: Sequence[str] | None = None,
         account_ids: Sequence[int] | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[SearchHit]:
+        """The ``k`` best passages for ``query`` (``vector``: its embedding, when the caller has it already)."""
         if not query.strip():
             return []
         if account is not None:
@@ -70,7 +72,8 @@ class Searcher:
             account_ids = [row.id] if account_ids is None else [i for i in account_ids if i == row.id]
         if account_ids is not None and not account_ids:
             return []
-        vector = self.ws.embedder.embed([query])[0]
+        if vector is None:
+            vector = self.ws.embedder.embed([query])[0]
         pool = max(50, 10 * k)
         dense = self.ws.index.query(vector, pool, account_ids=account_ids, interaction_ids=interaction_ids)
         ranked = self._fuse(query, vector, dense, account_ids, interaction_ids)

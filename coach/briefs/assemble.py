@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from dateutil import parser as dateparser
 
-from coach.analysis.judge import AccountJudge, Judged, _rare_words
+from coach.analysis.judge import AccountJudge, Judged, LedgerEntry, _rare_words
 from coach.analysis.service import AccountAnalysis
 from coach.briefs.model import (
     Attendee, Changes, Engagement, Evidence, Line, OpenCommitment, OpenProblem, PrepBrief, Question, Risk, SeriesFix,
@@ -75,7 +75,8 @@ class BriefAssembler:
         self._dates = {j.view.id: j.view.occurred_at.date() for j in judged}
         series = self._series(request.meeting, judged)
         problems = self._open_problems(report)
-        commitments = self._commitments(judged, analysis.directory, request.date)
+        ledger = self.judge.ledger(judged)
+        commitments = self._commitments(judged, ledger, analysis.directory, request.date)
         engagement = self._engagement(report, judged)
         risks = [Risk(code=r["code"], severity=r["severity"], why=r["why"], evidence=self._evs(r["evidence"]),
                       playbook=r["playbook"]) for r in report["risks"]]
@@ -91,7 +92,7 @@ class BriefAssembler:
             purpose=self._purpose(request, analysis.name, problems, commitments, engagement),
             attendees=self._attendees(request, judged, analysis.directory, series, commitments, notes),
             open_problems=problems, commitments=commitments, engagement=engagement, risks=risks,
-            changes=self._changes(series, judged, request.date), questions=questions, series_fix=fix,
+            changes=self._changes(series, judged, ledger, request.date), questions=questions, series_fix=fix,
         )
         brief.agenda = self._agenda(brief)
         return brief
@@ -128,9 +129,10 @@ class BriefAssembler:
                  for p in report["unaddressed_problems"]]
         return sorted(found, key=lambda p: (-p.days_open, p.raised_in))
 
-    def _commitments(self, judged: list[Judged], directory: Directory, on: date) -> list[OpenCommitment]:
+    def _commitments(self, judged: list[Judged], ledger: list[LedgerEntry], directory: Directory,
+                     on: date) -> list[OpenCommitment]:
         """Promises made in the account (ours and theirs) that no later interaction delivers, newest first."""
-        answered = {(e.raised_in.view.id, e.problem.response_quote.start) for e in self.judge.ledger(judged)
+        answered = {(e.raised_in.view.id, e.problem.response_quote.start) for e in ledger
                     if e.addressed_by is not None and e.problem.response_quote is not None}
         later: list[tuple[int, np.ndarray, str]] = []  # (index, vector, text) of everything that could deliver
         for index, j in enumerate(judged):
@@ -239,7 +241,7 @@ class BriefAssembler:
                         raised=raised, open_commitments=promised, note=note)
 
     # --- what changed ---------------------------------------------------------------------------
-    def _changes(self, series: str | None, judged: list[Judged], on: date) -> Changes | None:
+    def _changes(self, series: str | None, judged: list[Judged], ledger: list[LedgerEntry], on: date) -> Changes | None:
         before = [j for j in judged if j.view.occurred_at.date() < on]
         last = next((j for j in reversed(before) if series and j.view.series == series), None)
         what = f"the last {series}"
@@ -251,7 +253,6 @@ class BriefAssembler:
         since = last.view.occurred_at.date()
         after = [j for j in judged if j.view.occurred_at > last.view.occurred_at]
         after_ids = {j.view.id for j in after}
-        ledger = self.judge.ledger(judged)
         met_before = {p.name for j in judged if j.view.occurred_at <= last.view.occurred_at
                       for p in j.facts.people if p.active and p.side == "customer"}
         new_people = sorted({p.name for j in after for p in j.facts.people

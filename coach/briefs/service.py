@@ -56,7 +56,7 @@ class BriefService:
         brief = self.assembler.assemble(request, analysis, analysis.engine)
         query = brief_query(brief)
         vector = self.ws.embedder.embed([query])[0]
-        brief.context = self._history(brief, query, _quoted(brief))
+        brief.context = self._history(brief, query, vector, _quoted(brief))
         brief.playbook = self._playbook(vector)
         brief, prompt = self.budget.fit(brief)
         if self.writer is not None:
@@ -67,9 +67,6 @@ class BriefService:
                 brief.notes.append(f"Facts were read by the {analysis.engine} engine.")
         brief.sources = sources_of(brief, analysis)
         return brief
-
-    def prompt(self, brief: PrepBrief) -> str:
-        return render_prompt(brief)
 
     def _fitted(self, brief: PrepBrief) -> PrepBrief:
         fitted, _ = self.budget.fit(brief)
@@ -87,11 +84,11 @@ class BriefService:
         return [folded[m] for m in difflib.get_close_matches(account.casefold(), list(folded), n=3, cutoff=0.5)]
 
     # --- retrieval ----------------------------------------------------------------------------
-    def _history(self, brief: PrepBrief, query: str, quoted: set[str]) -> list[Passage]:
+    def _history(self, brief: PrepBrief, query: str, vector, quoted: set[str]) -> list[Passage]:  # type: ignore[no-untyped-def]
         want = self.ws.settings.brief_context_passages
         if want == 0:
             return []
-        hits = Searcher(self.ws).search(query, k=max(4 * want, 20), account=brief.account)
+        hits = Searcher(self.ws).search(query, k=max(4 * want, 20), account=brief.account, vector=vector)
         terms = set(tokenize(query))
         ranked: dict[str, tuple[float, Passage]] = {}
         for rank, hit in enumerate(hits):

@@ -104,7 +104,7 @@ class DigestBuilder:
                     .distinct().order_by(UserRow.name))
             return [(i, n, e) for i, n, e in session.execute(stmt) if i != manager.id]
 
-    def _accounts_of(self, rep_id: int, until: date) -> list[tuple[int, str]]:
+    def _accounts_of(self, rep_id: int) -> list[tuple[int, str]]:
         with self.ws.db.session() as session:
             stmt = (select(AccountRow.id, AccountRow.name).join(InteractionRow, InteractionRow.account_id == AccountRow.id)
                     .where(InteractionRow.logged_by == rep_id).distinct().order_by(AccountRow.name))
@@ -114,7 +114,7 @@ class DigestBuilder:
     def _rep(self, rep: tuple[int, str, str], start: date, end: date) -> RepWeek:
         rep_id, name, email = rep
         section = RepWeek(rep=name, email=email)
-        for account_id, account in self._accounts_of(rep_id, end):
+        for account_id, account in self._accounts_of(rep_id):
             now = self.analyzer.account(account, end)
             if not now.judged:
                 continue
