@@ -58,6 +58,23 @@ class Settings(BaseSettings):
         description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio...).",
     )
     llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Seconds before an LLM call counts as failed.")
+    llm_retries: int = Field(
+        default=2, ge=0, le=6,
+        description="Retries of an LLM call after a timeout, a dropped connection, a 429 or a 5xx (then the offline "
+        "engine answers and says why). Malformed output is asked for once more regardless.",
+    )
+    llm_backoff_seconds: float = Field(
+        default=0.5, ge=0, description="First wait before a retry; doubles each time (with jitter)."
+    )
+    llm_max_wait_seconds: float = Field(
+        default=20.0, ge=0,
+        description="Longest wait between tries; a 429 whose Retry-After asks for more falls back at once.",
+    )
+    llm_mask_pii: bool = Field(
+        default=True,
+        description="Replace e-mail addresses and phone numbers with placeholders before text leaves for the LLM, "
+        "and put them back in its answer.",
+    )
     embed_batch_size: int = Field(
         default=32, ge=1, le=512, description="Chunks per call of the embedding model."
     )

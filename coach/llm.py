@@ -1,9 +1,14 @@
 """The one place LangChain's chat models are touched, and the checks every LLM answer goes through.
 
 ``StructuredCall`` asks a chat model for an answer in a pydantic schema (JSON
-schema structured output), retries once, and raises ``LLMUnavailable`` with a
-short reason (timeout, rate limited, model unreachable, malformed output) so the
-caller can fall back to the offline engine and say why. ``locate`` is the
+schema structured output). Timeouts, dropped connections, 429s and 5xx are
+retried a bounded number of times with exponential backoff (a 429's Retry-After
+is honoured up to a ceiling); malformed or schema-violating output is asked for
+once more; other refusals (a bad key, a 400) are not retried. Then it raises
+``LLMUnavailable`` with a short reason (timeout, rate limited, model unreachable,
+server error, malformed output) so the caller can fall back to the offline
+engine and say why. With ``mask_pii`` e-mail addresses and phone numbers are
+replaced by placeholders before the prompt leaves and put back in the answer. ``locate`` is the
 verbatim-quote check: a quote the model returns counts only if it is in the text.
 """
 
@@ -11,11 +16,17 @@ from __future__ import annotations
 
 import difflib
 import logging
+import random
 import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from coach.pii import mask
 from coach.signals.facts import Quote
 
 log = logging.getLogger(__name__)
@@ -47,25 +58,107 @@ def chat_model(settings: Any) -> Any:
     )
 
 
-class StructuredCall(Generic[T]):
-    """One prompt in, one ``schema`` instance out, or ``LLMUnavailable`` after one retry."""
+@dataclass(frozen=True)
+class CallPolicy:
+    """How hard to try: retries of transient failures, backoff, the longest wait a Retry-After may ask for."""
 
-    def __init__(self, chat: Any, schema: type[T], prompt_name: str, prompt_version: str, model: str) -> None:
+    retries: int = 2
+    backoff_seconds: float = 0.5
+    max_wait_seconds: float = 20.0
+    mask_pii: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> CallPolicy:
+        return cls(retries=settings.llm_retries, backoff_seconds=settings.llm_backoff_seconds,
+                   max_wait_seconds=settings.llm_max_wait_seconds, mask_pii=settings.llm_mask_pii)
+
+
+class StructuredCall(Generic[T]):
+    """One prompt in, one ``schema`` instance out, or ``LLMUnavailable`` once the policy's retries are spent."""
+
+    def __init__(self, chat: Any, schema: type[T], prompt_name: str, prompt_version: str, model: str,
+                 policy: CallPolicy | None = None, sleep: Any = time.sleep) -> None:
         self.schema = schema
         self.prompt_name, self.prompt_version, self.model = prompt_name, prompt_version, model
+        self.policy = policy or CallPolicy()
         self._chain = chat.with_structured_output(schema, method="json_schema")
+        self._sleep = sleep
+        self.attempts: list[str] = []  # how each attempt of the last call ended (for reports and tests)
 
     def ask(self, prompt: str, subject: str) -> T:
-        log.info("llm call prompt=%s version=%s model=%s subject=%s", self.prompt_name, self.prompt_version,
-                 self.model, subject)
-        last: Exception | None = None
-        for _ in range(2):  # one retry
+        masked = mask(prompt) if self.policy.mask_pii else None
+        sent = masked.text if masked else prompt
+        log.info("llm call prompt=%s version=%s model=%s subject=%s masked=%d", self.prompt_name,
+                 self.prompt_version, self.model, subject, len(masked.originals) if masked else 0)
+        self.attempts = []
+        malformed_retried = False
+        attempt = 0
+        while True:
             try:
-                result = self._chain.invoke(prompt)
-                return result if isinstance(result, self.schema) else self.schema.model_validate(result)
+                result = self._chain.invoke(sent)
+                answer = result if isinstance(result, self.schema) else self.schema.model_validate(result)
+                self.attempts.append("ok")
+                return masked.restore(answer) if masked else answer
             except Exception as exc:  # noqa: BLE001 - timeouts, 429s and parse errors all come here
-                last = exc
-        raise LLMUnavailable(reason(last))
+                why = reason(exc)
+                self.attempts.append(why)
+                if why.startswith("malformed"):
+                    if malformed_retried:
+                        raise LLMUnavailable(why) from exc
+                    malformed_retried = True  # a model's bad answer is asked for once more, at once
+                    continue
+                if not transient(exc) or attempt >= self.policy.retries:
+                    raise LLMUnavailable(why) from exc
+                wait = self._wait(exc, attempt)
+                if wait is None:
+                    raise LLMUnavailable(f"{why}; Retry-After beyond {self.policy.max_wait_seconds:g} s") from exc
+                log.info("llm call %s failed (%s); retrying in %.2f s", subject, why, wait)
+                self._sleep(wait)
+                attempt += 1
+
+    def _wait(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds before the next try: the server's Retry-After if it sent one (None if longer than we wait),
+        else exponential backoff with jitter."""
+        asked = retry_after(exc)
+        if asked is not None:
+            return asked if asked <= self.policy.max_wait_seconds else None
+        base = self.policy.backoff_seconds * (2**attempt)
+        return min(self.policy.max_wait_seconds, base * (0.5 + random.random() / 2))
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP error status behind ``exc``, if any (a parse error on a 200 answer has none)."""
+    status = getattr(exc, "status_code", None)
+    if not isinstance(status, int):
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) and status >= 400 else None
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """The wait a 429 or 503 asked for (Retry-After in seconds or as an HTTP date, or retry-after-ms)."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    if not headers:
+        return None
+    try:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return max(0.0, float(ms) / 1000)
+        if (value := headers.get("retry-after")) is None:
+            return None
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def transient(exc: BaseException) -> bool:
+    """Worth another try: a timeout, a dropped or refused connection, a 408/409/429 or any 5xx."""
+    status = status_of(exc)
+    if status is not None:
+        return status in (408, 409, 429) or status >= 500
+    name = type(exc).__name__.lower()
+    return "timeout" in name or "connection" in name
 
 
 def reason(exc: Exception | None) -> str:
@@ -73,10 +166,15 @@ def reason(exc: Exception | None) -> str:
         return "unknown error"
     name = type(exc).__name__
     text = str(exc).lower()
+    status = status_of(exc)
     if "timeout" in name.lower() or "timed out" in text:
         return "timeout"
-    if "ratelimit" in name.lower() or "429" in text:
+    if status == 429 or "ratelimit" in name.lower():
         return "rate limited"
+    if status is not None and status >= 500:
+        return f"server error ({status})"
+    if status is not None:
+        return f"refused by the model server ({status})"
     if "connection" in name.lower():
         return "model unreachable"
     return f"malformed output ({name})"

@@ -25,16 +25,35 @@ class FakeOpenAI:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up first (a timeout test)
+                    pass
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append(body)
                 kind, value = server.replies.popleft() if server.replies else (server.default or ("json", {}))
+                if callable(value) and kind == "script":  # a reply computed from the request (e.g. obey its text)
+                    kind, value = value(body)
                 if kind == "sleep":
                     time.sleep(value)
                     kind, value = "json", {}
-                if kind == "status":
-                    payload = json.dumps({"error": {"message": "rate limited", "type": "rate_limit"}}).encode()
-                    self.send_response(value)
+                if kind == "reset":  # drop the connection without an answer (RST)
+                    import socket
+                    import struct
+
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if kind in ("status", "retry_after"):
+                    status, wait = (429, value) if kind == "retry_after" else (value, None)
+                    payload = json.dumps({"error": {"message": f"error {status}", "type": "server_error"}}).encode()
+                    self.send_response(status)
+                    if wait is not None:
+                        self.send_header("Retry-After", str(wait))
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()

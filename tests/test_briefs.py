@@ -235,7 +235,8 @@ def server():
 
 def _writer(settings, server):
     llm = settings.model_copy(update={"openai_api_key": "test-key", "openai_base_url": server.url,
-                                      "llm_model": "test-model", "llm_timeout_seconds": 2.0})
+                                      "llm_model": "test-model", "llm_timeout_seconds": 2.0,
+                                      "llm_backoff_seconds": 0.01})
     return BriefWriter.from_settings(llm)
 
 
@@ -271,14 +272,14 @@ def ws_tokens(workspace, text):
     return workspace.tokens.count(text)
 
 
-@pytest.mark.parametrize("failure", [("status", 500), ("raw", "{not json")])
-def test_when_the_llm_fails_twice_the_offline_brief_answers_and_says_so(workspace, sample, server, failure):
-    server.reply(failure[1], kind=failure[0])
-    server.reply(failure[1], kind=failure[0])
+@pytest.mark.parametrize("failure,tries", [(("status", 500), 3), (("raw", "{not json"), 2)])
+def test_when_the_llm_keeps_failing_the_offline_brief_answers_and_says_so(workspace, sample, server, failure, tries):
+    for _ in range(tries):  # a 500 is retried twice (COACH_LLM_RETRIES), a malformed answer once
+        server.reply(failure[1], kind=failure[0])
     service = BriefService(workspace, writer=_writer(workspace.settings, server))
     brief = service.brief(BriefRequest("Quayside Elevators", date=DAY))
     assert brief.engine.startswith("offline (fallback from llm:test-model:")
-    assert len(server.requests) == 2 and len(brief.questions) == 3 and brief.open_problems
+    assert len(server.requests) == tries and len(brief.questions) == 3 and brief.open_problems
     offline = BriefService(workspace).brief(BriefRequest("Quayside Elevators", date=DAY))
     assert brief.model_dump(exclude={"engine"}) == offline.model_dump(exclude={"engine"})
 

@@ -246,7 +246,8 @@ def _writer(workspace, server):
     from coach.llm import chat_model
 
     settings = workspace.settings.model_copy(update={"openai_api_key": "k", "openai_base_url": server.url,
-                                                     "llm_model": "test-model", "llm_timeout_seconds": 2.0})
+                                                     "llm_model": "test-model", "llm_timeout_seconds": 2.0,
+                                      "llm_backoff_seconds": 0.01})
     return DigestWriter(chat_model(settings), "test-model", workspace.tokens, 3000)
 
 

@@ -36,7 +36,8 @@ def server():
 @pytest.fixture
 def llm_settings(settings, server):
     return settings.model_copy(update={"engine": "llm", "openai_api_key": "test-key", "openai_base_url": server.url,
-                                       "llm_model": "test-model", "llm_timeout_seconds": 2.0})
+                                       "llm_model": "test-model", "llm_timeout_seconds": 2.0,
+                                       "llm_backoff_seconds": 0.01})
 
 
 @pytest.fixture
@@ -92,27 +93,27 @@ def test_malformed_twice_falls_back_to_offline_and_says_so(llm_workspace, server
     assert report["accounts"][0]["unaddressed_problems"]  # the offline engine still found the open request
 
 
-def test_a_rate_limit_falls_back_after_one_retry(llm_workspace, server, tmp_path):
+def test_a_rate_limit_falls_back_after_the_bounded_retries(llm_workspace, server, tmp_path):
     _load(llm_workspace, tmp_path)
-    server.reply(429, kind="status")
-    server.reply(429, kind="status")
+    for _ in range(3):
+        server.reply(429, kind="status")
     report = _analyze(llm_workspace)
     assert report["engine"] == "offline (fallback from llm:test-model: rate limited)"
-    assert len(server.requests) == 2
+    assert len(server.requests) == 3  # the first try and COACH_LLM_RETRIES (2) retries
 
 
 def test_a_timeout_falls_back(llm_workspace, server, tmp_path):
     _load(llm_workspace, tmp_path)
-    server.reply(3.0, kind="sleep")
-    server.reply(3.0, kind="sleep")
+    for _ in range(3):
+        server.reply(3.0, kind="sleep")
     report = _analyze(llm_workspace)
     assert report["engine"] == "offline (fallback from llm:test-model: timeout)"
 
 
 def test_fallback_answers_are_not_cached_so_the_next_run_asks_again(llm_workspace, server, tmp_path):
     _load(llm_workspace, tmp_path)
-    server.reply(429, kind="status")
-    server.reply(429, kind="status")
+    for _ in range(3):
+        server.reply(429, kind="status")
     _analyze(llm_workspace)
     server.reply(GOOD)
     assert _analyze(llm_workspace)["engine"] == "llm:test-model"

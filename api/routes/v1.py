@@ -19,8 +19,13 @@ from coach.errors import NotFound, TooLarge
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
 
-router = APIRouter(prefix="/v1", responses={401: {"model": ErrorPublic}, 404: {"model": ErrorPublic},
-                                             422: {"description": "invalid input"}})
+router = APIRouter(prefix="/v1", responses={
+    400: {"description": "the request is not what the operation reads (e.g. a body that is not JSON)"},
+    401: {"model": ErrorPublic, "description": "no valid token or session"},
+    404: {"model": ErrorPublic, "description": "no such account or interaction among those you may see"},
+    422: {"description": "invalid input: the message says what to change"},
+    429: {"model": ErrorPublic, "description": "too many requests; retry after the Retry-After header's seconds"},
+})
 
 
 def public(row: InteractionRow) -> InteractionPublic:
@@ -42,7 +47,9 @@ def visible_account(svc, user: User, name: str):  # type: ignore[no-untyped-def]
 
 
 @router.post("/interactions", status_code=201, response_model=InteractionCreated,
-             responses={413: {"model": ErrorPublic}}, summary="Log one interaction")
+             responses={200: {"model": InteractionCreated, "description": "already stored: unchanged or updated"},
+                        413: {"model": ErrorPublic, "description": "the note is larger than the limit"}},
+             summary="Log one interaction")
 def create_interaction(body: InteractionCreate, user: ApiUser, svc: ServicesDep) -> Any:
     logged = svc.logbook.log_one(user, body.model_dump(exclude_none=True))
     with svc.workspace.db.session() as session:

@@ -126,7 +126,7 @@ class Analyzer:
         fell_back = sorted(e for e in used if e != self.extractor.engine)
         if not fell_back:
             return self.extractor.engine
-        reasons = "; ".join(sorted({e.split(": ", 1)[-1].rstrip(")") for e in fell_back}))
+        reasons = "; ".join(sorted({e.split(": ", 1)[-1].removesuffix(")") for e in fell_back}))
         if self.extractor.engine not in used:
             return f"offline (fallback from {self.extractor.engine}: {reasons})"
         return f"{self.extractor.engine} (offline fallback for some interactions: {reasons})"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from coach import prompts
 from coach.briefs.model import Evidence, Line, PrepBrief, Question
-from coach.llm import LLMUnavailable, StructuredCall, chat_model, locate
+from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model, locate
 
 log = logging.getLogger(__name__)
 PROMPT = "brief"
@@ -42,13 +42,13 @@ class LLMBrief(BaseModel):
 
 
 class BriefWriter:
-    def __init__(self, chat: Any, model: str) -> None:
+    def __init__(self, chat: Any, model: str, policy: CallPolicy | None = None) -> None:
         self.engine = f"llm:{model}"
-        self._call = StructuredCall(chat, LLMBrief, PROMPT, prompts.version(PROMPT), model)
+        self._call = StructuredCall(chat, LLMBrief, PROMPT, prompts.version(PROMPT), model, policy)
 
     @classmethod
     def from_settings(cls, settings: Any) -> BriefWriter:
-        return cls(chat_model(settings), settings.llm_model)
+        return cls(chat_model(settings), settings.llm_model, CallPolicy.from_settings(settings))
 
     def write(self, brief: PrepBrief, prompt: str, texts: dict[str, str], playbook_refs: set[str]) -> PrepBrief:
         """``brief`` with the model's wording where every source checks out; the offline brief on failure."""

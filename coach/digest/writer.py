@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from coach import prompts
 from coach.digest.model import Digest
-from coach.llm import LLMUnavailable, StructuredCall, chat_model, locate
+from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model, locate
 from coach.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -33,14 +33,16 @@ class LLMNarrative(BaseModel):
 
 
 class DigestWriter:
-    def __init__(self, chat: Any, model: str, tokens: TokenCounter, budget: int) -> None:
+    def __init__(self, chat: Any, model: str, tokens: TokenCounter, budget: int,
+                 policy: CallPolicy | None = None) -> None:
         self.engine = f"llm:{model}"
         self.tokens, self.budget = tokens, budget
-        self._call = StructuredCall(chat, LLMNarrative, PROMPT, prompts.version(PROMPT), model)
+        self._call = StructuredCall(chat, LLMNarrative, PROMPT, prompts.version(PROMPT), model, policy)
 
     @classmethod
     def from_workspace(cls, ws: Any) -> DigestWriter:
-        return cls(chat_model(ws.settings), ws.settings.llm_model, ws.tokens, ws.settings.brief_prompt_tokens)
+        return cls(chat_model(ws.settings), ws.settings.llm_model, ws.tokens, ws.settings.brief_prompt_tokens,
+                   CallPolicy.from_settings(ws.settings))
 
     def prompt(self, digest: Digest) -> str:
         """The prompt, with the least flagged accounts left out until it fits the budget."""

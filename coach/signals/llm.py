@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from coach import prompts
-from coach.llm import LLMUnavailable, StructuredCall, chat_model, locate
+from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model, locate
 from coach.signals.facts import CompetitorMention, InteractionFacts, Problem, Quote, Resolution, Topic
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory
@@ -54,18 +54,19 @@ class LLMFacts(BaseModel):
 
 
 class LLMExtractor:
-    def __init__(self, chat: Any, model: str, fallback: OfflineExtractor) -> None:
+    def __init__(self, chat: Any, model: str, fallback: OfflineExtractor, policy: CallPolicy | None = None) -> None:
         self.fallback = fallback
         self.model = model
         self.engine = f"llm:{model}"
         self.version = f"{prompts.version(PROMPT)}+{fallback.version}"
-        self._call = StructuredCall(chat, LLMFacts, PROMPT, prompts.version(PROMPT), model)
+        self._call = StructuredCall(chat, LLMFacts, PROMPT, prompts.version(PROMPT), model, policy)
         self.fallbacks: list[str] = []
 
     @classmethod
     def from_settings(cls, workspace: Any) -> LLMExtractor:
         settings = workspace.settings
-        return cls(chat_model(settings), settings.llm_model, OfflineExtractor(workspace.embedder))
+        return cls(chat_model(settings), settings.llm_model, OfflineExtractor(workspace.embedder),
+                   CallPolicy.from_settings(settings))
 
     def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
         base = self.fallback.extract(view, directory)
