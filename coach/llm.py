@@ -26,19 +26,12 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from coach.guard import blank, is_instruction, visible
 from coach.pii import mask
 from coach.signals.facts import Quote
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
-
-INJECTION = re.compile(
-    r"\b(ignore|disregard|forget) (all |any |your |the )?(previous |prior |above )?(instructions|rules|prompts?)\b|"
-    r"^\s*(system|assistant|ai)\s*:|\byou are (now )?(an?|the) (ai|assistant|model)\b|"
-    r"\b(mark|rate|report|flag) (this|the) account (as )?(healthy|strategic|fine)\b|\breport no (risks|problems)\b",
-    re.IGNORECASE | re.MULTILINE,
-)
-
 
 class LLMUnavailable(Exception):
     """The model could not answer (timeout, rate limit, malformed output after a retry, no key)."""
@@ -200,14 +193,20 @@ def locate(text: str, claimed: str | None) -> Quote | None:
         end = match.end() - (len(match.group()) - len(match.group().rstrip()))
     else:
         start, end = match.start(), match.end()
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : line_end if line_end != -1 else len(text)]
-    if INJECTION.search(text[start:end]) or INJECTION.search(line):
-        return None
+    if is_instruction(text[start:end]) or not blank(text)[start:end].strip():
+        return None  # an instruction to the model is never evidence
     return Quote(start=start, end=end, text=text[start:end])
 
 
 def without_instructions(text: str) -> str:
-    """``text`` with every line that reads as an instruction to the coach removed (context passed to a model)."""
-    return "\n".join(line for line in text.splitlines() if not INJECTION.search(line))
+    """``text`` with what reads as an instruction to a model blanked, and the lines that leaves empty dropped (the
+    text given to a model; everything else is unchanged, so the model's quotes stay verbatim)."""
+    kept = [b for o, b in zip(text.split("\n"), blank(text).split("\n"), strict=True) if b.strip() or not o.strip()]
+    return "\n".join(kept)
+
+
+def safe_label(value: str | None) -> str | None:
+    """A name or label for a prompt (account, rep, series, participant): None when it reads as an instruction."""
+    if value is None:
+        return None
+    return None if is_instruction(value) else visible(value)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from coach import guard
 from coach.analysis.judge import AccountJudge, Judged
 from coach.analysis.thresholds import Thresholds
 from coach.errors import NotFound
@@ -45,17 +46,24 @@ class Extractor(Protocol):
 
 
 def view_of(row: InteractionRow) -> InteractionView:
+    """What the engines read of an interaction: the text with instructions aimed at an AI blanked (offsets kept,
+    see ``coach.guard``), and without participants whose names read as instructions."""
     return InteractionView(
         id=row.id,
         account=row.account.name,
         kind=row.kind,
         occurred_at=as_utc(row.occurred_at),
-        text=row.raw_text,
+        text=guard.blank(row.raw_text),
         rep=row.rep,
         series=row.series,
         duration_minutes=row.duration_minutes,
-        participants=[(p.person.name, p.person.side, p.person.title, p.person.email) for p in row.participants],
+        participants=trusted_participants(row),
     )
+
+
+def trusted_participants(row: InteractionRow) -> list[tuple[str, str | None, str | None, str | None]]:
+    return [(p.person.name, p.person.side, p.person.title, p.person.email) for p in row.participants
+            if not guard.is_instruction(p.person.name) and not guard.is_instruction(p.person.title or "")]
 
 
 class Analyzer:
@@ -159,9 +167,7 @@ class Analyzer:
 
     @staticmethod
     def _directory(account: str, rows: list[InteractionRow], internal, domains) -> Directory:  # type: ignore[no-untyped-def]
-        people = [
-            (p.person.name, p.person.side, p.person.title, p.person.email) for r in rows for p in r.participants
-        ]
+        people = [person for r in rows for person in trusted_participants(r)]
         return directory_from([*internal, *people], domains, account)
 
     def _cached(self, session, ids: list[str]) -> dict[str, FactsRow]:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from coach import prompts
-from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model, locate
+from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model, locate, safe_label, without_instructions
 from coach.signals.facts import CompetitorMention, InteractionFacts, Problem, Quote, Resolution, Topic
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory
@@ -80,11 +80,12 @@ class LLMExtractor:
         return self._merge(view, base, answer)
 
     def _ask(self, view: InteractionView) -> LLMFacts:
-        prompt = prompts.render(
-            PROMPT, account=view.account, kind=view.kind, date=view.occurred_at.date().isoformat(), rep=view.rep,
-            series=view.series,
-            participants=[{"name": n, "side": s, "title": t} for n, s, t, _ in view.participants],
-            text=view.text,
+        prompt = prompts.render(  # names and labels that read as instructions never reach the model
+            PROMPT, account=safe_label(view.account) or "(withheld)", kind=view.kind,
+            date=view.occurred_at.date().isoformat(), rep=safe_label(view.rep), series=safe_label(view.series),
+            participants=[{"name": n, "side": s, "title": safe_label(t)} for n, s, t, _ in view.participants
+                          if safe_label(n)],
+            text=without_instructions(view.text),
         )
         return self._call.ask(prompt, view.id)
 

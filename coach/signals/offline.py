@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 
+from coach.guard import VERSION as GUARD_VERSION
 from coach.embedding import Embedder
 from coach.signals import lexicon as lx
 from coach.signals.facts import (
@@ -22,7 +23,7 @@ from coach.signals.facts import (
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
 
-VERSION = "offline-13"
+VERSION = f"offline-14+{GUARD_VERSION}"  # the guard decides what the engines read
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(r"(?:\bw/|^(?i:met)|\b(?i:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
