@@ -60,7 +60,9 @@ PATTERNS = [
     r"\byour (?:task|job|purpose) (?:now )?is to\b|\bpretend (?:to be|you are|that you)\b|\broleplay\b|"
     rf"\bstay in character\b|\bact as (?:if you|an? (?:{_AI})\b)",
     # Dictating the output.
-    rf"\b(?:mark|rate|report|flag|classify|label|score|tag|treat|consider|record|set|list|describe|present)\s+"
+    # ... as an order (sentence start, "please", "and", or "you must"), not as reported speech ("the board will rate").
+    rf"(?:^|[.!?:;,]\s*|\bplease\s+|\band\s+|\b(?:you|{_AI})\s+(?:must|should|shall|need to)\s+)"
+    rf"(?:mark|rate|report|flag|classify|label|score|tag|treat|consider|record|set|list|describe|present)\s+"
     rf"(?:this|the|our|that|every|each|all)\s+(?:{_SUBJECT})s?\s+as\b",
     rf"\b(?:report|list|flag|raise|show|return|find|mention|record)\s+(?:no|zero|none of the|nothing about)\s+"
     rf"(?:{_OUTPUT})",
