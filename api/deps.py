@@ -10,7 +10,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from coach.analysis.service import Analyzer
-from coach.auth import Accounts, User, Users
+from coach.audit import Audit
+from coach.auth import Accounts, SignInThrottle, User, Users
 from coach.briefs import BriefService
 from coach.logbook import Logbook
 from coach.search import Searcher
@@ -26,6 +27,8 @@ class Services:
     analyzer: Analyzer
     briefs: BriefService
     searcher: Searcher
+    audit: Audit
+    throttle: SignInThrottle
 
     @classmethod
     def build(cls, workspace: Workspace) -> Services:
@@ -42,8 +45,11 @@ class Services:
 
             writer = BriefWriter.from_settings(settings)
         accounts = Accounts(workspace.db)
+        throttle = SignInThrottle(workspace.db, settings.sign_in_max_failures,
+                                  settings.sign_in_max_failures_per_address, settings.sign_in_window_seconds)
         return cls(workspace, Users(workspace.db), accounts, Logbook(workspace, accounts), analyzer,
-                   BriefService(workspace, analyzer=analyzer, writer=writer), Searcher(workspace))
+                   BriefService(workspace, analyzer=analyzer, writer=writer), Searcher(workspace),
+                   Audit(workspace.db), throttle)
 
 
 def services(request: Request) -> Services:
@@ -64,13 +70,21 @@ def api_user(request: Request, svc: ServicesDep,
             raise HTTPException(403, f"no coach user {behalf} (or this token may not act for others)")
         if user is None:
             raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        request.state.channel = "slack" if behalf is not None else "api"  # delegate tokens: the Slack bot
         return user
     # A session cookie authorises reads only: writes need a token, so no other site can post as the user.
     user = session_user(request, svc) if request.method in ("GET", "HEAD") else None
     if user is None:
         raise HTTPException(401, "send 'Authorization: Bearer <token>' (`coach tokens create EMAIL`)",
                             headers={"WWW-Authenticate": "Bearer"})
+    request.state.channel = "web"
     return user
+
+
+def audit(request: Request, user: User, action: str, account: str | None = None, detail: str | None = None) -> None:
+    """Record that ``user`` saw ``account`` through this request's channel (web, api or slack)."""
+    svc: Services = request.app.state.services
+    svc.audit.record(user, getattr(request.state, "channel", "web"), action, account, detail)
 
 
 def session_user(request: Request, svc: Services) -> User | None:
@@ -93,3 +107,9 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not isinstance(expected, str) or not submitted or not secrets.compare_digest(expected, submitted):
         raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
+
+
+def search_detail(query: str, accounts: list[str]) -> str:
+    """What an audit event says of a search: the query and the accounts its hits came from."""
+    shown = sorted(set(accounts))
+    return f"query {query[:200]!r}; {len(accounts)} hit(s) in {', '.join(shown) if shown else 'no account'}"

@@ -271,3 +271,56 @@ class Users:
 
 
 _DUMMY_HASH = _hasher.hash("not a real password: equalises the time of a failed sign-in")
+
+
+class SignInThrottle:
+    """Sign-in rate limiting, kept in the database so every API worker sees the same counts.
+
+    After ``per_email`` failed attempts for one e-mail address, or ``per_address`` from one network address,
+    within ``window`` seconds, further attempts are refused (before the password is even checked) until the
+    oldest failure leaves the window. A successful sign-in does not erase earlier failures.
+    """
+
+    def __init__(self, db: Database, per_email: int = 5, per_address: int = 30, window: int = 900) -> None:
+        self.db, self.per_email, self.per_address, self.window = db, per_email, per_address, window
+
+    def wait(self, email: str, address: str) -> int:
+        """Seconds until this e-mail / address may try again (0: now)."""
+        from datetime import timedelta
+
+        from sqlalchemy import func
+
+        from coach.store.schema import SignInAttemptRow
+
+        now = datetime.now(UTC)
+        start = now - timedelta(seconds=self.window)
+        email = email.strip().lower()[:320]
+        waits = [0]
+        with self.db.session() as session:
+            for column, value, limit in ((SignInAttemptRow.email, email, self.per_email),
+                                         (SignInAttemptRow.address, address[:64], self.per_address)):
+                failures = session.scalar(select(func.count()).where(column == value, SignInAttemptRow.at >= start,
+                                                                      SignInAttemptRow.ok.is_(False)))
+                if failures and failures >= limit:
+                    oldest = session.scalars(
+                        select(SignInAttemptRow.at).where(column == value, SignInAttemptRow.at >= start,
+                                                         SignInAttemptRow.ok.is_(False))
+                        .order_by(SignInAttemptRow.at.desc()).offset(limit - 1).limit(1)).first()
+                    if oldest is not None:
+                        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+                        waits.append(max(1, int((oldest + timedelta(seconds=self.window) - now).total_seconds()) + 1))
+        return max(waits)
+
+    def note(self, email: str, address: str, ok: bool) -> None:
+        from datetime import timedelta
+
+        from sqlalchemy import delete
+
+        from coach.store.schema import SignInAttemptRow
+
+        now = datetime.now(UTC)
+        with self.db.session(write=True) as session:
+            session.add(SignInAttemptRow(at=now, email=email.strip().lower()[:320], address=address[:64], ok=ok))
+            # Old attempts are of no use: keep the table small.
+            session.execute(delete(SignInAttemptRow).where(SignInAttemptRow.at < now - timedelta(days=1)))
+            session.commit()

@@ -269,15 +269,15 @@ def analyze(
     inputs: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to import first (idempotent); the report then covers their accounts.")] = None,
     account: Annotated[Optional[list[str]], typer.Option("--account", help="Only this account (repeatable).")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge as of this date (YYYY-MM-DD); later interactions do not count. Default: today.")] = None,
-    format_: Annotated[str, typer.Option("--format", help="json (the report contract) or md (for people).")] = "md",
+    format_: Annotated[str, typer.Option("--format", help="json (the report contract), md (for people) or csv (one row per finding, for a spreadsheet).")] = "md",
     engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm.")] = None,
 ) -> None:
     """Judge accounts: engagement, unaddressed problems, relationship risks and meeting verdicts, with evidence."""
     from coach.analysis.markdown import render_markdown
     from coach.analysis.service import Analyzer
 
-    if format_ not in ("json", "md"):
-        _fail("--format must be json or md")
+    if format_ not in ("json", "md", "csv"):
+        _fail("--format must be json, md or csv")
     try:
         day = parse_date(as_of).date() if as_of else datetime.now().date()
     except RecordError as exc:
@@ -301,8 +301,17 @@ def analyze(
             result = analyzer.report(day, names or None, on_account=lambda n: progress.update(task, description=n[:40]))
     except NotFound as exc:
         _fail(str(exc), code=1)
+    from coach.audit import Audit
+
+    trail = Audit(ws.db)
+    for item in result["accounts"]:
+        trail.record(None, "cli", "read" if format_ == "md" else "export", item["account"], f"coach analyze --format {format_}")
     if format_ == "json":
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    elif format_ == "csv":
+        from coach.analysis.spreadsheet import findings_csv
+
+        sys.stdout.write(findings_csv(result))
     else:
         out.print(render_markdown(result), markup=False, highlight=False, soft_wrap=True)
 
@@ -341,6 +350,10 @@ def brief(
     people = [a.strip() for a in (attendees or "").split(",") if a.strip()]
     with err.status("writing the brief…"):
         result = service.brief(BriefRequest(account=account, meeting=meeting, attendees=people, date=day))
+    if result.has_history:
+        from coach.audit import Audit
+
+        Audit(ws.db).record(None, "cli", "brief", result.account, f"coach brief --format {format_}")
     text = render_brief(result, format_)
     if output:
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
@@ -415,13 +428,14 @@ def _d(value: datetime | None) -> str:
     return value.date().isoformat() if value else ""
 
 
-from coach.cli_admin import serve, slack, teams_app, tokens_app, users_app  # noqa: E402
+from coach.cli_admin import audit, serve, slack, teams_app, tokens_app, users_app  # noqa: E402
 
 app.add_typer(users_app, name="users")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tokens_app, name="tokens")
 app.command()(serve)
 app.command()(slack)
+app.command()(audit)
 from coach.cli_digest import digest_app  # noqa: E402
 
 app.add_typer(digest_app, name="digest")

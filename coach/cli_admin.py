@@ -217,3 +217,44 @@ def slack() -> None:
     app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""))
     out.print(f"coach Slack bot connected in Socket Mode, calling {settings.coach_api_url}; stop with Ctrl+C")
     SocketModeHandler(app, settings.slack_app_token).start()
+
+
+def audit(
+    account: Annotated[Optional[str], typer.Option(help="Only this account.")] = None,
+    user: Annotated[Optional[str], typer.Option("--user", help="Only this person (e-mail, or cli:NAME).")] = None,
+    action: Annotated[Optional[str], typer.Option(help="read, brief, search, export or digest.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="From this date (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Most events to show, newest first.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Who read, briefed, searched or exported which account, when, and through which channel."""
+    import json
+    from datetime import UTC, datetime
+
+    from coach.audit import ACTIONS, Audit
+
+    if action and action not in ACTIONS:
+        err.print(f"[bold red]error:[/] --action must be one of {', '.join(ACTIONS)}")
+        raise typer.Exit(2)
+    start = None
+    if since:
+        try:
+            start = datetime.fromisoformat(since).replace(tzinfo=UTC)
+        except ValueError:
+            err.print("[bold red]error:[/] --since must be a date, e.g. 2026-11-01")
+            raise typer.Exit(2) from None
+    events = Audit(Workspace(get_settings()).db).events(account, user, start, action, limit)
+    if as_json:
+        for e in events:
+            print(json.dumps({"at": e.at.isoformat(), "actor": e.actor, "channel": e.channel, "action": e.action,
+                              "account": e.account, "detail": e.detail}, ensure_ascii=False))
+        return
+    if not events:
+        out.print("No audit events match. Events are recorded when someone opens an account, a brief, a search or "
+                  "an export in the web app, the API, the Slack bot or the CLI.")
+        return
+    table = Table("when (UTC)", "who", "channel", "action", "account", "detail")
+    for e in events:
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.channel, e.action, e.account or "",
+                      e.detail or "")
+    out.print(table)

@@ -127,6 +127,15 @@ class Settings(BaseSettings):
     api_max_future_days: int = Field(
         default=1, ge=0, description="How far in the future an interaction's date may lie (time zones), in days."
     )
+    sign_in_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins for one e-mail address before further tries wait (429)."
+    )
+    sign_in_max_failures_per_address: int = Field(
+        default=30, ge=1, description="Failed sign-ins from one network address before further tries wait."
+    )
+    sign_in_window_seconds: int = Field(
+        default=900, ge=1, description="The window, in seconds, in which failed sign-ins are counted."
+    )
     cookie_secure: bool = Field(
         default=False, description="Send the session cookie over HTTPS only (turn on behind TLS)."
     )

@@ -9,10 +9,11 @@ def test_migrations_reach_head_and_ddl_is_transactional(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'c.db'}")
     db.migrate()
     tables = set(inspect(db.engine).get_table_names())
-    assert {"accounts", "interactions", "users", "teams", "memberships", "api_tokens", "alembic_version"} <= tables
+    assert {"accounts", "interactions", "users", "teams", "memberships", "api_tokens", "audit_events",
+            "sign_in_attempts", "alembic_version"} <= tables
     assert "logged_by" in {c["name"] for c in inspect(db.engine).get_columns("interactions")}
     with db.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0005"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0006"
         connection.execute(text("create table scratch (x integer)"))
         connection.rollback()
     assert "scratch" not in inspect(db.engine).get_table_names()  # a failed migration leaves nothing behind
@@ -36,5 +37,5 @@ def test_an_older_store_is_upgraded_in_place(tmp_path):
     db.migrate()
     with db.engine.connect() as connection:
         assert connection.execute(text("select count(*) from accounts")).scalar() == 1
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0005"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0006"
     db.dispose()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import ApiUser, ServicesDep
+from api.deps import ApiUser, ServicesDep, audit, search_detail
 from api.schemas import (
     AccountPublic, BatchItemPublic, BatchPublic, ErrorPublic, InteractionBatchCreate, InteractionCreate,
     InteractionCreated, InteractionPublic, ParticipantPublic, SearchHitPublic,
@@ -90,12 +90,14 @@ def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) 
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionPublic, summary="One interaction")
-def get_interaction(interaction_id: str, user: ApiUser, svc: ServicesDep) -> InteractionPublic:
+def get_interaction(interaction_id: str, user: ApiUser, svc: ServicesDep, request: Request) -> InteractionPublic:
     with svc.workspace.db.session() as session:
         row = Repository(session).interaction(interaction_id)
         if row is None or not svc.accounts.can_see(user, row.account_id):
             raise NotFound(f"no interaction {interaction_id!r}")
-        return public(row)
+        result = public(row)
+    audit(request, user, "read", result.account, f"interaction {interaction_id}")
+    return result
 
 
 @router.get("/accounts", response_model=list[AccountPublic], summary="The accounts you can see")
@@ -108,37 +110,43 @@ def list_accounts(user: ApiUser, svc: ServicesDep) -> list[AccountPublic]:
 
 @router.get("/accounts/{account:path}/interactions", response_model=list[InteractionPublic],
             summary="An account's interactions, newest first")
-def account_interactions(account: str, user: ApiUser, svc: ServicesDep,
+def account_interactions(account: str, user: ApiUser, svc: ServicesDep, request: Request,
                          limit: Annotated[int, Query(ge=1, le=500)] = 50,
                          offset: Annotated[int, Query(ge=0)] = 0) -> list[InteractionPublic]:
     row = visible_account(svc, user, account)
     with svc.workspace.db.session() as session:
         rows = Repository(session).interactions(account_ids=[row.id])
-        return [public(r) for r in list(reversed(rows))[offset : offset + limit]]
+        result = [public(r) for r in list(reversed(rows))[offset : offset + limit]]
+    audit(request, user, "read", row.name, f"{len(result)} interaction(s)")
+    return result
 
 
 @router.get("/accounts/{account:path}/report", summary="The account's report, as in contract/report.schema.json")
-def account_report(account: str, user: ApiUser, svc: ServicesDep,
+def account_report(account: str, user: ApiUser, svc: ServicesDep, request: Request,
                    as_of: Annotated[date | None, Query(description="default: today")] = None) -> dict[str, Any]:
     row = visible_account(svc, user, account)
     day = as_of or date.today()
     analysis = svc.analyzer.account(row.name, day)
+    audit(request, user, "read", row.name, "report")
     return {"as_of": day.isoformat(), "engine": analysis.engine, "accounts": [analysis.report]}
 
 
 @router.get("/accounts/{account:path}/brief", response_model=PrepBrief, summary="A meeting prep brief")
-def account_brief(account: str, user: ApiUser, svc: ServicesDep,
+def account_brief(account: str, user: ApiUser, svc: ServicesDep, request: Request,
                   meeting: Annotated[str | None, Query(max_length=300)] = None,
                   attendees: Annotated[str | None, Query(max_length=2000, description="comma-separated")] = None,
                   on: Annotated[date | None, Query(alias="date", description="meeting date; default today")] = None,
                   ) -> PrepBrief:
     row = visible_account(svc, user, account)
     people = [a.strip() for a in (attendees or "").split(",") if a.strip()]
-    return svc.briefs.brief(BriefRequest(row.name, meeting=meeting, attendees=people, date=on or date.today()))
+    brief = svc.briefs.brief(BriefRequest(row.name, meeting=meeting, attendees=people, date=on or date.today()))
+    audit(request, user, "brief", row.name, f"meeting={meeting!r}" if meeting else None)
+    return brief
 
 
 @router.get("/search", response_model=list[SearchHitPublic], summary="Search by meaning in the accounts you can see")
-def search(user: ApiUser, svc: ServicesDep, q: Annotated[str, Query(min_length=1, max_length=500)],
+def search(user: ApiUser, svc: ServicesDep, request: Request,
+           q: Annotated[str, Query(min_length=1, max_length=500)],
            account: Annotated[str | None, Query(max_length=300)] = None,
            k: Annotated[int, Query(ge=1, le=50)] = 10) -> list[SearchHitPublic]:
     visible = svc.accounts.visible_ids(user)
@@ -146,6 +154,7 @@ def search(user: ApiUser, svc: ServicesDep, q: Annotated[str, Query(min_length=1
     if account is not None:
         ids = [visible_account(svc, user, account).id]
     hits = svc.searcher.search(q, k=k, account_ids=ids)
+    audit(request, user, "search", account, search_detail(q, [h.account for h in hits]))
     return [SearchHitPublic(interaction=h.interaction_id, account=h.account, date=h.occurred_at, kind=h.kind,
                             excerpt=h.excerpt, score=h.score) for h in hits]
 

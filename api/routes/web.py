@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.deps import Services, ServicesDep, check_csrf, csrf_token, session_user
+from api.deps import Services, ServicesDep, audit, check_csrf, csrf_token, search_detail, session_user
 from coach.auth import User
 from coach.briefs import BriefRequest
 from coach.errors import InvalidInput, NotFound
@@ -71,7 +71,17 @@ def login(request: Request, svc: ServicesDep, email: Annotated[str, Form(max_len
           password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "",
           next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
     check_csrf(request, csrf)
+    address = request.client.host if request.client else "unknown"
+    wait = svc.throttle.wait(email, address)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        response = page(request, "login.html", status=429, next=_safe_next(next), email=email, user=None,
+                        error=f"Too many failed sign-ins. Try again in about {minutes} minute(s), or ask an admin "
+                              "to reset the password (`coach users password EMAIL`).")
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = svc.users.authenticate(email, password)
+    svc.throttle.note(email, address, ok=user is not None)
     if user is None:
         return page(request, "login.html", status=400, next=_safe_next(next), email=email, user=None,
                     error="That e-mail and password do not match. Check both, or ask an admin to reset it "
@@ -188,6 +198,7 @@ def interaction_page(request: Request, svc: ServicesDep, interaction_id: str, q:
         info = {"id": row.id, "kind": row.kind, "date": when.date(), "rep": row.rep, "series": row.series,
                 "participants": [(p.person.name, p.person.side, p.person.title) for p in row.participants]}
     analysis = svc.analyzer.account(account, max(date.today(), when.date()))
+    audit(request, user, "read", account, f"interaction {interaction_id}")
     facts = next((j.facts for j in analysis.judged if j.view.id == interaction_id), None)
     return page(request, "interaction.html", user=user, info=info, account=account, account_id=account_id,
                 segments=_highlight(text, q), facts=facts, report=analysis.report, logged=logged)
@@ -212,6 +223,7 @@ def account_page(request: Request, svc: ServicesDep, account_id: int) -> Respons
         return user
     row = _account_row(svc, user, account_id)
     analysis = svc.analyzer.account(row.name, date.today())
+    audit(request, user, "read", row.name, "account page")
     timeline = [{"id": j.view.id, "date": j.view.occurred_at.date(), "kind": j.view.kind, "series": j.view.series,
                  "engagement": j.facts.engagement, "opening": " ".join(j.view.text.split())[:160]}
                 for j in reversed(analysis.judged)]
@@ -235,8 +247,27 @@ def brief_page(request: Request, svc: ServicesDep, account_id: int,
         raise InvalidInput("the meeting date must be YYYY-MM-DD") from None
     people = [a.strip() for a in attendees.split(",") if a.strip()]
     brief = svc.briefs.brief(BriefRequest(row.name, meeting=meeting or None, attendees=people, date=day))
+    audit(request, user, "brief", row.name, f"meeting={meeting!r}" if meeting else None)
     return page(request, "brief.html", user=user, account_id=account_id, brief=brief,
                 form={"meeting": meeting, "attendees": attendees, "date": day.isoformat()})
+
+
+@router.get("/accounts/{account_id}/findings.csv")
+def findings_download(request: Request, svc: ServicesDep, account_id: int) -> Response:
+    """The account's findings as CSV (formula-looking cells escaped: see coach.analysis.spreadsheet)."""
+    from coach.analysis.spreadsheet import findings_csv
+
+    user = _user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    row = _account_row(svc, user, account_id)
+    day = date.today()
+    analysis = svc.analyzer.account(row.name, day)
+    audit(request, user, "export", row.name, "findings.csv")
+    filename = re.sub(r"[^A-Za-z0-9._-]+", "-", row.name).strip("-") or "account"
+    return Response(findings_csv({"as_of": day.isoformat(), "engine": analysis.engine, "accounts": [analysis.report]}),
+                    media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}-findings-{day}.csv"'})
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -249,4 +280,5 @@ def search_page(request: Request, svc: ServicesDep, q: Annotated[str, Query(max_
     if q.strip():
         visible = svc.accounts.visible_ids(user)
         hits = svc.searcher.search(q, k=15, account_ids=None if visible is None else sorted(visible))
+        audit(request, user, "search", None, search_detail(q, [h.account for h in hits]))
     return page(request, "search.html", user=user, q=q, hits=hits)

@@ -23,6 +23,16 @@ SUFFIXES = tuple(sorted(_BYTE_SOURCES) + sorted(_TEXT_SOURCES))
 
 
 def read_file(path: Path, defaults: SourceDefaults) -> Iterator[Item]:
+    """The records of one file. A reader that fails unexpectedly on a malformed file costs the rest of that file
+    only (reported as a rejection); the records before it and every other file still go in."""
+    try:
+        yield from _read_file(path, defaults)
+    except (RecordError, ValueError, LookupError, TypeError, AttributeError, RecursionError, UnicodeError) as exc:
+        yield Rejection(str(path), f"could not read the rest of this file ({type(exc).__name__}: {exc}); "
+                        "check that it is what its extension says")
+
+
+def _read_file(path: Path, defaults: SourceDefaults) -> Iterator[Item]:
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in _BYTE_SOURCES and suffix not in _TEXT_SOURCES:

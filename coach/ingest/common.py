@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from dateutil import parser as dateparser
 
@@ -32,6 +32,8 @@ class SourceDefaults:
     internal_domains: set[str] = field(default_factory=set)
     csv_mapping: dict[str, str] = field(default_factory=dict)
     max_text_bytes: int = 1024 * 1024
+    # Latest date accepted (now plus a day for time zones by default): notes record what happened.
+    max_future_days: int = 1
     # Finds the account whose customer people use an e-mail domain (set by the pipeline).
     account_for_domain: Callable[[str], str | None] | None = None
 
@@ -74,13 +76,13 @@ def parse_kind(value: object) -> Kind:
 
 
 def looks_binary(data: bytes) -> bool:
+    """Mostly control bytes (an image, a zip, UTF-16 without a BOM): not text. A stray NUL in a text file is not
+    enough; it is removed from the record instead."""
     head = data[:8192]
-    if b"\x00" in head:
-        return True
     if not head:
         return False
     controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    return controls / len(head) > 0.1
+    return controls / len(head) > 0.1 or head.count(b"\x00") > max(4, len(head) // 100)
 
 
 def decode_utf8(data: bytes, what: str) -> str:
@@ -99,15 +101,28 @@ def check_record(record: InteractionRecord, defaults: SourceDefaults) -> Interac
         if not defaults.account:
             raise RecordError("no account: the record names none and no --account was given")
         record.account = defaults.account
-    record.account = " ".join(record.account.split())
+    record.account = clean_name(record.account, "account name")
+    if not record.account:
+        raise RecordError("the account name has no visible characters")
     if len(record.account) > 300:
         raise RecordError("account name is longer than 300 characters")
+    for who in record.participants:
+        who.name = clean_name(who.name, "participant name") or "Unknown"
+    if record.rep:
+        record.rep = clean_name(record.rep, "rep") or None
     if record.rep is None and defaults.rep:
         record.rep = defaults.rep
     if record.series is None and defaults.series:
         record.series = defaults.series
     if record.occurred_at is None and defaults.date is not None:
         record.occurred_at = defaults.date
+    if record.occurred_at is not None:
+        latest = datetime.now(UTC) + timedelta(days=defaults.max_future_days)
+        if record.occurred_at > latest:
+            raise RecordError(f"the date {record.occurred_at.date()} is in the future; log interactions after they "
+                              "happen (COACH_API_MAX_FUTURE_DAYS allows a little slack for time zones)")
+    if record.text:
+        record.text = CONTROL.sub("", record.text)  # NUL and other control characters: never stored
     if not record.text or not record.text.strip():
         raise RecordError("the text is empty")
     if record.kind == "email" and record.clean_text is None:
@@ -137,6 +152,26 @@ def check_record(record: InteractionRecord, defaults: SourceDefaults) -> Interac
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_LOOKALIKE_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK"}
+
+
+def clean_name(value: str, what: str) -> str:
+    """A name as a reader sees it: invisible and direction-changing characters removed, NFC, single spaces.
+    A word that mixes Latin, Cyrillic or Greek letters (a look-alike such as "Pіnecrest" with a Cyrillic i) is
+    refused: it would file notes under an account that looks like another one."""
+    import unicodedata
+
+    from coach.guard import INVISIBLE
+
+    value = " ".join(unicodedata.normalize("NFC", INVISIBLE.sub("", CONTROL.sub("", value))).split())
+    for word in re.findall(r"\w+", value):
+        scripts = {unicodedata.name(ch, "?").split(" ")[0] for ch in word if ch.isalpha()}
+        mixed = scripts & _LOOKALIKE_SCRIPTS
+        if len(mixed) > 1:
+            raise RecordError(f"{what} {value!r}: the word {word!r} mixes {' and '.join(sorted(s.title() for s in mixed))} "
+                              "letters (a look-alike of another name); retype it in one alphabet")
+    return value
 
 
 def _has_surrogates(text: str) -> bool:

@@ -24,9 +24,11 @@ def read_jsonl(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[Int
             except UnicodeDecodeError as exc:
                 raise RecordError(f"line is not valid UTF-8 (byte {exc.start} of the line)") from None
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, strict=False)  # control characters in strings: removed later
             except json.JSONDecodeError as exc:
                 raise RecordError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+            except RecursionError:
+                raise RecordError("the JSON is nested too deeply to be an interaction") from None
             yield check_record(record_from_object(obj, origin), defaults)
         except RecordError as exc:
             yield Rejection(origin, str(exc))

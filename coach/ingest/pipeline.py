@@ -67,7 +67,8 @@ class IngestPipeline:
 
     def defaults(self, **kwargs: object) -> SourceDefaults:
         """Source defaults wired to this store (internal domains known so far, accounts by domain)."""
-        defaults = SourceDefaults(max_text_bytes=self.ws.settings.max_text_bytes, **kwargs)  # type: ignore[arg-type]
+        defaults = SourceDefaults(max_text_bytes=self.ws.settings.max_text_bytes,
+                                  max_future_days=self.ws.settings.api_max_future_days, **kwargs)  # type: ignore[arg-type]
         defaults.internal_domains = set(self.ws.settings.internal_domains) | self._learnt_domains()
         defaults.account_for_domain = self._account_for_domain
         return defaults

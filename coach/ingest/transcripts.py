@@ -70,6 +70,8 @@ def read_qmsum(data: str, name: str, defaults: SourceDefaults) -> Iterator[Inter
             obj = json.loads(data)
         except json.JSONDecodeError as exc:
             raise RecordError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:
+            raise RecordError("the JSON is nested too deeply to be a transcript") from None
         yield check_record(_meeting(qmsum_turns(obj), name, defaults), defaults)
     except RecordError as exc:
         yield Rejection(name, str(exc))
