@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -49,9 +51,10 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
         version="1",
         lifespan=lifespan,
     )
-    app.state.services = Services.build(ws)
+    app.state.services = Services.build(ws, settings)
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="coach_session",
                        max_age=14 * 24 * 3600, same_site="lax", https_only=settings.cookie_secure)
+    app.add_middleware(BodyLimit, limit=settings.api_max_batch * settings.api_max_text_bytes + 1_000_000)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(v1.router)
     app.include_router(web.router)
@@ -81,6 +84,44 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
         return response
 
     return app
+
+
+class BodyLimit:
+    """Refuses a request body larger than ``limit`` bytes with 413, whether it declares its length or streams it
+    (chunked), before the app reads it into memory. The limit is a full batch of the largest notes, plus room."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:  # a streamed body: the app's error handling answers 413
+                    raise StarletteHTTPException(413, self._message())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _message(self) -> str:
+        return f"the request body is over {self.limit:,} bytes; send fewer or smaller interactions per request"
+
+    async def _refuse(self, send: Any) -> None:
+        body = json.dumps({"detail": self._message()}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _errors(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from coach.analysis.service import Analyzer
 from coach.audit import Audit
 from coach.auth import Accounts, SignInThrottle, User, Users
+from coach.config import Settings
 from coach.briefs import BriefService
 from coach.logbook import Logbook
 from coach.search import Searcher
@@ -31,8 +32,8 @@ class Services:
     throttle: SignInThrottle
 
     @classmethod
-    def build(cls, workspace: Workspace) -> Services:
-        settings = workspace.settings
+    def build(cls, workspace: Workspace, settings: Settings | None = None) -> Services:
+        settings = settings or workspace.settings
         extractor = None
         if settings.engine == "llm":
             from coach.signals.llm import LLMExtractor
