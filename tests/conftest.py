@@ -1,7 +1,15 @@
-"""Shared fixtures: a fresh data folder per test, the real embedding model loaded once."""
+"""Shared fixtures: a fresh data folder per test, the real embedding model loaded once.
+
+Backends: by default every test runs on SQLite and embedded Chroma in its own data folder. With
+``COACH_TEST_BACKEND=server`` (what the second pass of ``.ci/run`` sets, with the URLs ``.ci/services`` prints)
+every test runs instead on a fresh PostgreSQL database (copied from a migrated template) and its own collection on
+a Chroma server, through the same ``COACH_DATABASE_URL`` / ``COACH_CHROMA_URL`` settings a deployment uses.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +23,75 @@ from coach.workspace import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+SERVER = os.environ.get("COACH_TEST_BACKEND") == "server"
+POSTGRES_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
+CHROMA_URL = os.environ.get("COACH_TEST_CHROMA_URL")
+TEMPLATE = "coach_test_template"
+
+
+def _admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    assert POSTGRES_URL
+    return psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+def _database_url(name: str) -> str:
+    assert POSTGRES_URL
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def server_template() -> Iterator[None]:
+    """A migrated PostgreSQL database that each test's database is copied from (CREATE DATABASE ... TEMPLATE)."""
+    if not SERVER:
+        yield
+        return
+    if not POSTGRES_URL or not CHROMA_URL:
+        pytest.fail("COACH_TEST_BACKEND=server needs COACH_TEST_POSTGRES_URL and COACH_TEST_CHROMA_URL "
+                    "(run .ci/services)")
+    from coach.store.database import Database
+
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    db = Database(_database_url(TEMPLATE))
+    db.migrate()
+    db.dispose()
+    yield
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """On the server backend: a fresh database and collection for this test, set the way a deployment sets them."""
+    if not SERVER:
+        yield
+        return
+    request.getfixturevalue("server_template")
+    name = f"coach_t_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    monkeypatch.setenv("COACH_DATABASE_URL", _database_url(name))
+    monkeypatch.setenv("COACH_CHROMA_URL", CHROMA_URL or "")
+    monkeypatch.setenv("COACH_COLLECTION", name)
+    yield
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        import chromadb
+        from urllib.parse import urlparse
+
+        parsed = urlparse(CHROMA_URL)
+        client = chromadb.HttpClient(host=parsed.hostname, port=parsed.port)
+        for collection in client.list_collections():
+            if collection.name.startswith(name):
+                client.delete_collection(collection.name)
+    except Exception:  # noqa: BLE001 - a leftover collection on a throwaway server is harmless
+        pass
 
 
 @pytest.fixture(scope="session")

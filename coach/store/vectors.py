@@ -174,8 +174,9 @@ def _where(account_ids: Sequence[int] | None, interaction_ids: Sequence[str] | N
 class PassageIndex:
     """A small collection of reference passages (the playbook), kept in sync by content hash."""
 
-    def __init__(self, index: ChunkIndex, name: str = "playbook") -> None:
+    def __init__(self, index: ChunkIndex, name: str | None = None) -> None:
         self._client = index._client
+        name = name or f"{index._name}_playbook"  # beside its interactions: one Chroma server, many stores
         self._collection = self._client.get_or_create_collection(
             name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
