@@ -87,6 +87,7 @@ def ingest(
         known = {k: u.id for u in Users(ws.db).all() for k in (u.name.casefold(), u.email.casefold())}
         logged_by = lambda record: known.get((record.rep or "").strip().casefold())  # type: ignore[assignment]  # noqa: E731
     pipeline = IngestPipeline(ws)
+    _heal_interrupted(ws)
     defaults = pipeline.defaults(**defaults_kw)
     report = IngestReport()
     if "-" in paths:
@@ -362,6 +363,109 @@ def brief(
         out.print(text, markup=False, highlight=False, soft_wrap=True)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _heal_interrupted(ws: Workspace) -> None:
+    """Before an import: if an earlier one was killed between the store and the index, repair the index first
+    (two counts decide; the repair re-embeds only what is missing), so a restarted import ends in agreement."""
+    from coach.store.doctor import quick_check, repair
+
+    if quick_check(ws):
+        return
+    with err.status("the index is behind the store (an interrupted import?): repairing…"):
+        result = repair(ws)
+    err.print(f"repaired the index: {result['interactions']} interaction(s) re-indexed, "
+              f"{result['orphans_removed']} orphaned, {result['stale_facts_removed']} stale cached facts removed")
+
+
+@app.command()
+def doctor(
+    repair_: Annotated[bool, typer.Option("--repair", help="Fix what is found: re-embed missing chunks, remove orphans.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The findings as JSON.")] = False,
+) -> None:
+    """Check that the relational store and the vector index agree (and, with --repair, make them agree)."""
+    from coach.store.doctor import check, repair
+
+    ws = _workspace()
+    with err.status("checking the store against the index…"):
+        drift = check(ws)
+    summary = {"interactions": drift.interactions, "chunks_expected": drift.chunks_expected,
+               "chunks_indexed": drift.chunks_indexed, "missing": len(drift.missing), "orphans": len(drift.orphans),
+               "stale_facts": drift.stale_facts, "schema_revision": drift.schema_revision, "clean": drift.clean}
+    repaired = None
+    if repair_ and not drift.clean:
+        with _progress() as progress:
+            task = progress.add_task("repairing", total=len(drift.missing) or None, records=0)
+            repaired = repair(ws, on_item=lambda: progress.advance(task))
+        after = check(ws)
+        summary["after_repair"] = {"missing": len(after.missing), "orphans": len(after.orphans),
+                                   "stale_facts": after.stale_facts, "clean": after.clean}
+    if as_json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+    else:
+        out.print(f"store: {drift.interactions} interactions, schema {drift.schema_revision}; index: "
+                  f"{drift.chunks_indexed} of {drift.chunks_expected} chunks")
+        if drift.clean:
+            out.print("[green]the store and the index agree[/]")
+        else:
+            out.print(f"[yellow]drift[/]: {len(drift.missing)} interaction(s) missing chunks"
+                      + (f" (e.g. {', '.join(drift.missing[:3])})" if drift.missing else "")
+                      + f", {len(drift.orphans)} orphaned in the index, {drift.stale_facts} stale cached facts")
+            if repaired is None:
+                out.print("run [bold]coach doctor --repair[/] to fix it")
+            else:
+                out.print(f"repaired: {repaired['interactions']} re-indexed, {repaired['orphans_removed']} orphans "
+                          f"and {repaired['stale_facts_removed']} stale facts removed; now "
+                          + ("[green]clean[/]" if summary["after_repair"]["clean"] else "[red]still drifting[/]"))
+    if not drift.clean and (not repair_ or not summary.get("after_repair", {}).get("clean")):
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_(
+    folder: Annotated[Path, typer.Argument(help="A new (or empty) folder for the archive.")],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the findings written beside the data (default today).")] = None,
+) -> None:
+    """Write every account, interaction, person, user, team, token, cached fact, audit event and finding to a
+    portable archive: JSONL per table plus manifest.json with row counts and SHA-256 checksums."""
+    from coach.audit import Audit
+    from coach.errors import CoachError
+    from coach.store.archive import export_store
+
+    try:
+        day = parse_date(as_of).date() if as_of else None
+    except RecordError as exc:
+        _fail(str(exc))
+    ws = _workspace()
+    with err.status("exporting…") as status:
+        try:
+            manifest = export_store(ws, folder, day, on_table=lambda n, c: status.update(f"exported {n} ({c:,})"))
+        except CoachError as exc:
+            _fail(str(exc))
+    files = manifest["files"]
+    Audit(ws.db).record(None, "cli", "export", None, f"coach export {folder}: {files['accounts.jsonl']['rows']} accounts")
+    out.print(f"wrote {folder}: " + ", ".join(f"{n.removesuffix('.jsonl')} {f['rows']:,}" for n, f in files.items()))
+    out.print(f"Next: [bold]coach import {folder}[/] into an empty store (e.g. with COACH_DATABASE_URL pointing at PostgreSQL)")
+
+
+@app.command("import")
+def import_(
+    folder: Annotated[Path, typer.Argument(help="A folder written by `coach export`.")],
+) -> None:
+    """Load a `coach export` archive into this empty store (checksums verified first, ids kept), then rebuild
+    the vector index from the stored text."""
+    from coach.errors import CoachError
+    from coach.store.archive import import_store
+
+    ws = _workspace()
+    with _progress() as progress:
+        task = progress.add_task("importing rows", total=None, records=0)
+        try:
+            counts = import_store(ws, folder, on_table=lambda n, c: progress.update(task, description=f"{n} ({c:,})"),
+                                  on_item=lambda: progress.advance(task))
+        except CoachError as exc:
+            _fail(str(exc))
+    out.print("imported " + ", ".join(f"{n} {c:,}" for n, c in counts.items() if c) + "; index rebuilt")
 
 
 def _extractor(ws: Workspace, engine: str | None):  # type: ignore[no-untyped-def]

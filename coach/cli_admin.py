@@ -157,6 +157,11 @@ def serve(
     except ValueError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from None
+    if workers > 1 and not settings.chroma_url:
+        err.print("[bold red]error:[/] several workers need a Chroma server: the embedded index belongs to one "
+                  "process. Start one (`chroma run --path DIR --port 8001`) and set COACH_CHROMA_URL; "
+                  "PostgreSQL (COACH_DATABASE_URL) is recommended too (README: deployment).")
+        raise typer.Exit(2)
     if digests:
         from coach.digest import DigestBuilder
         from coach.digest.deliver import DigestSender, EmailChannel, SlackChannel
@@ -214,7 +219,10 @@ def slack() -> None:
     if missing:
         err.print(f"[bold red]error:[/] set {', '.join(missing)} (README: the Slack bot)")
         raise typer.Exit(2)
-    app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""))
+    from coach.slackbot.app import Links
+
+    app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""),
+                    Links.from_settings(settings))
     out.print(f"coach Slack bot connected in Socket Mode, calling {settings.coach_api_url}; stop with Ctrl+C")
     SocketModeHandler(app, settings.slack_app_token).start()
 

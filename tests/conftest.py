@@ -134,3 +134,21 @@ def shared_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: ../shared is only beside the project in CI and development checkouts")
     return path
+
+
+@pytest.fixture
+def another_store(tmp_path: Path) -> Iterator[Settings]:
+    """Settings of a second, empty store on the same backend as this test's (for export/import round trips)."""
+    folder = tmp_path / "another"
+    if not SERVER:
+        yield Settings(data_dir=folder, internal_domains=["atlasfieldcloud.com"], _env_file=None,
+                       database_url=f"sqlite:///{(folder / 'coach.db').resolve()}", chroma_url=None,
+                       chroma_path=folder / "chroma", collection="interaction_chunks")
+        return
+    name = f"coach_t_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    yield Settings(data_dir=folder, internal_domains=["atlasfieldcloud.com"], _env_file=None,
+                   database_url=_database_url(name), chroma_url=CHROMA_URL, collection=name)
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

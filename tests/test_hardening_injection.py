@@ -14,9 +14,9 @@ from tests.hardening.control import guard_off
 from tests.hardening.injection import InjectionBench, attempts
 
 
-@pytest.fixture(scope="module")
-def bench(embedder, tmp_path_factory):
-    bench = InjectionBench(embedder, tmp_path_factory.mktemp("injection"))
+@pytest.fixture
+def bench(embedder, tmp_path):
+    bench = InjectionBench(embedder, tmp_path)
     yield bench
     bench.close()
 

@@ -13,7 +13,7 @@ def test_migrations_reach_head_and_ddl_is_transactional(tmp_path):
             "sign_in_attempts", "alembic_version"} <= tables
     assert "logged_by" in {c["name"] for c in inspect(db.engine).get_columns("interactions")}
     with db.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0006"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0007"
         connection.execute(text("create table scratch (x integer)"))
         connection.rollback()
     assert "scratch" not in inspect(db.engine).get_table_names()  # a failed migration leaves nothing behind
@@ -37,5 +37,5 @@ def test_an_older_store_is_upgraded_in_place(tmp_path):
     db.migrate()
     with db.engine.connect() as connection:
         assert connection.execute(text("select count(*) from accounts")).scalar() == 1
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0006"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0007"
     db.dispose()

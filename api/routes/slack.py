@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.fastapi import SlackRequestHandler
 
-from coach.slackbot.app import build_app
+from coach.slackbot.app import Links, build_app
 from coach.slackbot.client import CoachAPI
 
 
 def router(settings) -> APIRouter:  # type: ignore[no-untyped-def]
-    bolt = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""))
+    bolt = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""),
+                     Links.from_settings(settings))
     handler = SlackRequestHandler(bolt)
     routes = APIRouter(include_in_schema=False)
 

@@ -12,7 +12,7 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -180,14 +180,20 @@ class DigestSender:
         return report
 
     def _claim(self, manager_id: int, week: str, channel: str) -> bool:
-        """True if this run should send (never sent, or failed before); records the attempt."""
+        """True if this run should send (never sent, or failed before); records the attempt. Safe with several
+        senders (workers, hosts): the row is locked while it is claimed, and a send another sender started in the
+        last 15 minutes is left to it."""
         now = datetime.now(UTC)
         with self.db.session(write=True) as session:
             row = session.scalar(select(DigestDeliveryRow).where(
                 DigestDeliveryRow.manager_id == manager_id, DigestDeliveryRow.week == week,
-                DigestDeliveryRow.channel == channel))
+                DigestDeliveryRow.channel == channel).with_for_update())
             if row is not None and row.status == "sent":
                 return False
+            if row is not None and row.status == "sending":
+                started = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+                if now - started < timedelta(minutes=15):
+                    return False
             if row is None:
                 row = DigestDeliveryRow(manager_id=manager_id, week=week, channel=channel, status="sending",
                                         attempts=0, updated_at=now)

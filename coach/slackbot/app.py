@@ -26,18 +26,55 @@ LONG_NOTE = 2500
 
 
 class Links:
-    """Slack user id → coach e-mail, for people whose Slack address is not their coach address (in memory)."""
+    """Slack user id → coach e-mail, for people whose Slack address is not their coach address.
 
-    def __init__(self) -> None:
+    Kept in the coach database (table ``slack_links``) when the bot has one, so every bot process and every
+    restart agrees; in memory otherwise (a bot that only knows the API's URL)."""
+
+    def __init__(self, db: Any = None) -> None:
+        self.db = db
         self._links: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> Links:
+        from coach.store.database import Database
+
+        try:
+            settings.ensure_data_dir()
+            db = Database(settings.resolved_database_url)
+            db.migrate()
+        except Exception:  # noqa: BLE001 - no reachable store: links live in memory, as before
+            log.warning("the Slack bot keeps /coach link in memory: the coach database is not reachable")
+            return cls()
+        return cls(db)
+
     def set(self, slack_user: str, email: str) -> None:
-        with self._lock:
-            self._links[slack_user] = email.strip().lower()
+        email = email.strip().lower()
+        if self.db is None:
+            with self._lock:
+                self._links[slack_user] = email
+            return
+        from datetime import UTC, datetime
+
+        from coach.store.schema import SlackLinkRow
+
+        with self.db.session(write=True) as session:
+            row = session.get(SlackLinkRow, slack_user)
+            if row is None:
+                session.add(SlackLinkRow(slack_user=slack_user, email=email, updated_at=datetime.now(UTC)))
+            else:
+                row.email, row.updated_at = email, datetime.now(UTC)
+            session.commit()
 
     def get(self, slack_user: str) -> str | None:
-        return self._links.get(slack_user)
+        if self.db is None:
+            return self._links.get(slack_user)
+        from coach.store.schema import SlackLinkRow
+
+        with self.db.session() as session:
+            row = session.get(SlackLinkRow, slack_user)
+            return row.email if row else None
 
 
 def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:

@@ -189,3 +189,13 @@ class SignInAttemptRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     address: Mapped[str] = mapped_column(String(64))
     ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class SlackLinkRow(Base):
+    """`/coach link EMAIL`: which coach user a Slack user is (kept here so every bot process and restart agrees)."""
+
+    __tablename__ = "slack_links"
+
+    slack_user: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

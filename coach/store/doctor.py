@@ -1,0 +1,73 @@
+"""``coach doctor``: does the relational store agree with the vector index, and if not, make it so.
+
+The relational store is the record; the Chroma index is derived from it. A write that died between the two
+(a killed ingest, a lost connection to a Chroma server, a restored backup of one but not the other) leaves
+*drift*: interactions whose chunks are missing or incomplete in the index, chunks whose interaction the store
+does not hold, or cached facts of interactions that are gone. ``check`` finds it; ``repair`` re-embeds what is
+missing from the stored text and deletes what is orphaned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+
+from coach.store.repository import Repository
+from coach.store.schema import FactsRow, InteractionRow
+from coach.workspace import Workspace
+
+
+@dataclass
+class Drift:
+    interactions: int = 0
+    chunks_expected: int = 0
+    chunks_indexed: int = 0
+    missing: list[str] = field(default_factory=list)  # interactions whose chunks are absent or incomplete
+    orphans: list[str] = field(default_factory=list)  # indexed interactions the store does not hold
+    stale_facts: int = 0  # cached facts of interactions that are gone
+    schema_revision: str | None = None
+
+    @property
+    def clean(self) -> bool:
+        return not self.missing and not self.orphans and not self.stale_facts
+
+
+def quick_check(ws: Workspace) -> bool:
+    """Two counts: whether the index holds as many chunks as the store says it should (cheap; no listing)."""
+    with ws.db.session() as session:
+        expected = session.scalar(select(func.coalesce(func.sum(InteractionRow.chunk_count), 0))) or 0
+    return int(expected) == ws.index.count()
+
+
+def check(ws: Workspace) -> Drift:
+    with ws.db.session() as session:
+        expected = Repository(session).chunk_counts()
+        known = set(expected)
+        cached = set(session.scalars(select(FactsRow.interaction_id).distinct()))
+        from sqlalchemy import text
+
+        try:
+            revision = session.execute(text("select version_num from alembic_version")).scalar()
+        except Exception:  # noqa: BLE001 - no alembic table: reported as unknown
+            revision = None
+    actual = ws.index.interaction_chunk_counts()
+    return Drift(
+        interactions=len(expected), chunks_expected=sum(expected.values()), chunks_indexed=sum(actual.values()),
+        missing=sorted(i for i, n in expected.items() if actual.get(i, 0) != n),
+        orphans=sorted(set(actual) - known), stale_facts=len(cached - known), schema_revision=revision,
+    )
+
+
+def repair(ws: Workspace, on_item: Callable[[], None] | None = None) -> dict[str, int]:
+    """Re-embed the interactions whose chunks are missing, drop orphaned chunks and stale cached facts."""
+    from coach.ingest.pipeline import IngestPipeline
+
+    result = IngestPipeline(ws).reindex(full=False, on_item=on_item)
+    with ws.db.session(write=True) as session:
+        known = select(InteractionRow.id)
+        stale = session.execute(delete(FactsRow).where(FactsRow.interaction_id.not_in(known))).rowcount
+        session.commit()
+    result["stale_facts_removed"] = int(stale or 0)
+    return result

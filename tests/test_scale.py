@@ -1,0 +1,205 @@
+"""Durability at scale: a bulk ingest killed midway and restarted, `coach doctor`, and export/import round trips.
+Runs on whichever backend the suite runs on (SQLite + embedded Chroma, or PostgreSQL + a Chroma server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from coach.ingest.jsonl import read_jsonl
+from coach.ingest.pipeline import IngestPipeline
+from coach.store.archive import export_store, import_store
+from coach.store.doctor import check
+from coach.store.schema import InteractionRow
+from coach.workspace import Workspace
+from tests.hardening.env import two_teams
+
+TOPICS = ["the depot tablets reboot", "invoices arrive late", "the route export times out", "drivers lose their shift",
+          "the dashboard totals are wrong", "alerts go to the wrong team", "the mobile app logs planners out",
+          "the warehouse scanner freezes", "customs forms are rejected", "the renewal quote is missing a line"]
+
+
+def _records(n: int) -> list[dict]:
+    records = []
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)]
+        records.append({
+            "id": f"bulk-{i:05d}", "account": f"Bulk Account {i % 50:02d}", "kind": ("call", "note", "meeting")[i % 3],
+            "date": f"2026-{1 + i % 10:02d}-{1 + i % 27:02d}", "rep": f"Rep {i % 7}",
+            "text": f"Call {i} with the operations lead. She complained that {topic} at site {i % 113}. "
+                    f"I said we would look at it before review {i % 31}.",
+        })
+    return records
+
+
+def _cli_env(settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["COACH_DATA_DIR"] = str(settings.data_dir)
+    env.setdefault("PYTHONPATH", str(Path(__file__).resolve().parent.parent))
+    return env
+
+
+def _count(ws: Workspace) -> tuple[int, int]:
+    with ws.db.session() as session:
+        total = session.scalar(select(func.count()).select_from(InteractionRow))
+        distinct = session.scalar(select(func.count(func.distinct(InteractionRow.id))))
+    return int(total or 0), int(distinct or 0)
+
+
+def test_a_bulk_ingest_killed_midway_and_restarted_stores_every_record_once(workspace, tmp_path):
+    data = tmp_path / "bulk.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in _records(5000)) + "\n")
+    env = _cli_env(workspace.settings)
+    command = [sys.executable, "-m", "coach.cli", "ingest", str(data)]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    stored = 0
+    while time.monotonic() < deadline and first.poll() is None:
+        stored = _count(workspace)[0]
+        if stored >= 1000:
+            break
+        time.sleep(0.2)
+    assert first.poll() is None, "the import finished before it could be killed: make it bigger"
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    killed_at = _count(workspace)[0]
+    assert 0 < killed_at < 5000, killed_at
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert _count(workspace) == (5000, 5000)
+    drift = check(Workspace(workspace.settings, embedder=workspace.embedder))
+    assert drift.clean, (len(drift.missing), len(drift.orphans), drift.stale_facts)
+    assert drift.chunks_indexed == drift.chunks_expected >= 5000
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "added 0, updated 0, unchanged 5000, rejected 0" in again.stdout, again.stdout
+
+
+def test_doctor_reports_and_repairs_drift(workspace, tmp_path):
+    pipeline = IngestPipeline(workspace)
+    data = "\n".join(json.dumps(r) for r in _records(120)).encode()
+    pipeline.ingest(read_jsonl(data, "d.jsonl", pipeline.defaults()))
+    assert check(workspace).clean
+    workspace.index.delete_interactions(["bulk-00003", "bulk-00077"])  # chunks lost
+    from coach.store.vectors import ChunkEntry
+
+    import numpy as np
+
+    orphan = ChunkEntry("ghost#0", "ghost", 1, 0, 0, 5, "ghost", 0, "note")
+    workspace.index.upsert([orphan], np.zeros((1, 384), dtype=np.float32) + 0.01)
+    drift = check(workspace)
+    assert drift.missing == ["bulk-00003", "bulk-00077"] and drift.orphans == ["ghost"]
+
+    from typer.testing import CliRunner
+
+    from coach.cli import app
+    from coach.config import get_settings
+
+    os.environ["COACH_DATA_DIR"] = str(workspace.settings.data_dir)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        found = runner.invoke(app, ["doctor", "--json"])
+        assert found.exit_code == 1 and json.loads(found.output.strip().splitlines()[-1])["missing"] == 2
+        fixed = runner.invoke(app, ["doctor", "--repair", "--json"])
+        assert fixed.exit_code == 0, fixed.output
+        assert json.loads(fixed.output.strip().splitlines()[-1])["after_repair"]["clean"] is True
+        assert runner.invoke(app, ["doctor"]).exit_code == 0
+    finally:
+        del os.environ["COACH_DATA_DIR"]
+        get_settings.cache_clear()
+    assert check(workspace).clean
+
+
+def _archive_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
+
+
+def test_export_then_import_into_an_empty_store_round_trips_exactly(workspace, another_store, tmp_path, embedder):
+    from datetime import date
+
+    from coach.analysis.service import Analyzer
+    from coach.audit import Audit
+    from coach.search import Searcher
+
+    env = two_teams(workspace)
+    Analyzer(workspace).report(date(2026, 11, 20))  # cached facts
+    Audit(workspace.db).record(env.users.by_email("ana@vendor.example"), "web", "read", "Pinecrest Utilities")
+    first = tmp_path / "first"
+    manifest = export_store(workspace, first, as_of=date(2026, 11, 20))
+    counts = {name: info["rows"] for name, info in manifest["files"].items()}
+    assert counts["accounts.jsonl"] == 5 and counts["users.jsonl"] == 4 and counts["teams.jsonl"] == 2
+    assert counts["interactions.jsonl"] >= 16 and counts["people.jsonl"] > 0 and counts["findings.jsonl"] == 5
+    assert counts["interaction_facts.jsonl"] >= 16 and counts["audit_events.jsonl"] == 1
+
+    target = Workspace(another_store, embedder=embedder)
+    try:
+        imported = import_store(target, first)
+        assert imported["interactions"] == counts["interactions.jsonl"]
+        second = tmp_path / "second"
+        export_store(target, second, as_of=date(2026, 11, 20))
+        assert _archive_bytes(first) == _archive_bytes(second)  # every table, byte for byte, and the findings
+        assert check(target).clean
+        hits = Searcher(target).search("outage root cause", k=3)
+        assert hits == Searcher(workspace).search("outage root cause", k=3)
+        from coach.auth import Users
+
+        assert Users(target.db).authenticate("ana@vendor.example", "ana-password") is not None
+        assert Users(target.db).user_for_token(env.tokens["ben"]) is not None
+        new_user = Users(target.db).add("new@vendor.example", "New Person", "rep", "new-password")
+        assert new_user.id > 4  # ids after the imported ones (sequences moved on PostgreSQL)
+        with pytest.raises(Exception, match="not empty"):
+            import_store(target, first)
+    finally:
+        target.close()
+
+
+def test_a_damaged_archive_is_refused_before_anything_is_written(workspace, another_store, tmp_path, embedder):
+    two_teams(workspace)
+    folder = tmp_path / "archive"
+    export_store(workspace, folder)
+    path = folder / "interactions.jsonl"
+    path.write_bytes(path.read_bytes().replace(b"outage", b"0utage", 1))
+    target = Workspace(another_store, embedder=embedder)
+    try:
+        with pytest.raises(Exception, match="does not match its checksum"):
+            import_store(target, folder)
+        with target.db.session() as session:
+            assert session.scalar(select(func.count()).select_from(InteractionRow)) == 0
+    finally:
+        target.close()
+    with pytest.raises(Exception, match="not empty"):
+        export_store(workspace, folder)
+
+
+def test_slack_links_are_shared_by_every_bot_process(workspace):
+    from coach.slackbot.app import Links
+
+    Links(workspace.db).set("U123", "Ana@Vendor.example")
+    assert Links(workspace.db).get("U123") == "ana@vendor.example"  # another process, or after a restart
+    Links(workspace.db).set("U123", "ben@vendor.example")
+    assert Links(workspace.db).get("U123") == "ben@vendor.example" and Links(workspace.db).get("U999") is None
+
+
+def test_serve_refuses_several_workers_on_the_embedded_index(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from coach.cli import app
+    from coach.config import get_settings
+
+    if settings.chroma_url or os.environ.get("COACH_CHROMA_URL"):
+        pytest.skip("this test is about the embedded index")
+    monkeypatch.setenv("COACH_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["serve", "--workers", "4"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and "several workers need a Chroma server" in " ".join(result.output.split())
