@@ -83,6 +83,7 @@ def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder
                                 "response_quote": "I said I'd check."}],
                   "resolutions": [], "strategic_topics": [], "competitors": []})
     for mask_pii, expect_masked in ((True, True), (False, False)):
+        note = dict(note, id=f"pii-{mask_pii}")  # a new interaction each time (the stores may be one database)
         settings = Settings(data_dir=tmp_path / f"d{mask_pii}", _env_file=None, engine="llm", openai_api_key="k",
                             openai_base_url=server.url, llm_model="test-model", llm_mask_pii=mask_pii)
         ws = Workspace(settings, embedder=embedder)

@@ -1,19 +1,42 @@
-"""The relational store: migrations apply from scratch and from an older schema, all or nothing."""
+"""The relational store: migrations apply from scratch, from an older schema and back down, all or nothing, on
+SQLite and on PostgreSQL (when COACH_TEST_POSTGRES_URL names a server: `.ci/services` starts one)."""
 
+import uuid
+
+import pytest
 from sqlalchemy import inspect, text
 
-from coach.store.database import Database
+from coach.store.database import Database, alembic_config
+from tests.conftest import POSTGRES_URL, _admin, _database_url
+
+HEAD = "0007"
 
 
-def test_migrations_reach_head_and_ddl_is_transactional(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'c.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """An empty database of each kind; the PostgreSQL one is skipped, loudly, only when no server was given."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'c.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("no PostgreSQL server: set COACH_TEST_POSTGRES_URL (.ci/services starts one; CI always does)")
+    name = f"coach_m_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield _database_url(name)
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migrations_reach_head_and_ddl_is_transactional(store_url):
+    db = Database(store_url)
     db.migrate()
     tables = set(inspect(db.engine).get_table_names())
     assert {"accounts", "interactions", "users", "teams", "memberships", "api_tokens", "audit_events",
-            "sign_in_attempts", "alembic_version"} <= tables
+            "sign_in_attempts", "slack_links", "alembic_version"} <= tables
     assert "logged_by" in {c["name"] for c in inspect(db.engine).get_columns("interactions")}
     with db.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0007"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == HEAD
         connection.execute(text("create table scratch (x integer)"))
         connection.rollback()
     assert "scratch" not in inspect(db.engine).get_table_names()  # a failed migration leaves nothing behind
@@ -21,14 +44,11 @@ def test_migrations_reach_head_and_ddl_is_transactional(tmp_path):
     db.dispose()
 
 
-def test_an_older_store_is_upgraded_in_place(tmp_path):
+def test_an_older_store_is_upgraded_in_place(store_url):
     from alembic import command
 
-    from coach.store.database import alembic_config
-
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    db = Database(url)
-    config = alembic_config(url)
+    db = Database(store_url)
+    config = alembic_config(store_url)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0002")
@@ -37,5 +57,38 @@ def test_an_older_store_is_upgraded_in_place(tmp_path):
     db.migrate()
     with db.engine.connect() as connection:
         assert connection.execute(text("select count(*) from accounts")).scalar() == 1
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0007"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == HEAD
     db.dispose()
+
+
+def test_every_migration_goes_down_and_up_again(store_url):
+    from alembic import command
+
+    db = Database(store_url)
+    db.migrate()
+    config = alembic_config(store_url)
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert "users" not in inspect(db.engine).get_table_names()
+    db.migrate()
+    with db.engine.connect() as connection:
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == HEAD
+    db.dispose()
+
+
+def test_the_models_match_the_migrations(store_url):
+    """What the code maps is what the migrations built (no drift between schema.py and versions/)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from coach.store.schema import Base
+
+    db = Database(store_url)
+    db.migrate()
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    db.dispose()
+    if store_url.startswith("sqlite"):  # SQLite cannot add a foreign key to a table: 0003 adds it elsewhere only
+        diff = [d for d in diff if not (d[0] == "add_fk" and d[1].parent.name == "interactions")]
+    assert diff == [], diff
