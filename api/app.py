@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -65,11 +66,11 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     _errors(app)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        """For load balancers: the relational store answers."""
+    def healthz() -> Response:
+        """For load balancers: the relational store answers. Says which worker process answered."""
         with ws.db.session() as session:
             session.execute(text("select 1"))
-        return {"status": "ok"}
+        return JSONResponse({"status": "ok"}, headers={"X-Coach-Worker": str(os.getpid())})
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -203,3 +203,78 @@ def test_serve_refuses_several_workers_on_the_embedded_index(settings, monkeypat
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 2 and "several workers need a Chroma server" in " ".join(result.output.split())
+
+
+def test_several_workers_share_sessions_limits_and_data(workspace, tmp_path):
+    """`coach serve --workers 3` on PostgreSQL + a Chroma server: a session signed in on one worker is good on
+    the others, failed sign-ins count across workers, and what one worker stores every other one reads."""
+    import re
+    import socket
+
+    import httpx
+
+    if not (workspace.settings.chroma_url and workspace.settings.resolved_database_url.startswith("postgresql")):
+        pytest.skip("needs PostgreSQL and a Chroma server (COACH_TEST_BACKEND=server; .ci/run's second pass)")
+    env_ = two_teams(workspace)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(_cli_env(workspace.settings), COACH_SECRET_KEY="multi-worker-test-secret",
+               COACH_SIGN_IN_MAX_FAILURES="4")
+    server = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port), "--workers", "3"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        pids = set()
+        for _ in range(30):  # new connections: the kernel spreads them over the workers
+            with httpx.Client(base_url=base) as fresh:
+                pids.add(fresh.get("/healthz", headers={"Connection": "close"}).headers.get("x-coach-worker"))
+        assert len(pids - {None}) >= 2, f"requests did not reach several workers: {pids}"
+
+        with httpx.Client(base_url=base) as browser:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text).group(1)
+            signed = browser.post("/login", data={"email": "ana@vendor.example", "password": "ana-password",
+                                                  "csrf": csrf})
+            assert signed.status_code in (200, 303)
+            cookie = browser.cookies.get("coach_session")
+        for _ in range(10):  # each on a new connection: any worker knows the session
+            with httpx.Client(base_url=base, cookies={"coach_session": cookie}) as other:
+                page = other.get("/", headers={"Accept": "text/html", "Connection": "close"})
+                assert page.status_code == 200 and "Pinecrest Utilities" in page.text
+
+        statuses = []
+        for attempt in range(6):  # failures on whichever worker: the database counts them all
+            with httpx.Client(base_url=base) as client:
+                csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+                statuses.append(client.post("/login", data={"email": "ben@vendor.example", "password": f"x{attempt}",
+                                                            "csrf": csrf}).status_code)
+        assert statuses[:4] == [400] * 4 and statuses[4:] == [429, 429], statuses
+
+        headers = {"Authorization": f"Bearer {env_.tokens['ana']}"}
+        ids = []
+        for i in range(9):
+            with httpx.Client(base_url=base, headers=headers) as client:
+                response = client.post("/v1/interactions", json={
+                    "account": "Pinecrest Utilities", "date": "2026-11-19",
+                    "text": f"Call {i}. Mei asked for the outage report for depot {i}."})
+                assert response.status_code == 201, response.text
+                ids.append(response.json()["interaction"]["id"])
+        for interaction in ids:
+            with httpx.Client(base_url=base, headers=headers) as client:
+                assert client.get(f"/v1/interactions/{interaction}").status_code == 200
+            with httpx.Client(base_url=base, headers=headers) as client:
+                hits = client.get("/v1/search", params={"q": "outage report for depot", "k": 20}).json()
+                assert interaction in {h["interaction"] for h in hits}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
