@@ -18,14 +18,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-VERSION = "guard-1"
+VERSION = "guard-2"
 
 # Characters that hide text or reorder it on screen: zero-width and bidirectional controls.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 
-_AI = (r"(?:ai|a\.i\.|llm|gpt|chatgpt|claude|gemini|copilot|bot|chatbot|(?:language |ai |large language )?models?|"
+_AI = (r"(?:ai|a\.i\.|llm|gpt|chatgpt|bot|chatbot|(?:language |ai |large language )?models?|"
        r"assistants?|coach|analy[sz]ers?|summari[sz]ers?|classifiers?|ai agents?|automated (?:systems?|tools?|"
        r"summari[sz]ers?|readers?))")
+# The same, as the label that opens a line ("AI: ...", "Assistant: ..."): not words that open ordinary lines of
+# notes ("Model: TC52 scanners", "Coach: ...").
+_AI_LABEL = (r"(?:ai|a\.i\.|llm|gpt|chatgpt|bot|chatbot|(?:language|ai|large language) models?|assistants?|"
+             r"analy[sz]ers?|summari[sz]ers?|classifiers?|ai agents?|automated (?:systems?|tools?|summari[sz]ers?))")
 _RULES = (r"(?:instructions?|rules?|prompts?|guidelines?|directives?|guardrails?|constraints?|programming|"
           r"polic(?:y|ies)|system messages?|context|orders|training)")
 _OUTPUT = (r"(?:risks?|problems?|issues?|complaints?|findings?|flags?|competitors?|concerns?|outages?|severit(?:y|ies)|"
@@ -40,7 +44,7 @@ PATTERNS = [
     r"earlier|previous(?:ly)?|prior|said)\b",
     r"\b(?:disregard|ignore)\b[^.!?\n]{0,15}\b(?:the |this )?(?:message|text|e-?mail|note|content)s? (?:above|below)\b",
     # Speaking as a role of the conversation, or chat-template tokens.
-    rf"^[\s>*#-]*(?:system|assistant|developer|ai|{_AI})\s*(?:prompt|message|note|override)?\s*[:>\]]",
+    rf"^[\s>*#-]*(?:system|assistant|developer|{_AI_LABEL})\s*(?:prompt|message|note|override)?\s*[:>\]]",
     r"<\|?\s*(?:im_start|im_end|system|endoftext|assistant)\s*\|?>|\[/?(?:INST|SYS)\]|<</?SYS>>|</?(?:system|instructions?)>",
     r"^\s*#{1,6}\s*(?:instructions?|system|prompt|new task)\b",
     r"\b(?:new|updated|revised|real|actual|hidden|secret)\s+(?:instructions?|rules|system prompt|task)\s*[:\-]",
@@ -52,7 +56,7 @@ PATTERNS = [
     rf"^[\s>*-]*to\s+(?:the|any|all|an?)\s+(?:{_AI})\b[^.!?\n]*[:,]",
     rf"\bif you(?:'re| are)\s+(?:an? |the )?(?:{_AI})\b",
     rf"\b(?:{_AI})\s+(?:reading|processing|analy[sz]ing|summari[sz]ing|parsing|reviewing|that reads?|who reads?)\b",
-    rf"^[\s>*-]*(?:{_AI})\s*(?:,|:|-)",
+    rf"^[\s>*-]*(?:{_AI_LABEL})\s*(?:,|:|-)",
     rf"\b(?:{_AI})\s+(?:must|should|shall|needs? to|has to|is to|will)\s+(?:not\s+)?(?:report|flag|mention|classify|"
     rf"rate|mark|say|state|list|include|omit|treat|ignore|conclude|output|return)\b",
     # Changing who the model is.
@@ -87,7 +91,7 @@ PATTERNS = [
 INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in PATTERNS), re.IGNORECASE | re.MULTILINE)
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
 # A line that *is* an instruction by its shape: it opens by naming a role or addressing a model.
-_ROLE_LINE = re.compile(rf"^[\s>*#-]*(?:system|assistant|developer|{_AI})\s*(?:prompt|message|note|override)?\s*"
+_ROLE_LINE = re.compile(rf"^[\s>*#-]*(?:system|assistant|developer|{_AI_LABEL})\s*(?:prompt|message|note|override)?\s*"
                         rf"[:>\]\-,]|^[\s>*-]*(?:note|message|memo) (?:to|for) ", re.IGNORECASE)
 
 

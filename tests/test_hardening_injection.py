@@ -72,6 +72,9 @@ def test_invisible_characters_do_not_hide_an_instruction():
     "Our assistant will send the agenda tomorrow.",
     "Forget about the old SLA, they want 99.9% now.",
     "Can you act as the main contact while Dana is away?",
+    "Model: Zebra TC52 scanners, 40 units for the Leeds depot.",
+    "Coach: push for the CFO meeting before the renewal.",
+    "Claude should report the Q3 numbers to their board on Friday.",
     "The system was down for two hours on Monday.",
 ])
 def test_ordinary_business_sentences_are_not_instructions(line):
