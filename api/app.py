@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        # Requests run in this many threads at once; the connection pool is sized from the same setting.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         yield
         if owned:
             ws.close()

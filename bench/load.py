@@ -139,13 +139,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port), "--workers", str(workers)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
+    with log.open("wb") as sink:  # a file, not a pipe: a pipe nobody reads stalls the server once it fills
+        proc = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port), "--workers",
+                                 str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sink)
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"the server exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+            raise SystemExit(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                 return proc
@@ -223,7 +224,9 @@ def run_setup(name: str, settings: Settings, env: dict[str, str], workers: int, 
     print(f"preload: {args.interactions:,} interactions in {took:.0f} s ({args.interactions / took:.0f}/s; "
           f"{len(embedder.cache):,} distinct chunks embedded)")
     port = free_port()
-    proc = serve(env, port, workers)
+    log = settings.data_dir / "server.log"
+    settings.ensure_data_dir()
+    proc = serve(env, port, workers, log)
     try:
         base = f"http://127.0.0.1:{port}"
         baseline = asyncio.run(load(base, tokens, args.clients, min(15.0, args.seconds), mix=False))
@@ -251,6 +254,8 @@ def run_setup(name: str, settings: Settings, env: dict[str, str], workers: int, 
               f"{pct(values, 95):8.0f} {pct(values, 99):8.0f} {mixed['errors'][kind]:7} {pct(values, 50) / base_p50:17.0f}x")
     for example in mixed["examples"]:
         print(f"  error: {example}")
+    logged = [line for line in log.read_text(errors="replace").splitlines() if "Error" in line or "error" in line]
+    print(f"server log: {len(logged)} error line(s)" + (f"; last: {logged[-1][:200]}" if logged else ""))
     ws = Workspace(settings, embedder=embedder)
     with ws.db.session() as session:
         repo = Repository(session)

@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     api_max_future_days: int = Field(
         default=1, ge=0, description="How far in the future an interaction's date may lie (time zones), in days."
     )
+    api_threads: int = Field(
+        default=8, ge=1, le=200,
+        description="Requests one API worker handles at once (its thread pool); more wait their turn. Each may hold "
+        "two database connections, so the worker's connection pool is twice this.",
+    )
+    db_pool_size: int | None = Field(
+        default=None, ge=1,
+        description="Database connections each process keeps (default: 2 x COACH_API_THREADS). With PostgreSQL, "
+        "workers x pool size must stay under the server's max_connections.",
+    )
     sign_in_max_failures: int = Field(
         default=5, ge=1, description="Failed sign-ins for one e-mail address before further tries wait (429)."
     )
@@ -174,6 +184,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'coach.db').resolve()}"
+
+    @property
+    def resolved_pool_size(self) -> int:
+        return self.db_pool_size or 2 * self.api_threads
 
     @property
     def resolved_chroma_path(self) -> Path:

@@ -16,7 +16,7 @@ class Workspace:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         settings.ensure_data_dir()
-        self.db = Database(settings.resolved_database_url)
+        self.db = Database(settings.resolved_database_url, settings.resolved_pool_size)
         self.db.migrate()
         self._embedder = embedder
 

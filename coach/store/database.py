@@ -24,9 +24,12 @@ def alembic_config(url: str) -> Config:
 class Database:
     """One engine per store; schema brought to the newest migration on open."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 16) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
+        # A request may hold two connections (a read and a short write); the pool covers every thread of a worker,
+        # and waits rather than fails when it is briefly short (pool_timeout).
+        self.engine: Engine = create_engine(url, future=True, pool_size=pool_size, max_overflow=pool_size // 2,
+                                            pool_timeout=60, pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
