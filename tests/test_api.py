@@ -254,3 +254,48 @@ def test_web_pages_answer_404_for_another_teams_account(app_env, workspace):
         response = client.get(path, headers=headers)
         assert response.status_code == 404 and "Not found" in response.text, path
     assert "Pinecrest" not in client.get("/search?q=storms", headers=headers).text
+
+
+def test_many_concurrent_requests_wait_for_a_connection_instead_of_failing(workspace):
+    """More clients than request threads and pool connections: every request still answers (the pool is sized
+    from COACH_API_THREADS, and requests beyond the threads queue)."""
+    import socket
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    import uvicorn
+
+    from tests.hardening.env import two_teams
+
+    env = two_teams(workspace)
+    settings = workspace.settings.model_copy(update={"api_threads": 3})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, workspace), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        headers = auth(env.tokens["ana"])
+
+        def one(i):
+            path = ["/v1/accounts/Pinecrest Utilities/report", "/v1/search?q=outage", "/v1/accounts"][i % 3]
+            return httpx.get(base + path, headers=headers, timeout=120).status_code
+
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            statuses = list(pool.map(one, range(60)))
+        assert statuses == [200] * 60, statuses
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
