@@ -7,6 +7,7 @@ reciprocal-rank fusion, which needs no score calibration between the two.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from coach.workspace import Workspace
 RRF_K = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
-LEXICAL_MAX_CHUNKS = 20_000
+LEXICAL_MAX_CHUNKS = 20_000  # beyond this many chunks in scope, BM25 scores only those holding a query word
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _STOP = frozenset(
     "a an and are as at be but by did do does for from had has have he her his how i if in is it its me my of "
@@ -96,13 +97,39 @@ class Searcher:
         terms = tokenize(query)
         if not terms:
             return []
-        chunks = self.ws.index.documents(account_ids, interaction_ids, limit=LEXICAL_MAX_CHUNKS)
-        if not chunks:
-            return []
-        bm25 = BM25Okapi([tokenize(doc) or ["\u2205"] for _, _, doc in chunks])
+        index = self.ws.index
+        if index.scope_size(account_ids, interaction_ids, LEXICAL_MAX_CHUNKS + 1) <= LEXICAL_MAX_CHUNKS:
+            chunks = index.documents(account_ids, interaction_ids, limit=LEXICAL_MAX_CHUNKS)
+            if not chunks:
+                return []
+            bm25 = BM25Okapi([tokenize(doc) or ["\u2205"] for _, _, doc in chunks])
+        else:
+            chunks, bm25 = self._narrowed(terms, account_ids, interaction_ids)
+            if not chunks:
+                return []
         scores = bm25.get_scores(terms)
         order = np.argsort(-scores, kind="stable")
         return [(chunks[i][0], chunks[i][1]) for i in order if scores[i] > 0]
+
+    def _narrowed(self, terms, account_ids, interaction_ids):  # type: ignore[no-untyped-def]
+        """Too many chunks in scope to score them all: BM25 over the chunks that hold a query word (as written,
+        capitalised or in capitals; Chroma's full-text index), with each word's IDF counted over the whole scope
+        so that a rare name still outweighs a common word."""
+        index = self.ws.index
+
+        def forms(term: str) -> list[str]:
+            return [term, term.capitalize(), term.upper()]
+
+        chunks = index.documents(account_ids, interaction_ids, limit=LEXICAL_MAX_CHUNKS,
+                                 containing=[f for t in terms for f in forms(t)])
+        if not chunks:
+            return [], None
+        bm25 = BM25Okapi([tokenize(doc) or ["\u2205"] for _, _, doc in chunks])
+        total = index.scope_size(account_ids, interaction_ids)
+        for term in set(terms):
+            n = index.scope_size(account_ids, interaction_ids, containing=forms(term))
+            bm25.idf[term] = math.log((total - n + 0.5) / (n + 0.5) + 1.0)
+        return chunks, bm25
 
     def _hits(self, ranked) -> list[SearchHit]:  # type: ignore[no-untyped-def]
         if not ranked:

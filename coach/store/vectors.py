@@ -130,12 +130,36 @@ class ChunkIndex:
                 return counts
             offset += page
 
+    def scope_size(
+        self,
+        account_ids: Sequence[int] | None,
+        interaction_ids: Sequence[str] | None,
+        cap: int | None = None,
+        containing: Sequence[str] = (),
+    ) -> int:
+        """How many chunks are in scope (and contain one of ``containing``), counted up to ``cap``; ids only,
+        cheap even on a large index."""
+        where, where_document = _where(account_ids, interaction_ids), _contains(containing)
+        if where is None and where_document is None and cap is None:
+            return self.count()
+        return len(self._collection.get(where=where, where_document=where_document, include=[], limit=cap)["ids"])
+
     def documents(
-        self, account_ids: Sequence[int] | None, interaction_ids: Sequence[str] | None, limit: int
+        self,
+        account_ids: Sequence[int] | None,
+        interaction_ids: Sequence[str] | None,
+        limit: int,
+        containing: Sequence[str] = (),
     ) -> list[tuple[str, tuple[str, int, int], str]]:
-        """(chunk id, (interaction, start, end), text) of every chunk in scope, up to ``limit``."""
+        """(chunk id, (interaction, start, end), text) of every chunk in scope, up to ``limit``; with
+        ``containing``, only the chunks whose text contains one of those strings (Chroma's full-text index,
+        case-sensitive)."""
+        where_document = _contains(containing)
         got = self._collection.get(
-            where=_where(account_ids, interaction_ids), include=["metadatas", "documents"], limit=limit
+            where=_where(account_ids, interaction_ids),
+            where_document=where_document,
+            include=["metadatas", "documents"],
+            limit=limit,
         )
         return [
             (cid, (str(m["interaction"]), int(m["start"]), int(m["end"])), doc or "")
@@ -158,6 +182,15 @@ class ChunkIndex:
         except Exception:  # noqa: BLE001 - absent collection: nothing to drop
             pass
         self._collection = self._open()
+
+
+def _contains(strings: Sequence[str]) -> dict | None:
+    variants = list(dict.fromkeys(strings))
+    if not variants:
+        return None
+    if len(variants) == 1:
+        return {"$contains": variants[0]}
+    return {"$or": [{"$contains": v} for v in variants]}
 
 
 def _where(account_ids: Sequence[int] | None, interaction_ids: Sequence[str] | None) -> dict | None:
