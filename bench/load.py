@@ -10,7 +10,8 @@ chunk once (an embedding cache in front of the real model); the server embeds ev
 test for real. Then ``coach serve`` runs in a child process and each client signs in as one rep and, for
 ``--seconds``, loops over: post a new note to one of its accounts (30%), read one of its accounts' reports (50%),
 search (20%). The reports' facts are extracted on first read, as in production; a rep's first report of an
-account is slower. Printed per setup: throughput, p50/p95/p99 per operation, errors, and the ratio of each p50
+account is slower. The same clients then run a second minute with the same choices (same seeds): the reports'
+facts are cached by then, only the notes posted meanwhile are new, which is the steady state of a working day. Printed per setup: throughput, p50/p95/p99 per operation, errors, and the ratio of each p50
 to GET /healthz measured by the same 50 clients in the same run (routing, auth-free middleware, one database
 round trip); then a final count check: every note the server acknowledged is in the store, once.
 
@@ -231,6 +232,7 @@ def run_setup(name: str, settings: Settings, env: dict[str, str], workers: int, 
         base = f"http://127.0.0.1:{port}"
         baseline = asyncio.run(load(base, tokens, args.clients, min(15.0, args.seconds), mix=False))
         mixed = asyncio.run(load(base, tokens, args.clients, args.seconds, mix=True))
+        again = asyncio.run(load(base, tokens, args.clients, args.seconds, mix=True))
     finally:
         proc.terminate()
         try:
@@ -239,33 +241,40 @@ def run_setup(name: str, settings: Settings, env: dict[str, str], workers: int, 
             proc.kill()
     health = baseline["latencies"]["healthz"]
     base_p50 = pct(health, 50)
-    total = sum(len(v) for v in mixed["latencies"].values())
     print(f"baseline GET /healthz: {len(health) / baseline['elapsed']:.0f} req/s, p50 {base_p50:.1f} ms, "
           f"errors {baseline['errors']['healthz']}")
-    print(f"mixed: {total:,} requests in {mixed['elapsed']:.1f} s = {total / mixed['elapsed']:.1f} req/s, "
-          f"errors {sum(mixed['errors'].values())}")
-    print(f"{'operation':10} {'share':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} "
-          f"{'p50 / healthz p50':>18}")
-    for kind in ("note", "report", "search"):
-        values = mixed["latencies"][kind]
-        if not values:
-            continue
-        print(f"{kind:10} {len(values) / total:6.0%} {len(values) / mixed['elapsed']:7.1f} {pct(values, 50):8.0f} "
-              f"{pct(values, 95):8.0f} {pct(values, 99):8.0f} {mixed['errors'][kind]:7} {pct(values, 50) / base_p50:17.0f}x")
-    for example in mixed["examples"]:
-        print(f"  error: {example}")
+    table("mixed, first minute (each account's facts extracted on its first report)", mixed, base_p50)
+    table("mixed, second minute (the same clients again: facts cached, new notes extracted)", again, base_p50)
     logged = [line for line in log.read_text(errors="replace").splitlines() if "Error" in line or "error" in line]
     print(f"server log: {len(logged)} error line(s)" + (f"; last: {logged[-1][:200]}" if logged else ""))
+    acked = mixed["acked"] + again["acked"]
     ws = Workspace(settings, embedder=embedder)
     with ws.db.session() as session:
         repo = Repository(session)
         stored = repo.count_interactions()
-        missing = [i for i in mixed["acked"] if repo.interaction(i) is None]
+        missing = [i for i in acked if repo.interaction(i) is None]
     ws.close()
-    expected = args.interactions + len(set(mixed["acked"]))
-    print(f"count check: {len(mixed['acked']):,} notes acknowledged ({len(set(mixed['acked'])):,} distinct), "
+    expected = args.interactions + len(set(acked))
+    print(f"count check: {len(acked):,} notes acknowledged ({len(set(acked)):,} distinct), "
           f"store holds {stored:,} = {args.interactions:,} + {stored - args.interactions:,}; "
           f"missing {len(missing)}; {'OK' if stored == expected and not missing else 'MISMATCH'}")
+
+
+def table(title: str, run: dict[str, Any], base_p50: float) -> None:
+    total = sum(len(v) for v in run["latencies"].values())
+    print(f"{title}: {total:,} requests in {run['elapsed']:.1f} s = {total / run['elapsed']:.1f} req/s, "
+          f"errors {sum(run['errors'].values())}")
+    print(f"  {'operation':10} {'share':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} "
+          f"{'p50 / healthz p50':>18}")
+    for kind in ("note", "report", "search"):
+        values = run["latencies"][kind]
+        if not values:
+            continue
+        print(f"  {kind:10} {len(values) / total:6.0%} {len(values) / run['elapsed']:7.1f} {pct(values, 50):8.0f} "
+              f"{pct(values, 95):8.0f} {pct(values, 99):8.0f} {run['errors'][kind]:7} "
+              f"{pct(values, 50) / base_p50:17.0f}x")
+    for example in run["examples"]:
+        print(f"  error: {example}")
 
 
 def growth(steps: list[int], embedder: Any, work: Path) -> None:
@@ -313,12 +322,14 @@ def growth(steps: list[int], embedder: Any, work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--interactions", type=int, default=50_000)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--setups", default="sqlite,server")
-    parser.add_argument("--growth", default="10000,25000,50000,100000")
-    parser.add_argument("--skip-growth", action="store_true")
+    parser.add_argument("--interactions", type=int, default=50_000, help="preloaded per setup (default 50,000)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each mixed run (default 60)")
+    parser.add_argument("--setups", default="sqlite,server",
+                        help="comma-separated: sqlite (1 worker), server (PostgreSQL + Chroma server, 4 workers); "
+                             "'none' for the growth part only")
+    parser.add_argument("--growth", default="10000,25000,50000,100000", help="store sizes of the growth part")
+    parser.add_argument("--skip-growth", action="store_true", help="only the load part")
     args = parser.parse_args()
     real = default_embedder(32)
     work = Path(tempfile.mkdtemp(prefix="coach-load-"))
