@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
         if owned:
             ws.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their scripts served from here: no CDN, they work offline
         title="coach",
         summary="Interaction coach for B2B account teams: log notes, read each account's flags and prep briefs.",
         version="1",
