@@ -20,6 +20,7 @@ Needs no ../shared and no network: everything runs on loopback.
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import sys
 import tempfile
@@ -42,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fuzz-examples", type=int, default=50, help="examples per operation and mode")
     args = parser.parse_args()
+    logging.getLogger("coach").setLevel(logging.ERROR)  # each fallback's reason is in the table already
     embedder = default_embedder(32)
     work = Path(tempfile.mkdtemp(prefix="coach-robustness-"))
     failed = 0
