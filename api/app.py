@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -35,6 +37,8 @@ SECURITY_HEADERS = {
 PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None, workspace: Workspace | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -47,6 +51,9 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
 
         # Requests run in this many threads at once; the connection pool is sized from the same setting.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+        # Load the embedding model, the vector index and the request detector while the worker waits for its
+        # first requests, rather than in the first report or search. In a thread: startup does not wait for it.
+        threading.Thread(target=warm_up, args=(ws,), name="coach-warm-up", daemon=True).start()
         yield
         if owned:
             ws.close()
@@ -90,6 +97,17 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
         return response
 
     return app
+
+
+def warm_up(ws: Workspace) -> None:
+    try:
+        from coach.signals.requests import detector
+
+        vector = ws.embedder.embed(["warm up"])[0]
+        ws.index.query(vector, 1)  # Chroma loads the collection's vector index on its first query
+        detector()
+    except Exception:  # noqa: BLE001 - the first request loads them instead, and reports what failed
+        log.warning("warming up the models failed; the first request will load them", exc_info=True)
 
 
 class BodyLimit:

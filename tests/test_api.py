@@ -299,3 +299,25 @@ def test_many_concurrent_requests_wait_for_a_connection_instead_of_failing(works
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_a_worker_warms_its_models_up_at_startup_and_survives_a_failing_warm_up(workspace, caplog):
+    import threading
+
+    from api.app import warm_up
+    from coach.signals.requests import detector
+
+    detector.cache_clear()
+    with TestClient(create_app(workspace.settings, workspace)) as client:
+        for thread in [t for t in threading.enumerate() if t.name == "coach-warm-up"]:
+            thread.join(timeout=60)
+        assert detector.cache_info().currsize == 1  # loaded before any report asked for it
+        assert client.get("/healthz").status_code == 200
+
+    class Broken:
+        @property
+        def embedder(self):
+            raise OSError("model file missing")
+
+    warm_up(Broken())  # logged, not raised: the first request loads the models and says what failed
+    assert "warming up the models failed" in caplog.text
