@@ -49,6 +49,11 @@ def tokenize(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
+def _forms(term: str) -> list[str]:
+    """How a lower-cased query word may be written in a note (Chroma's text filter is case-sensitive)."""
+    return [term, term.capitalize(), term.upper()]
+
+
 class Searcher:
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
@@ -98,38 +103,21 @@ class Searcher:
         if not terms:
             return []
         index = self.ws.index
-        if index.scope_size(account_ids, interaction_ids, LEXICAL_MAX_CHUNKS + 1) <= LEXICAL_MAX_CHUNKS:
-            chunks = index.documents(account_ids, interaction_ids, limit=LEXICAL_MAX_CHUNKS)
-            if not chunks:
-                return []
-            bm25 = BM25Okapi([tokenize(doc) or ["\u2205"] for _, _, doc in chunks])
-        else:
-            chunks, bm25 = self._narrowed(terms, account_ids, interaction_ids)
-            if not chunks:
-                return []
+        narrowed = index.scope_size(account_ids, interaction_ids, LEXICAL_MAX_CHUNKS + 1) > LEXICAL_MAX_CHUNKS
+        # too many chunks in scope to score them all: only those holding a query word (Chroma's full-text index)
+        containing = [f for t in terms for f in _forms(t)] if narrowed else []
+        chunks = index.documents(account_ids, interaction_ids, limit=LEXICAL_MAX_CHUNKS, containing=containing)
+        if not chunks:
+            return []
+        bm25 = BM25Okapi([tokenize(doc) or ["\u2205"] for _, _, doc in chunks])
+        if narrowed:  # IDF over the whole scope, not the candidates: a rare name still outweighs a common word
+            total = index.scope_size(account_ids, interaction_ids)
+            for term in set(terms):
+                n = index.scope_size(account_ids, interaction_ids, containing=_forms(term))
+                bm25.idf[term] = math.log((total - n + 0.5) / (n + 0.5) + 1.0)
         scores = bm25.get_scores(terms)
         order = np.argsort(-scores, kind="stable")
         return [(chunks[i][0], chunks[i][1]) for i in order if scores[i] > 0]
-
-    def _narrowed(self, terms, account_ids, interaction_ids):  # type: ignore[no-untyped-def]
-        """Too many chunks in scope to score them all: BM25 over the chunks that hold a query word (as written,
-        capitalised or in capitals; Chroma's full-text index), with each word's IDF counted over the whole scope
-        so that a rare name still outweighs a common word."""
-        index = self.ws.index
-
-        def forms(term: str) -> list[str]:
-            return [term, term.capitalize(), term.upper()]
-
-        chunks = index.documents(account_ids, interaction_ids, limit=LEXICAL_MAX_CHUNKS,
-                                 containing=[f for t in terms for f in forms(t)])
-        if not chunks:
-            return [], None
-        bm25 = BM25Okapi([tokenize(doc) or ["\u2205"] for _, _, doc in chunks])
-        total = index.scope_size(account_ids, interaction_ids)
-        for term in set(terms):
-            n = index.scope_size(account_ids, interaction_ids, containing=forms(term))
-            bm25.idf[term] = math.log((total - n + 0.5) / (n + 0.5) + 1.0)
-        return chunks, bm25
 
     def _hits(self, ranked) -> list[SearchHit]:  # type: ignore[no-untyped-def]
         if not ranked:
