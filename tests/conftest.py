@@ -9,8 +9,12 @@ a Chroma server, through the same ``COACH_DATABASE_URL`` / ``COACH_CHROMA_URL`` 
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +33,31 @@ SERVER = os.environ.get("COACH_TEST_BACKEND") == "server"
 POSTGRES_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
 CHROMA_URL = os.environ.get("COACH_TEST_CHROMA_URL")
 TEMPLATE = "coach_test_template"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(app, port: int | None = None) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """``app`` under a real uvicorn on a loopback port, in a thread, until the block ends; yields its base URL."""
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _admin():  # type: ignore[no-untyped-def]

@@ -259,35 +259,17 @@ def test_web_pages_answer_404_for_another_teams_account(app_env, workspace):
 def test_many_concurrent_requests_wait_for_a_connection_instead_of_failing(workspace):
     """More clients than request threads and pool connections: every request still answers (the pool is sized
     from COACH_API_THREADS, and requests beyond the threads queue)."""
-    import socket
-    import threading
-    import time
     from concurrent.futures import ThreadPoolExecutor
 
     import httpx
-    import uvicorn
 
+    from tests.conftest import serving
     from tests.hardening.env import two_teams
 
     env = two_teams(workspace)
     settings = workspace.settings.model_copy(update={"api_threads": 3})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, workspace), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        headers = auth(env.tokens["ana"])
+    headers = auth(env.tokens["ana"])
+    with serving(create_app(settings, workspace)) as base:
 
         def one(i):
             path = ["/v1/accounts/Pinecrest Utilities/report", "/v1/search?q=outage", "/v1/accounts"][i % 3]
@@ -295,10 +277,7 @@ def test_many_concurrent_requests_wait_for_a_connection_instead_of_failing(works
 
         with ThreadPoolExecutor(max_workers=30) as pool:
             statuses = list(pool.map(one, range(60)))
-        assert statuses == [200] * 60, statuses
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    assert statuses == [200] * 60, statuses
 
 
 def test_a_worker_warms_its_models_up_at_startup_and_survives_a_failing_warm_up(workspace, caplog):

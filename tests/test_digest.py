@@ -20,6 +20,7 @@ from coach.digest.deliver import DigestSender, EmailChannel, SlackChannel, rende
 from coach.errors import InvalidInput
 from coach.ingest.bundled import load_sample
 from coach.ingest.pipeline import IngestPipeline
+from tests.conftest import free_port
 from tests.test_api import _Attributed
 
 WEEK = "2026-W45"  # 2 to 8 November 2026: the sample's last weeks
@@ -83,12 +84,6 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(tmp_path):
     """A real SMTP server on loopback that requires STARTTLS (self-signed certificate) and a login."""
@@ -103,7 +98,7 @@ def smtp(tmp_path):
     def authenticate(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=auth_data.login == b"coach" and auth_data.password == b"s3cret")
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
                             authenticator=authenticate, auth_require_tls=True)
     controller.start()

@@ -4,7 +4,6 @@ coach API server (uvicorn), Slack's Web API and response_url replaced by a loopb
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,17 +15,12 @@ import pytest
 from coach.auth import Users
 from coach.ingest.bundled import load_sample
 from coach.ingest.pipeline import IngestPipeline
+from tests.conftest import free_port, serving
 from tests.fake_openai import FakeOpenAI
 from tests.test_api import _Attributed
 
 SECRET = "test-signing-secret"
 PEOPLE = {"U_ANA": "ana@vendor.example", "U_BEN": "ben@vendor.example", "U_NOBODY": "nobody@vendor.example"}
-
-
-def _port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class FakeSlack:
@@ -82,13 +76,11 @@ class FakeSlack:
 @pytest.fixture
 def world(settings, embedder):
     """A coach API server with the bot mounted, its store, and the fake Slack."""
-    import uvicorn
-
     from api.app import create_app
     from coach.workspace import Workspace
 
     slack, llm = FakeSlack(), FakeOpenAI()
-    port = _port()
+    port = free_port()
     bootstrap = Workspace(settings, embedder)
     users = Users(bootstrap.db)
     ana = users.add("ana@vendor.example", "Ana Lima", "rep", "ana-password")
@@ -105,15 +97,9 @@ def world(settings, embedder):
         "openai_api_key": "k", "openai_base_url": llm.url, "llm_model": "test-model", "llm_timeout_seconds": 10.0,
     })
     ws = Workspace(configured, embedder)
-    server = uvicorn.Server(uvicorn.Config(create_app(configured, ws), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    llm.default = ("status", 500)
-    yield {"base": f"http://127.0.0.1:{port}", "slack": slack, "llm": llm, "settings": configured}
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(configured, ws), port) as base:
+        llm.default = ("status", 500)
+        yield {"base": base, "slack": slack, "llm": llm, "settings": configured}
     ws.close()
     llm.close()
     slack.server.shutdown()
@@ -239,7 +225,7 @@ def test_socket_mode_runs_the_same_handlers(world):
     assert response.status == 200
     _, posted, _ = world["slack"].wait("chat.postMessage", after=start)
     assert posted["thread_ts"] == "2.2" and "Norrland Medical Devices" in json.dumps(posted)
-    down = build_app(settings, CoachAPI(f"http://127.0.0.1:{_port()}", "coach_x"))  # the coach API is not there
+    down = build_app(settings, CoachAPI(f"http://127.0.0.1:{free_port()}", "coach_x"))  # the coach API is not there
     command = {"command": "/coach", "text": "flags Norrland Medical Devices", "user_id": "U_ANA", "team_id": "T1",
                "response_url": f"{world['slack'].url}/respond/down", "trigger_id": "t"}
     assert down.dispatch(BoltRequest(body=command, mode="socket_mode")).status == 200

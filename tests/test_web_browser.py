@@ -6,9 +6,6 @@ Screenshots of the main pages go to tests/screenshots/ (not committed).
 """
 
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ import pytest
 from coach.auth import Users
 from coach.ingest.bundled import load_sample
 from coach.ingest.pipeline import IngestPipeline
+from tests.conftest import serving
 from tests.test_api import _Attributed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,16 +26,8 @@ if not Path(CHROMIUM).exists():
                 allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live(workspace):
-    import uvicorn
-
     from api.app import create_app
 
     users = Users(workspace.db)
@@ -48,17 +38,8 @@ def live(workspace):
     users.add_member("Team A", ana.email)
     users.add_member("Team B", "ben@vendor.example")
     load_sample(_Attributed(IngestPipeline(workspace), ana.id))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(workspace.settings, workspace), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(workspace.settings, workspace)) as base:
+        yield base
 
 
 @pytest.fixture
