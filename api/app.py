@@ -34,8 +34,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
-PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,14 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
         lifespan=lifespan,
     )
     app.state.services = Services.build(ws, settings)
-    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie="coach_session",
-                       max_age=14 * 24 * 3600, same_site="lax", https_only=settings.cookie_secure)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret(),
+        session_cookie="coach_session",
+        max_age=14 * 24 * 3600,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
     app.add_middleware(BodyLimit, limit=settings.api_max_batch * settings.api_max_text_bytes + 1_000_000)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(v1.router)
@@ -89,10 +97,13 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
         response: Response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if response.headers.get("content-type", "").startswith("text/html") and not request.url.path.startswith(
-                ("/docs", "/redoc")):
+        if response.headers.get("content-type", "").startswith(
+            "text/html"
+        ) and not request.url.path.startswith(("/docs", "/redoc")):
             response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        if request.url.path.startswith("/v1/") or response.headers.get("content-type", "").startswith("text/html"):
+        if request.url.path.startswith("/v1/") or response.headers.get("content-type", "").startswith(
+            "text/html"
+        ):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
@@ -106,7 +117,7 @@ def warm_up(ws: Workspace) -> None:
         vector = ws.embedder.embed(["warm up"])[0]
         ws.index.query(vector, 1)  # Chroma loads the collection's vector index on its first query
         detector()
-    except Exception:  # noqa: BLE001 - the first request loads them instead, and reports what failed
+    except Exception:
         log.warning("warming up the models failed; the first request will load them", exc_info=True)
 
 
@@ -139,12 +150,22 @@ class BodyLimit:
         await self.app(scope, counting_receive, send)
 
     def _message(self) -> str:
-        return f"the request body is over {self.limit:,} bytes; send fewer or smaller interactions per request"
+        return (
+            f"the request body is over {self.limit:,} bytes; send fewer or smaller interactions per request"
+        )
 
     async def _refuse(self, send: Any) -> None:
         body = json.dumps({"detail": self._message()}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -166,7 +187,10 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]} for e in exc.errors()]
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": e["msg"]}
+            for e in exc.errors()
+        ]
         if web.wants_html(request):
             return web.error_page(request, 422, "; ".join(f"{e['field']}: {e['message']}" for e in errors))
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)

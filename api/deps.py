@@ -12,8 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from coach.analysis.service import Analyzer
 from coach.audit import Audit
 from coach.auth import Accounts, SignInThrottle, User, Users
-from coach.config import Settings
 from coach.briefs import BriefService
+from coach.config import Settings
 from coach.logbook import Logbook
 from coach.search import Searcher
 from coach.workspace import Workspace
@@ -46,11 +46,23 @@ class Services:
 
             writer = BriefWriter.from_settings(settings)
         accounts = Accounts(workspace.db)
-        throttle = SignInThrottle(workspace.db, settings.sign_in_max_failures,
-                                  settings.sign_in_max_failures_per_address, settings.sign_in_window_seconds)
-        return cls(workspace, Users(workspace.db), accounts, Logbook(workspace, accounts), analyzer,
-                   BriefService(workspace, analyzer=analyzer, writer=writer), Searcher(workspace),
-                   Audit(workspace.db), throttle)
+        throttle = SignInThrottle(
+            workspace.db,
+            settings.sign_in_max_failures,
+            settings.sign_in_max_failures_per_address,
+            settings.sign_in_window_seconds,
+        )
+        return cls(
+            workspace,
+            Users(workspace.db),
+            accounts,
+            Logbook(workspace, accounts),
+            analyzer,
+            BriefService(workspace, analyzer=analyzer, writer=writer),
+            Searcher(workspace),
+            Audit(workspace.db),
+            throttle,
+        )
 
 
 def services(request: Request) -> Services:
@@ -61,13 +73,20 @@ ServicesDep = Annotated[Services, Depends(services)]
 _bearer = HTTPBearer(auto_error=False, description="An API token from `coach tokens create EMAIL`.")
 
 
-def api_user(request: Request, svc: ServicesDep,
-             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> User:
+def api_user(
+    request: Request,
+    svc: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
     """The caller of the JSON API: a bearer token, or the web session of a signed-in user."""
     if credentials is not None:
         behalf = request.headers.get("x-coach-on-behalf-of")
         user = svc.users.user_for_token(credentials.credentials, on_behalf_of=behalf)
-        if user is None and behalf is not None and svc.users.user_for_token(credentials.credentials) is not None:
+        if (
+            user is None
+            and behalf is not None
+            and svc.users.user_for_token(credentials.credentials) is not None
+        ):
             raise HTTPException(403, f"no coach user {behalf} (or this token may not act for others)")
         if user is None:
             raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
@@ -76,13 +95,18 @@ def api_user(request: Request, svc: ServicesDep,
     # A session cookie authorises reads only: writes need a token, so no other site can post as the user.
     user = session_user(request, svc) if request.method in ("GET", "HEAD") else None
     if user is None:
-        raise HTTPException(401, "send 'Authorization: Bearer <token>' (`coach tokens create EMAIL`)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "send 'Authorization: Bearer <token>' (`coach tokens create EMAIL`)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     request.state.channel = "web"
     return user
 
 
-def audit(request: Request, user: User, action: str, account: str | None = None, detail: str | None = None) -> None:
+def audit(
+    request: Request, user: User, action: str, account: str | None = None, detail: str | None = None
+) -> None:
     """Record that ``user`` saw ``account`` through this request's channel (web, api or slack)."""
     svc: Services = request.app.state.services
     svc.audit.record(user, getattr(request.state, "channel", "web"), action, account, detail)

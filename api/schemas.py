@@ -20,12 +20,23 @@ class ParticipantCreate(BaseModel):
 class InteractionCreate(BaseModel):
     """One interaction, as in contract/interaction.schema.json (unknown fields are refused here)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "account": "Pinecrest Utilities", "kind": "call", "date": "2026-11-20",
-        "text": "Call with Mei. She asked for offline maps before the storm season; I said I'd check with product.",
-    }]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "account": "Pinecrest Utilities",
+                    "kind": "call",
+                    "date": "2026-11-20",
+                    "text": "Call with Mei. She asked for offline maps before the storm season; I said I'd check with product.",
+                }
+            ]
+        },
+    )
 
-    id: str | None = Field(default=None, min_length=1, max_length=200, description="stable id from the source")
+    id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="stable id from the source"
+    )
     account: str = Field(min_length=1, max_length=300)
     kind: Literal["meeting", "call", "email", "note"] = "note"
     date: str | None = Field(default=None, description="ISO 8601 date or date-time; default: now")
@@ -40,7 +51,9 @@ class InteractionCreate(BaseModel):
 class InteractionBatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    interactions: list[Any] = Field(description="interaction objects; each is accepted or rejected on its own")
+    interactions: list[Any] = Field(
+        description="interaction objects; each is accepted or rejected on its own"
+    )
 
 
 class ParticipantPublic(BaseModel):

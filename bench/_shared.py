@@ -15,8 +15,10 @@ OUT = ROOT / "bench" / "out"
 
 def require_shared() -> None:
     if not QMSUM.is_dir():
-        print(f"skipped: {QMSUM} is absent (the benches read ../shared, which a user's clone does not have; "
-              "set COACH_SHARED_DIR to point at it)")
+        print(
+            f"skipped: {QMSUM} is absent (the benches read ../shared, which a user's clone does not have; "
+            "set COACH_SHARED_DIR to point at it)"
+        )
         sys.exit(0)
 
 

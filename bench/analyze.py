@@ -23,22 +23,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coach.analysis.service import Analyzer  # noqa: E402
-from coach.config import Settings  # noqa: E402
-from coach.ingest.jsonl import read_jsonl  # noqa: E402
-from coach.ingest.pipeline import IngestPipeline  # noqa: E402
-from coach.workspace import Workspace  # noqa: E402
+from coach.analysis.service import Analyzer
+from coach.config import Settings
+from coach.ingest.jsonl import read_jsonl
+from coach.ingest.pipeline import IngestPipeline
+from coach.workspace import Workspace
 
 
 def records(n: int) -> list[dict]:
-    sample = [json.loads(line) for line in (resources.files("coach") / "sample" / "interactions.jsonl").read_text().splitlines()]
+    sample = [
+        json.loads(line)
+        for line in (resources.files("coach") / "sample" / "interactions.jsonl").read_text().splitlines()
+    ]
     start = date(2026, 11, 20) - timedelta(days=n // 3 + 1)
     out = []
     for i in range(n):
         base = sample[i % len(sample)]
-        out.append(dict(base, id=f"bench-{n}-{i}", account=f"Bench account {n}",
-                        date=(start + timedelta(days=i // 3)).isoformat(),
-                        text=f"{base['text']}\n(ref {i})"))
+        out.append(
+            dict(
+                base,
+                id=f"bench-{n}-{i}",
+                account=f"Bench account {n}",
+                date=(start + timedelta(days=i // 3)).isoformat(),
+                text=f"{base['text']}\n(ref {i})",
+            )
+        )
     return out
 
 
@@ -65,9 +74,13 @@ def main() -> int:
         rows.append((n, first, cached, len(a["unaddressed_problems"]), len(a["risks"])))
         print(f"  {n} interactions done ({first:.1f} s, then {cached:.2f} s)", file=sys.stderr)
     base = rows[0][2] / rows[0][0]
-    print(f"\n{'interactions':>12} {'extract+judge s':>15} {'cached s':>9} {'ms/interaction':>15} {'vs smallest':>12} {'open problems':>14}")
-    for n, first, cached, problems, risks in rows:
-        print(f"{n:>12} {first:>15.2f} {cached:>9.3f} {1000 * cached / n:>15.2f} {(cached / n) / base:>11.2f}x {problems:>14}")
+    print(
+        f"\n{'interactions':>12} {'extract+judge s':>15} {'cached s':>9} {'ms/interaction':>15} {'vs smallest':>12} {'open problems':>14}"
+    )
+    for n, first, cached, problems, _risks in rows:
+        print(
+            f"{n:>12} {first:>15.2f} {cached:>9.3f} {1000 * cached / n:>15.2f} {(cached / n) / base:>11.2f}x {problems:>14}"
+        )
     return 0
 
 

@@ -50,15 +50,23 @@ def fill(store: Path, n: int) -> str:
     with ws.db.session() as session:
         have = Repository(session).count_interactions()
     if have < n:
-        sample = [json.loads(line) for line in
-                  (resources.files("coach") / "sample" / "interactions.jsonl").read_text().splitlines()]
+        sample = [
+            json.loads(line)
+            for line in (resources.files("coach") / "sample" / "interactions.jsonl").read_text().splitlines()
+        ]
         start = date(2026, 11, 20) - timedelta(days=n // ACCOUNTS + 1)
         pipeline = IngestPipeline(ws)
         for first in range(have, n, 1000):
-            batch = [dict(sample[i % len(sample)], id=f"load-{i}", account=f"Load account {i % ACCOUNTS:03d}",
-                          date=(start + timedelta(days=i // ACCOUNTS)).isoformat(),
-                          text=f"{sample[i % len(sample)]['text']}\n(ref {i})")
-                     for i in range(first, min(n, first + 1000))]
+            batch = [
+                dict(
+                    sample[i % len(sample)],
+                    id=f"load-{i}",
+                    account=f"Load account {i % ACCOUNTS:03d}",
+                    date=(start + timedelta(days=i // ACCOUNTS)).isoformat(),
+                    text=f"{sample[i % len(sample)]['text']}\n(ref {i})",
+                )
+                for i in range(first, min(n, first + 1000))
+            ]
             data = "\n".join(json.dumps(r) for r in batch).encode()
             pipeline.ingest(read_jsonl(data, "load.jsonl", pipeline.defaults()), logged_by=user.id)
             print(f"  stored {min(n, first + 1000):,} of {n:,}", file=sys.stderr)
@@ -69,8 +77,21 @@ def fill(store: Path, n: int) -> str:
 
 def serve(store: Path, port: int) -> subprocess.Popen:
     env = dict(os.environ, COACH_DATA_DIR=str(store))
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
-                             "--log-level", "warning"], cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -82,7 +103,9 @@ def serve(store: Path, port: int) -> subprocess.Popen:
     raise SystemExit("the server did not come up")
 
 
-async def run(base: str, token: str, kind: str, requests: int, clients: int) -> tuple[float, list[float], int]:
+async def run(
+    base: str, token: str, kind: str, requests: int, clients: int
+) -> tuple[float, list[float], int]:
     headers = {"Authorization": f"Bearer {token}"}
     latencies: list[float] = []
     errors = 0
@@ -93,14 +116,21 @@ async def run(base: str, token: str, kind: str, requests: int, clients: int) -> 
         for i in counter:
             t0 = time.perf_counter()
             if kind == "note":
-                note = {"account": f"Load account {i % 7:03d}", "kind": "call", "date": "2026-11-20",
-                        "text": f"Call {i} with the ops lead. She asked for the outage report by Friday; "
-                                f"I said we would send it (bench {time.time_ns()})."}
+                note = {
+                    "account": f"Load account {i % 7:03d}",
+                    "kind": "call",
+                    "date": "2026-11-20",
+                    "text": f"Call {i} with the ops lead. She asked for the outage report by Friday; "
+                    f"I said we would send it (bench {time.time_ns()}).",
+                }
                 response = await http.post("/v1/interactions", json=note, headers=headers)
                 ok = response.status_code == 201
             elif kind == "report":
-                response = await http.get(f"/v1/accounts/Load account {i % 7:03d}/report",
-                                          params={"as_of": "2026-11-20"}, headers=headers)
+                response = await http.get(
+                    f"/v1/accounts/Load account {i % 7:03d}/report",
+                    params={"as_of": "2026-11-20"},
+                    headers=headers,
+                )
                 ok = response.status_code == 200
             else:
                 response = await http.get("/healthz")
@@ -128,7 +158,9 @@ def main() -> int:
     args = ap.parse_args()
     t0 = time.perf_counter()
     token = fill(args.store, args.interactions)
-    print(f"store ready: {args.interactions:,} interactions over {ACCOUNTS} accounts ({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"store ready: {args.interactions:,} interactions over {ACCOUNTS} accounts ({time.perf_counter() - t0:.0f} s)"
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -140,16 +172,22 @@ def main() -> int:
         for clients in (1, 20):
             baseline = asyncio.run(run(base, token, "healthz", args.requests, clients))
             for kind in ("note", "report"):
-                rows.append((kind, clients, asyncio.run(run(base, token, kind, args.requests, clients)), baseline))
+                rows.append(
+                    (kind, clients, asyncio.run(run(base, token, kind, args.requests, clients)), baseline)
+                )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    print(f"\n{'scenario':<22} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} "
-          f"{'baseline p50 ms':>16} {'p50 vs baseline':>16}")
+    print(
+        f"\n{'scenario':<22} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} "
+        f"{'baseline p50 ms':>16} {'p50 vs baseline':>16}"
+    )
     for kind, clients, (elapsed, lat, errors), (_, base_lat, _) in rows:
         name = "POST a note" if kind == "note" else "GET account report"
-        print(f"{name:<22} {clients:>7} {len(lat) / elapsed:>8.1f} {pct(lat, 50):>8.1f} {pct(lat, 95):>8.1f} "
-              f"{errors:>7} {pct(base_lat, 50):>16.1f} {pct(lat, 50) / pct(base_lat, 50):>15.1f}x")
+        print(
+            f"{name:<22} {clients:>7} {len(lat) / elapsed:>8.1f} {pct(lat, 50):>8.1f} {pct(lat, 95):>8.1f} "
+            f"{errors:>7} {pct(base_lat, 50):>16.1f} {pct(lat, 50) / pct(base_lat, 50):>15.1f}x"
+        )
     return 0
 
 

@@ -30,15 +30,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._shared import DEV  # noqa: E402
-from coach.briefs import BriefRequest, BriefService  # noqa: E402
-from coach.briefs.model import Passage, PrepBrief  # noqa: E402
-from coach.briefs.service import render_prompt  # noqa: E402
-from coach.config import Settings  # noqa: E402
-from coach.ingest.jsonl import read_jsonl  # noqa: E402
-from coach.ingest.pipeline import IngestPipeline  # noqa: E402
-from coach.store.repository import Repository, as_utc  # noqa: E402
-from coach.workspace import Workspace  # noqa: E402
+from bench._shared import DEV
+from coach.briefs import BriefRequest, BriefService
+from coach.briefs.model import Passage, PrepBrief
+from coach.briefs.service import render_prompt
+from coach.config import Settings
+from coach.ingest.jsonl import read_jsonl
+from coach.ingest.pipeline import IngestPipeline
+from coach.store.repository import Repository, as_utc
+from coach.workspace import Workspace
 
 AS_OF = date(2026, 11, 20)
 
@@ -49,17 +49,23 @@ def naive_prompt(account: str, on: date, ws: Workspace) -> str:
         repo = Repository(session)
         row = repo.account(account)
         rows = repo.interactions(account_ids=[row.id]) if row else []
-        context = [Passage(source=r.id, date=as_utc(r.occurred_at).date(), kind=r.kind, text=r.raw_text, score=0.0)
-                   for r in rows]
+        context = [
+            Passage(source=r.id, date=as_utc(r.occurred_at).date(), kind=r.kind, text=r.raw_text, score=0.0)
+            for r in rows
+        ]
     from coach.briefs.model import Line
 
-    return render_prompt(PrepBrief(account=account, date=on, engine="naive", has_history=True,
-                                   purpose=Line(text=""), context=context))
+    return render_prompt(
+        PrepBrief(
+            account=account, date=on, engine="naive", has_history=True, purpose=Line(text=""), context=context
+        )
+    )
 
 
 def kept(brief: PrepBrief, prompt: str) -> bool:
     return all(f"[{p.raised_in}, raised" in prompt for p in brief.open_problems) and all(
-        c.text in prompt for c in brief.commitments)
+        c.text in prompt for c in brief.commitments
+    )
 
 
 def row(ws: Workspace, service: BriefService, account: str, on: date) -> tuple[int, int, bool, int, int]:
@@ -71,9 +77,16 @@ def row(ws: Workspace, service: BriefService, account: str, on: date) -> tuple[i
 
 def year_of(records: list[dict], n: int) -> list[dict]:
     start = AS_OF - timedelta(days=365)
-    return [dict(records[i % len(records)], id=f"year-{i}", account="Year-long account",
-                 date=(start + timedelta(days=i * 365 // n)).isoformat(), series=None)
-            for i in range(n)]
+    return [
+        dict(
+            records[i % len(records)],
+            id=f"year-{i}",
+            account="Year-long account",
+            date=(start + timedelta(days=i * 365 // n)).isoformat(),
+            series=None,
+        )
+        for i in range(n)
+    ]
 
 
 def main() -> int:
@@ -103,26 +116,40 @@ def main() -> int:
             service.brief(BriefRequest(account, date=AS_OF))
             warm.append(time.perf_counter() - t0)
 
-    print(f"prompt tokens per brief ({ws.tokens.model}, budget {ws.settings.brief_prompt_tokens}); naive = the same "
-          "instructions with all of the account's interactions pasted")
-    print(f"{'account':<34} {'interactions':>12} {'brief':>7} {'naive':>7} {'brief/naive':>12} {'problems':>9} "
-          f"{'commitments':>12} {'all kept':>9}")
+    print(
+        f"prompt tokens per brief ({ws.tokens.model}, budget {ws.settings.brief_prompt_tokens}); naive = the same "
+        "instructions with all of the account's interactions pasted"
+    )
+    print(
+        f"{'account':<34} {'interactions':>12} {'brief':>7} {'naive':>7} {'brief/naive':>12} {'problems':>9} "
+        f"{'commitments':>12} {'all kept':>9}"
+    )
     counts = {a: sum(1 for r in records if r["account"] == a) for a in accounts}
     for account in sorted(accounts, key=lambda a: -counts[a]):
         ours, naive, ok, problems, commitments = row(ws, service, account, AS_OF)
-        print(f"{account:<34} {counts[account]:>12} {ours:>7} {naive:>7} {ours / naive:>11.2f}x {problems:>9} "
-              f"{commitments:>12} {'yes' if ok else 'NO':>9}")
+        print(
+            f"{account:<34} {counts[account]:>12} {ours:>7} {naive:>7} {ours / naive:>11.2f}x {problems:>9} "
+            f"{commitments:>12} {'yes' if ok else 'NO':>9}"
+        )
 
     print("\nthe dev set's interactions replayed as one account with a year of history")
-    print(f"{'interactions':>12} {'brief':>7} {'naive':>8} {'brief/naive':>12} {'problems':>9} {'commitments':>12} {'all kept':>9}")
+    print(
+        f"{'interactions':>12} {'brief':>7} {'naive':>8} {'brief/naive':>12} {'problems':>9} {'commitments':>12} {'all kept':>9}"
+    )
     for n in sorted({max(10, args.year_accounts // 5), args.year_accounts}):
         data = "\n".join(json.dumps(r) for r in year_of(records, n)).encode()
         pipeline.ingest(read_jsonl(data, "year.jsonl", pipeline.defaults()))
         ours, naive, ok, problems, commitments = row(ws, service, "Year-long account", AS_OF)
-        print(f"{n:>12} {ours:>7} {naive:>8} {ours / naive:>11.2f}x {problems:>9} {commitments:>12} {'yes' if ok else 'NO':>9}")
+        print(
+            f"{n:>12} {ours:>7} {naive:>8} {ours / naive:>11.2f}x {problems:>9} {commitments:>12} {'yes' if ok else 'NO':>9}"
+        )
 
     def q(values: list[float], pct: int) -> float:
-        return statistics.quantiles(values, n=100, method="inclusive")[pct - 1] * 1000 if len(values) > 1 else values[0] * 1000
+        return (
+            statistics.quantiles(values, n=100, method="inclusive")[pct - 1] * 1000
+            if len(values) > 1
+            else values[0] * 1000
+        )
 
     print(f"\nbrief latency, offline engine, {len(accounts)} dev accounts")
     print(f"{'':<26} {'p50 ms':>8} {'p95 ms':>8} {'briefs':>7}")

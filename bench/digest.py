@@ -26,22 +26,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._shared import DEV  # noqa: E402
-from coach.analysis.service import Analyzer  # noqa: E402
-from coach.auth import Users  # noqa: E402
-from coach.config import Settings  # noqa: E402
-from coach.digest import DigestBuilder  # noqa: E402
-from coach.ingest.common import SourceDefaults, check_record  # noqa: E402
-from coach.ingest.jsonl import record_from_object  # noqa: E402
-from coach.store.repository import Repository  # noqa: E402
-from coach.workspace import Workspace  # noqa: E402
+from bench._shared import DEV
+from coach.analysis.service import Analyzer
+from coach.auth import Users
+from coach.config import Settings
+from coach.digest import DigestBuilder
+from coach.ingest.common import SourceDefaults, check_record
+from coach.ingest.jsonl import record_from_object
+from coach.store.repository import Repository
+from coach.workspace import Workspace
 
 WEEK = "2026-W47"
 END = date(2026, 11, 22)
 
 
 def build_store(ws: Workspace, managers: int, reps: int, accounts: int, per: int) -> int:
-    records = [json.loads(line) for line in (DEV / "interactions.jsonl").read_text().splitlines() if line.strip()]
+    records = [
+        json.loads(line) for line in (DEV / "interactions.jsonl").read_text().splitlines() if line.strip()
+    ]
     by_account: dict[str, list[dict]] = defaultdict(list)
     for r in sorted(records, key=lambda r: r["date"]):
         by_account[r["account"]].append(r)
@@ -63,12 +65,28 @@ def build_store(ws: Workspace, managers: int, reps: int, accounts: int, per: int
                     template = templates[(m * reps * accounts + r * accounts + a) % len(templates)]
                     start = (a * 2) % max(1, len(template) - per + 1)
                     for i, source in enumerate(template[start : start + per]):
-                        day = END - timedelta(days=7 * (11 - (i * 11) // max(1, per - 1))) + timedelta(days=a % 5)
-                        obj = dict(source, id=f"b-{m}-{r}-{a}-{i}", account=f"{source['account']} {m:02d}-{r}-{a:02d}",
-                                   date=day.isoformat(), rep=rep.name)
+                        day = (
+                            END
+                            - timedelta(days=7 * (11 - (i * 11) // max(1, per - 1)))
+                            + timedelta(days=a % 5)
+                        )
+                        obj = dict(
+                            source,
+                            id=f"b-{m}-{r}-{a}-{i}",
+                            account=f"{source['account']} {m:02d}-{r}-{a:02d}",
+                            date=day.isoformat(),
+                            rep=rep.name,
+                        )
                         record = check_record(record_from_object(obj, "bench"), SourceDefaults())
-                        repo.save(record, record.interaction_id(), record.content_hash(), 0, set(),
-                                  datetime.now(UTC), logged_by=rep.id)
+                        repo.save(
+                            record,
+                            record.interaction_id(),
+                            record.content_hash(),
+                            0,
+                            set(),
+                            datetime.now(UTC),
+                            logged_by=rep.id,
+                        )
                         count += 1
                 session.commit()
         print(f"  team {m + 1} of {managers} stored", file=sys.stderr)
@@ -91,8 +109,10 @@ def main() -> int:
     t0 = time.perf_counter()
     if not Users(ws.db).all():
         n = build_store(ws, args.managers, args.reps, args.accounts, args.per_account)
-        print(f"stored {n:,} interactions in {args.managers * args.reps * args.accounts:,} accounts "
-              f"({time.perf_counter() - t0:.0f} s)")
+        print(
+            f"stored {n:,} interactions in {args.managers * args.reps * args.accounts:,} accounts "
+            f"({time.perf_counter() - t0:.0f} s)"
+        )
     t0 = time.perf_counter()
     Analyzer(ws).report(END)
     print(f"warm-up: facts of every interaction extracted and cached ({time.perf_counter() - t0:.0f} s)")

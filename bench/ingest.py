@@ -17,18 +17,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._shared import DEV, meeting_files, require_shared  # noqa: E402
-
-from coach.config import Settings  # noqa: E402
-from coach.ingest import read_file  # noqa: E402
-from coach.ingest.pipeline import IngestPipeline  # noqa: E402
-from coach.workspace import Workspace  # noqa: E402
+from bench._shared import DEV, meeting_files, require_shared
+from coach.config import Settings
+from coach.ingest import read_file
+from coach.ingest.pipeline import IngestPipeline
+from coach.workspace import Workspace
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=None, help="only the first N meetings")
-    ap.add_argument("--store", type=Path, default=None, help="fresh data folder to fill (kept); default: temp")
+    ap.add_argument(
+        "--store", type=Path, default=None, help="fresh data folder to fill (kept); default: temp"
+    )
     args = ap.parse_args()
     require_shared()
     data_dir = args.store or Path(tempfile.mkdtemp(prefix="coach-bench-"))
@@ -58,12 +59,18 @@ def main() -> int:
     reimport_s = time.perf_counter() - start
 
     n = len(chunk_texts)
-    print(f"\ningest of {len(sources) - 1} QMSum meetings + the dev set: {texts} texts, {n} chunks, "
-          f"{len(report.rejected)} rejected")
+    print(
+        f"\ningest of {len(sources) - 1} QMSum meetings + the dev set: {texts} texts, {n} chunks, "
+        f"{len(report.rejected)} rejected"
+    )
     print(f"{'':<22} {'seconds':>8} {'texts/s':>8} {'chunks/s':>9} {'ratio':>6}")
-    print(f"{'bare embedding model':<22} {bare_s:>8.1f} {texts / bare_s:>8.2f} {n / bare_s:>9.2f} {1.0:>6.2f}")
-    print(f"{'whole pipeline':<22} {pipeline_s:>8.1f} {texts / pipeline_s:>8.2f} {n / pipeline_s:>9.2f} "
-          f"{bare_s / pipeline_s:>6.2f}")
+    print(
+        f"{'bare embedding model':<22} {bare_s:>8.1f} {texts / bare_s:>8.2f} {n / bare_s:>9.2f} {1.0:>6.2f}"
+    )
+    print(
+        f"{'whole pipeline':<22} {pipeline_s:>8.1f} {texts / pipeline_s:>8.2f} {n / pipeline_s:>9.2f} "
+        f"{bare_s / pipeline_s:>6.2f}"
+    )
     print(f"re-import: {len(again.unchanged)} unchanged, {len(again.stored)} stored, {reimport_s:.1f} s")
     return 0
 

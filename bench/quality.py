@@ -31,11 +31,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench._shared import DEV, SHARED, require_shared  # noqa: E402
-
 from coach.analysis.service import Analyzer  # noqa: E402
-from coach.ingest.bundled import load_sample  # noqa: E402
 from coach.config import Settings  # noqa: E402
 from coach.ingest import read_file  # noqa: E402
+from coach.ingest.bundled import load_sample  # noqa: E402
 from coach.ingest.pipeline import IngestPipeline  # noqa: E402
 from coach.store.repository import Repository  # noqa: E402
 from coach.workspace import Workspace  # noqa: E402
@@ -47,7 +46,9 @@ MATCH = 0.5
 def score(report: dict, truth: Path, interactions: Path) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(report, f)
-    out = subprocess.run([sys.executable, str(SCORE), f.name, str(truth), str(interactions)], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(SCORE), f.name, str(truth), str(interactions)], capture_output=True, text=True
+    )
     print(out.stdout.rstrip())
 
 
@@ -68,7 +69,9 @@ def dev_and_sample() -> None:
     texts = Path(tempfile.mkdtemp()) / "sample.jsonl"
     with ws.db.session() as session:
         rows = Repository(session).interactions()
-        texts.write_text("\n".join(json.dumps({"id": r.id, "account": r.account.name, "text": r.raw_text}) for r in rows))
+        texts.write_text(
+            "\n".join(json.dumps({"id": r.id, "account": r.account.name, "text": r.raw_text}) for r in rows)
+        )
     print("-- bundled sample (20 interactions, 4 accounts, labelled by its author)")
     score(report, ROOT / "bench" / "sample_truth.json", texts)
 
@@ -100,10 +103,15 @@ def enron() -> None:
         te = [texts[i] for i in test]
         vectorizer, model = fit(tr, y[train], vectors[train])
         ours[test] = model.predict(design(te, vectorizer, vectors[test]))
-        emb_only[test] = LogisticRegression(max_iter=2000).fit(vectors[train], y[train]).predict(vectors[test])
+        emb_only[test] = (
+            LogisticRegression(max_iter=2000).fit(vectors[train], y[train]).predict(vectors[test])
+        )
     print(f"{'detector':<34} {'precision':>9} {'recall':>7} {'F1':>6}")
-    for name, pred in (("cue-word rule", rule), ("embeddings + logistic regression", emb_only),
-                       ("ours: tf-idf + embeddings + cues", ours)):
+    for name, pred in (
+        ("cue-word rule", rule),
+        ("embeddings + logistic regression", emb_only),
+        ("ours: tf-idf + embeddings + cues", ours),
+    ):
         p, r, f = prf(y, pred)
         print(f"{name:<34} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
     print(f"{len(texts)} sentences, {int(y.sum())} requests")
@@ -112,7 +120,14 @@ def enron() -> None:
 def ami_sentences(path: Path, tag: str) -> list[str]:
     text = path.read_text(encoding="iso-8859-1")
     block = re.search(rf"<{tag}[^>]*>(.*?)</{tag}>", text, re.S)
-    return [re.sub(r"\s+", " ", s).strip() for s in re.findall(r"<sentence[^>]*>(.*?)</sentence>", block.group(1), re.S)] if block else []
+    return (
+        [
+            re.sub(r"\s+", " ", s).strip()
+            for s in re.findall(r"<sentence[^>]*>(.*?)</sentence>", block.group(1), re.S)
+        ]
+        if block
+        else []
+    )
 
 
 def ami() -> None:
@@ -133,10 +148,17 @@ def ami() -> None:
             continue
         gold = {"decisions": ami_sentences(notes, "decisions"), "actions": ami_sentences(notes, "actions")}
         (record,) = list(read_file(path, SourceDefaults(account="AMI")))
-        view = InteractionView(id=path.stem, account="AMI", kind="meeting", occurred_at=__import__("datetime").datetime(2026, 1, 1),
-                               text=record.text)
+        view = InteractionView(
+            id=path.stem,
+            account="AMI",
+            kind="meeting",
+            occurred_at=__import__("datetime").datetime(2026, 1, 1),
+            text=record.text,
+        )
         facts = extractor.extract(view, Directory())
-        outcomes = list(dict.fromkeys([d.quote.text for d in facts.decisions] + [c.quote.text for c in facts.commitments]))
+        outcomes = list(
+            dict.fromkeys([d.quote.text for d in facts.decisions] + [c.quote.text for c in facts.commitments])
+        )
         lines = [ln for ln in record.text.split("\n") if len(ln.split()) > 6]
         step = max(1, len(lines) // max(len(outcomes), 1))
         baseline = lines[::step][: len(outcomes)]
@@ -164,8 +186,10 @@ def ami() -> None:
     print(f"{'human-written':<14} {'count':>6} {'ours':>7} {'baseline':>9}")
     for kind, (n, ours, base) in totals.items():
         print(f"{kind:<14} {n:>6} {ours / max(n, 1):>7.3f} {base / max(n, 1):>9.3f}")
-    print(f"extracted outcome sentences: {extracted} ({extracted / max(meetings, 1):.1f} per meeting), "
-          f"{matched / max(extracted, 1):.3f} of them match a human-written decision or action")
+    print(
+        f"extracted outcome sentences: {extracted} ({extracted / max(meetings, 1):.1f} per meeting), "
+        f"{matched / max(extracted, 1):.3f} of them match a human-written decision or action"
+    )
 
 
 def main() -> int:

@@ -24,15 +24,14 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._shared import meeting_files, require_shared  # noqa: E402
-
-from coach.config import Settings  # noqa: E402
-from coach.ingest import read_file  # noqa: E402
-from coach.ingest.pipeline import IngestPipeline  # noqa: E402
-from coach.ingest.transcripts import qmsum_turns, render_turns  # noqa: E402
-from coach.search import Searcher, tokenize  # noqa: E402
-from coach.store.repository import Repository  # noqa: E402
-from coach.workspace import Workspace  # noqa: E402
+from bench._shared import meeting_files, require_shared
+from coach.config import Settings
+from coach.ingest import read_file
+from coach.ingest.pipeline import IngestPipeline
+from coach.ingest.transcripts import qmsum_turns, render_turns
+from coach.search import Searcher, tokenize
+from coach.store.repository import Repository
+from coach.workspace import Workspace
 
 ACCOUNT = "AMI product design"
 
@@ -57,7 +56,9 @@ def naive_split(text: str, size: int = 1000) -> list[tuple[int, int]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=None, help="only the first N meetings")
-    ap.add_argument("--store", type=Path, default=None, help="data folder to (re)use; default: a fresh temp folder")
+    ap.add_argument(
+        "--store", type=Path, default=None, help="data folder to (re)use; default: a fresh temp folder"
+    )
     args = ap.parse_args()
     require_shared()
     files = meeting_files(args.limit)
@@ -70,7 +71,10 @@ def main() -> int:
         report = pipeline.ingest(read_file(path, pipeline.defaults(account=ACCOUNT)))
         assert not report.rejected, report.rejected
         meeting_ids[path.name] = (report.added + report.updated + report.unchanged)[0]
-    print(f"store ready: {len(files)} meetings in {time.perf_counter() - t0:.0f} s ({data_dir})", file=sys.stderr)
+    print(
+        f"store ready: {len(files)} meetings in {time.perf_counter() - t0:.0f} s ({data_dir})",
+        file=sys.stderr,
+    )
 
     searcher = Searcher(ws)
     embed = ws.embedder.embed
@@ -86,9 +90,18 @@ def main() -> int:
         text, turn_spans = render_turns(qmsum_turns(obj))
         mid = meeting_ids[path.name]
         assert texts[mid] == text, f"{path.name}: stored text differs from the rendered transcript"
-        got = ws.index._collection.get(where={"interaction": mid}, include=["metadatas", "documents", "embeddings"])
+        got = ws.index._collection.get(
+            where={"interaction": mid}, include=["metadatas", "documents", "embeddings"]
+        )
         order = sorted(range(len(got["ids"])), key=lambda i: got["metadatas"][i]["start"])
-        chunks = [(got["ids"][i], (mid, got["metadatas"][i]["start"], got["metadatas"][i]["end"]), got["documents"][i]) for i in order]
+        chunks = [
+            (
+                got["ids"][i],
+                (mid, got["metadatas"][i]["start"], got["metadatas"][i]["end"]),
+                got["documents"][i],
+            )
+            for i in order
+        ]
         chunk_spans = [(c[1][1], c[1][2]) for c in chunks]
         chunk_vecs = np.asarray([got["embeddings"][i] for i in order], dtype=np.float32)
         bm25 = BM25Okapi([tokenize(c[2]) or ["\u2205"] for c in chunks])
@@ -102,9 +115,14 @@ def main() -> int:
                 continue
             total += 1
             ranked = {
-                "ours": [(h.start, h.end) for h in searcher.search(query["query"], k=5, interaction_ids=[mid])],
+                "ours": [
+                    (h.start, h.end) for h in searcher.search(query["query"], k=5, interaction_ids=[mid])
+                ],
                 "dense": [chunk_spans[i] for i in np.argsort(-(chunk_vecs @ qvec))[:5]],
-                "bm25": [chunk_spans[i] for i in np.argsort(-bm25.get_scores(tokenize(query["query"])), kind="stable")[:5]],
+                "bm25": [
+                    chunk_spans[i]
+                    for i in np.argsort(-bm25.get_scores(tokenize(query["query"])), kind="stable")[:5]
+                ],
                 "naive": [naive[i] for i in np.argsort(-(naive_vecs @ qvec))[:5]],
             }
             for name, spans in ranked.items():
@@ -113,7 +131,9 @@ def main() -> int:
             hits = sum(overlaps(s, relevant) for s in chunk_spans)
             n = len(chunk_spans)
             chance += 1.0 - _comb_ratio(n - hits, n, 5)
-    print(f"\nretrieval on {total} QMSum specific queries in {len(files)} meetings (search within the meeting)")
+    print(
+        f"\nretrieval on {total} QMSum specific queries in {len(files)} meetings (search within the meeting)"
+    )
     print(f"{'method':<8} {'recall@1':>9} {'recall@5':>9} {'vs naive@5':>11}")
     for name in names:
         r1, r5 = at1[name] / total, at5[name] / total

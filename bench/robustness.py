@@ -29,14 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.app import create_app  # noqa: E402
-from coach.config import Settings  # noqa: E402
-from coach.embedding import default_embedder  # noqa: E402
-from coach.workspace import Workspace  # noqa: E402
-from tests.hardening import bad_inputs, faults, injection  # noqa: E402
-from tests.hardening.control import guard_off  # noqa: E402
-from tests.hardening.env import two_teams  # noqa: E402
-from tests.hardening.fuzz import fuzz_api  # noqa: E402
+from api.app import create_app
+from coach.config import Settings
+from coach.embedding import default_embedder
+from coach.workspace import Workspace
+from tests.hardening import bad_inputs, faults, injection
+from tests.hardening.control import guard_off
+from tests.hardening.env import two_teams
+from tests.hardening.fuzz import fuzz_api
 
 
 def main() -> None:
@@ -49,14 +49,22 @@ def main() -> None:
     failed = 0
 
     print("== 1. API fuzzing (schemathesis, from the app's own OpenAPI)")
-    ws = Workspace(Settings(data_dir=work / "fuzz", _env_file=None, internal_domains=["atlasfieldcloud.com"]),
-                   embedder=embedder)
+    ws = Workspace(
+        Settings(data_dir=work / "fuzz", _env_file=None, internal_domains=["atlasfieldcloud.com"]),
+        embedder=embedder,
+    )
     env = two_teams(ws)
-    result = fuzz_api(create_app(ws.settings, ws), env.tokens["ana"], examples=args.fuzz_examples,
-                      account="Pinecrest Utilities")
+    result = fuzz_api(
+        create_app(ws.settings, ws),
+        env.tokens["ana"],
+        examples=args.fuzz_examples,
+        account="Pinecrest Utilities",
+    )
     ws.close()
-    print(f"{result.operations} operations, {result.cases} cases in {result.seconds:.1f} s, "
-          f"{len(result.failures)} failures")
+    print(
+        f"{result.operations} operations, {result.cases} cases in {result.seconds:.1f} s, "
+        f"{len(result.failures)} failures"
+    )
     for label, count in sorted(result.by_operation.items()):
         print(f"  {label:45} {count:5} cases")
     for failure in result.failures[:10]:
@@ -70,13 +78,17 @@ def main() -> None:
     print(f"{'input':50} {'outcome':9} {'good kept':9}  message")
     for o in outcomes:
         message = re.sub(r"^\S*/", "", o.reasons[0] if o.reasons else "stored safely")[:70]
-        print(f"{o.case[:50]:50} {o.outcome:9} {'yes' if o.good_kept else 'NO':9}  {message}"
-              + ("" if o.ok else f"   <-- {o.problem}"))
+        print(
+            f"{o.case[:50]:50} {o.outcome:9} {'yes' if o.good_kept else 'NO':9}  {message}"
+            + ("" if o.ok else f"   <-- {o.problem}")
+        )
     bad = sum(not o.ok for o in outcomes)
     counts = {k: sum(o.outcome == k for o in outcomes) for k in ("rejected", "partial", "stored")}
-    print(f"{len(outcomes)} inputs: {counts['rejected']} rejected with a message, {counts['partial']} partly "
-          f"stored, {counts['stored']} stored safely; good records lost: {sum(not o.good_kept for o in outcomes)}; "
-          f"unexpected: {bad}")
+    print(
+        f"{len(outcomes)} inputs: {counts['rejected']} rejected with a message, {counts['partial']} partly "
+        f"stored, {counts['stored']} stored safely; good records lost: {sum(not o.good_kept for o in outcomes)}; "
+        f"unexpected: {bad}"
+    )
     failed += bad
 
     print("\n== 3. prompt injection (both engines; the LLM obeys whatever injection reaches it)")
@@ -93,27 +105,40 @@ def main() -> None:
     for where in sorted({a["where"] for a in corpus}):
         on = [o for o in guarded if o.where == where]
         off = [o for o in unguarded if o.where == where]
-        print(f"{where:12} {len(on):8} {sum(bool(o.changed) for o in on):19} {sum(bool(o.changed) for o in off):30}")
+        print(
+            f"{where:12} {len(on):8} {sum(bool(o.changed) for o in on):19} {sum(bool(o.changed) for o in off):30}"
+        )
     changed = sum(bool(o.changed) for o in guarded)
-    print(f"{len(corpus)} attempts: findings, severities or briefs changed or leaked: {changed} with the guard "
-          f"(must be 0), {sum(bool(o.changed) for o in unguarded)} without it; reached the model: "
-          f"{sum(o.reached_model > 0 for o in guarded)} vs {sum(o.reached_model > 0 for o in unguarded)} "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(
+        f"{len(corpus)} attempts: findings, severities or briefs changed or leaked: {changed} with the guard "
+        f"(must be 0), {sum(bool(o.changed) for o in unguarded)} without it; reached the model: "
+        f"{sum(o.reached_model > 0 for o in guarded)} vs {sum(o.reached_model > 0 for o in unguarded)} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
     for o in guarded:
         if o.changed:
             print(f"  CHANGED {o.attempt}: {o.changed}")
     failed += changed
 
     print("\n== 4. LLM faults (retries 2, backoff 0.05 s; baseline: no retries, same run)")
-    print(f"{'scenario':42} {'expected':30} {'answered by':48} {'requests':>8} {'seconds':>8} {'no-retry baseline':>20}")
+    print(
+        f"{'scenario':42} {'expected':30} {'answered by':48} {'requests':>8} {'seconds':>8} {'no-retry baseline':>20}"
+    )
     for name in faults.SCENARIOS:
         outcome = faults.run_scenario(name, embedder, work)
         baseline = faults.run_scenario(name, embedder, work, retries=0)
-        answered = "llm" if outcome.engine == "llm:test-model" else outcome.engine.replace(
-            "offline (fallback from llm:test-model: ", "offline: ").removesuffix(")")
+        answered = (
+            "llm"
+            if outcome.engine == "llm:test-model"
+            else outcome.engine.replace("offline (fallback from llm:test-model: ", "offline: ").removesuffix(
+                ")"
+            )
+        )
         base = "llm" if baseline.engine == "llm:test-model" else "offline"
-        print(f"{name[:42]:42} {outcome.expected[:30]:30} {answered[:48]:48} {outcome.requests:8} "
-              f"{outcome.seconds:8.2f} {base:>20}" + ("" if outcome.ok else f"   <-- {outcome.detail}"))
+        print(
+            f"{name[:42]:42} {outcome.expected[:30]:30} {answered[:48]:48} {outcome.requests:8} "
+            f"{outcome.seconds:8.2f} {base:>20}" + ("" if outcome.ok else f"   <-- {outcome.detail}")
+        )
         failed += not outcome.ok
     print(f"\n{'all scenarios as expected' if not failed else f'{failed} unexpected outcome(s)'}")
     sys.exit(1 if failed else 0)

@@ -49,7 +49,9 @@ def first_requests(folder: Path, token: str, mode: str) -> tuple[float, float, f
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")} | {"COACH_DATA_DIR": str(folder)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")} | {
+        "COACH_DATA_DIR": str(folder)
+    }
     proc = subprocess.Popen([sys.executable, "-c", WORKER, str(port), mode, str(ROOT)], env=env)
     base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
     try:
@@ -61,8 +63,11 @@ def first_requests(folder: Path, token: str, mode: str) -> tuple[float, float, f
                 time.sleep(0.1)
         time.sleep(8)
         timings = []
-        for path, params in (("/v1/accounts/Quayside Elevators/report", None), ("/v1/search", {"q": "outage"}),
-                             ("/v1/search", {"q": "renewal"})):
+        for path, params in (
+            ("/v1/accounts/Quayside Elevators/report", None),
+            ("/v1/search", {"q": "outage"}),
+            ("/v1/search", {"q": "renewal"}),
+        ):
             t0 = time.perf_counter()
             response = httpx.get(base + path, params=params, headers=headers, timeout=120)
             timings.append(time.perf_counter() - t0)

@@ -36,20 +36,40 @@ class Audit:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, user: User | None, channel: str, action: str, account: str | None = None,
-               detail: str | None = None) -> None:
+    def record(
+        self,
+        user: User | None,
+        channel: str,
+        action: str,
+        account: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         actor = user.email if user else f"cli:{_os_user()}"
         try:
             with self.db.session(write=True) as session:
-                session.add(AuditEventRow(at=datetime.now(UTC), user_id=user.id if user else None, actor=actor,
-                                          channel=channel, action=action, account=account,
-                                          detail=(detail or None) and detail[:1000]))
+                session.add(
+                    AuditEventRow(
+                        at=datetime.now(UTC),
+                        user_id=user.id if user else None,
+                        actor=actor,
+                        channel=channel,
+                        action=action,
+                        account=account,
+                        detail=(detail or None) and detail[:1000],
+                    )
+                )
                 session.commit()
-        except Exception:  # noqa: BLE001 - the audit must not take the request down with it
+        except Exception:
             log.exception("could not write the audit event %s %s %s", actor, action, account)
 
-    def events(self, account: str | None = None, actor: str | None = None, since: datetime | None = None,
-               action: str | None = None, limit: int = 200) -> list[AuditEvent]:
+    def events(
+        self,
+        account: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        action: str | None = None,
+        limit: int = 200,
+    ) -> list[AuditEvent]:
         stmt = select(AuditEventRow).order_by(AuditEventRow.at.desc(), AuditEventRow.id.desc()).limit(limit)
         if account:
             stmt = stmt.where(AuditEventRow.account == account)
@@ -60,8 +80,17 @@ class Audit:
         if action:
             stmt = stmt.where(AuditEventRow.action == action)
         with self.db.session() as session:
-            return [AuditEvent(r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC), r.actor, r.channel, r.action,
-                               r.account, r.detail) for r in session.scalars(stmt)]
+            return [
+                AuditEvent(
+                    r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC),
+                    r.actor,
+                    r.channel,
+                    r.action,
+                    r.account,
+                    r.detail,
+                )
+                for r in session.scalars(stmt)
+            ]
 
 
 def _os_user() -> str:

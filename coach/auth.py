@@ -114,9 +114,14 @@ class Users:
         with self.db.session(write=True) as session:
             if session.scalar(select(UserRow).where(UserRow.email == email)):
                 raise InvalidInput(f"a user {email} exists already")
-            row = UserRow(email=email, name=" ".join(name.split()) or email, role=role,
-                          password_hash=_hasher.hash(password) if password else None, active=True,
-                          created_at=datetime.now(UTC))
+            row = UserRow(
+                email=email,
+                name=" ".join(name.split()) or email,
+                role=role,
+                password_hash=_hasher.hash(password) if password else None,
+                active=True,
+                created_at=datetime.now(UTC),
+            )
             session.add(row)
             session.commit()
             return self._user(session, row)
@@ -168,8 +173,14 @@ class Users:
     @staticmethod
     def _user(session: Session, row: UserRow) -> User:
         memberships = session.scalars(select(MembershipRow).where(MembershipRow.user_id == row.id)).all()
-        return User(row.id, row.email, row.name, row.role, tuple(sorted(m.team.name for m in memberships)),
-                    tuple(sorted(m.team.name for m in memberships if m.manages)))
+        return User(
+            row.id,
+            row.email,
+            row.name,
+            row.role,
+            tuple(sorted(m.team.name for m in memberships)),
+            tuple(sorted(m.team.name for m in memberships if m.manages)),
+        )
 
     # --- teams ----------------------------------------------------------------------------------
     def add_team(self, name: str) -> None:
@@ -200,8 +211,13 @@ class Users:
         with self.db.session() as session:
             out = []
             for team in session.scalars(select(TeamRow).order_by(TeamRow.name)):
-                out.append((team.name, sorted(m.user.email for m in team.memberships if not m.manages),
-                            sorted(m.user.email for m in team.memberships if m.manages)))
+                out.append(
+                    (
+                        team.name,
+                        sorted(m.user.email for m in team.memberships if not m.manages),
+                        sorted(m.user.email for m in team.memberships if m.manages),
+                    )
+                )
             return out
 
     # --- tokens ---------------------------------------------------------------------------------
@@ -212,9 +228,17 @@ class Users:
         with self.db.session(write=True) as session:
             user = self._row(session, email)
             if delegate and user.role != "admin":
-                raise InvalidInput("only an admin's token may act for other users (create a service admin for the bot)")
-            row = ApiTokenRow(user_id=user.id, name=name.strip() or "token", prefix=token[:12],
-                              token_hash=hash_token(token), created_at=datetime.now(UTC), delegate=delegate)
+                raise InvalidInput(
+                    "only an admin's token may act for other users (create a service admin for the bot)"
+                )
+            row = ApiTokenRow(
+                user_id=user.id,
+                name=name.strip() or "token",
+                prefix=token[:12],
+                token_hash=hash_token(token),
+                created_at=datetime.now(UTC),
+                delegate=delegate,
+            )
             session.add(row)
             session.commit()
             return token, self._info(row, user.email)
@@ -230,7 +254,10 @@ class Users:
 
     def tokens(self) -> list[TokenInfo]:
         with self.db.session() as session:
-            return [self._info(r, r.user.email) for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))]
+            return [
+                self._info(r, r.user.email)
+                for r in session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))
+            ]
 
     def user_for_token(self, token: str, on_behalf_of: str | None = None) -> User | None:
         """The active user a live token belongs to, or None (unknown, revoked, or the user deactivated).
@@ -260,14 +287,18 @@ class Users:
     def _touch(self, token_id: int, now: datetime) -> None:
         try:
             with self.db.session(write=True) as session:
-                session.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now))
+                session.execute(
+                    update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now)
+                )
                 session.commit()
         except OperationalError:
             pass  # 'last used' is best effort: a busy store must not refuse the request
 
     @staticmethod
     def _info(row: ApiTokenRow, email: str) -> TokenInfo:
-        return TokenInfo(row.id, row.name, row.prefix, email, row.created_at, row.last_used_at, row.revoked_at)
+        return TokenInfo(
+            row.id, row.name, row.prefix, email, row.created_at, row.last_used_at, row.revoked_at
+        )
 
 
 _DUMMY_HASH = _hasher.hash("not a real password: equalises the time of a failed sign-in")
@@ -297,18 +328,28 @@ class SignInThrottle:
         email = email.strip().lower()[:320]
         waits = [0]
         with self.db.session() as session:
-            for column, value, limit in ((SignInAttemptRow.email, email, self.per_email),
-                                         (SignInAttemptRow.address, address[:64], self.per_address)):
-                failures = session.scalar(select(func.count()).where(column == value, SignInAttemptRow.at >= start,
-                                                                      SignInAttemptRow.ok.is_(False)))
+            for column, value, limit in (
+                (SignInAttemptRow.email, email, self.per_email),
+                (SignInAttemptRow.address, address[:64], self.per_address),
+            ):
+                failures = session.scalar(
+                    select(func.count()).where(
+                        column == value, SignInAttemptRow.at >= start, SignInAttemptRow.ok.is_(False)
+                    )
+                )
                 if failures and failures >= limit:
                     oldest = session.scalars(
-                        select(SignInAttemptRow.at).where(column == value, SignInAttemptRow.at >= start,
-                                                         SignInAttemptRow.ok.is_(False))
-                        .order_by(SignInAttemptRow.at.desc()).offset(limit - 1).limit(1)).first()
+                        select(SignInAttemptRow.at)
+                        .where(column == value, SignInAttemptRow.at >= start, SignInAttemptRow.ok.is_(False))
+                        .order_by(SignInAttemptRow.at.desc())
+                        .offset(limit - 1)
+                        .limit(1)
+                    ).first()
                     if oldest is not None:
                         oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-                        waits.append(max(1, int((oldest + timedelta(seconds=self.window) - now).total_seconds()) + 1))
+                        waits.append(
+                            max(1, int((oldest + timedelta(seconds=self.window) - now).total_seconds()) + 1)
+                        )
         return max(waits)
 
     def note(self, email: str, address: str, ok: bool) -> None:
@@ -320,7 +361,9 @@ class SignInThrottle:
 
         now = datetime.now(UTC)
         with self.db.session(write=True) as session:
-            session.add(SignInAttemptRow(at=now, email=email.strip().lower()[:320], address=address[:64], ok=ok))
+            session.add(
+                SignInAttemptRow(at=now, email=email.strip().lower()[:320], address=address[:64], ok=ok)
+            )
             # Old attempts are of no use: keep the table small.
             session.execute(delete(SignInAttemptRow).where(SignInAttemptRow.at < now - timedelta(days=1)))
             session.commit()

@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -45,16 +45,48 @@ def _fail(message: str, code: int = 2) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[str], typer.Argument(help="Files or folders to import, or - to read pasted text from stdin.")],
-    account: Annotated[Optional[str], typer.Option(help="Account for records that do not name one (needed for pasted text and transcripts).")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="meeting, call, email or note (default: from the source; note for pasted text).")] = None,
-    date: Annotated[Optional[str], typer.Option(help="Date for records without one, e.g. 2026-05-21 (default: now).")] = None,
-    rep: Annotated[Optional[str], typer.Option(help="Our person who owns these records, for records that do not say.")] = None,
-    series: Annotated[Optional[str], typer.Option(help="Recurring meeting series these records belong to.")] = None,
-    map_: Annotated[Optional[list[str]], typer.Option("--map", help="CSV column mapping FIELD=Column, e.g. --map text=Comments (repeatable).")] = None,
-    mapping: Annotated[Optional[Path], typer.Option(help="CSV column mapping file (.json or .toml): {\"text\": \"Comments\"}.")] = None,
-    user: Annotated[Optional[str], typer.Option(help="E-mail of the coach user who logs these: their teams see the accounts in the web app and API.")] = None,
-    user_from_rep: Annotated[bool, typer.Option("--user-from-rep", help="Log each record as the coach user named in its rep field (by name or e-mail), if there is one.")] = False,
+    paths: Annotated[
+        list[str], typer.Argument(help="Files or folders to import, or - to read pasted text from stdin.")
+    ],
+    account: Annotated[
+        str | None,
+        typer.Option(
+            help="Account for records that do not name one (needed for pasted text and transcripts)."
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="meeting, call, email or note (default: from the source; note for pasted text)."),
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Date for records without one, e.g. 2026-05-21 (default: now).")
+    ] = None,
+    rep: Annotated[
+        str | None, typer.Option(help="Our person who owns these records, for records that do not say.")
+    ] = None,
+    series: Annotated[
+        str | None, typer.Option(help="Recurring meeting series these records belong to.")
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="CSV column mapping FIELD=Column, e.g. --map text=Comments (repeatable)."),
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help='CSV column mapping file (.json or .toml): {"text": "Comments"}.')
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="E-mail of the coach user who logs these: their teams see the accounts in the web app and API."
+        ),
+    ] = None,
+    user_from_rep: Annotated[
+        bool,
+        typer.Option(
+            "--user-from-rep",
+            help="Log each record as the coach user named in its rep field (by name or e-mail), if there is one.",
+        ),
+    ] = False,
 ) -> None:
     """Import interactions: .jsonl, .eml, .mbox, CRM .csv, transcripts (.json QMSum/AMI, .vtt, .txt), or pasted text.
 
@@ -65,7 +97,9 @@ def ingest(
         defaults_kw = {
             "account": account,
             "kind": parse_kind(kind) if kind else None,
-            "date": date_only(parse_date(date)) if date and len(date.strip()) <= 10 else (parse_date(date) if date else None),
+            "date": date_only(parse_date(date))
+            if date and len(date.strip()) <= 10
+            else (parse_date(date) if date else None),
             "rep": rep,
             "series": series,
             "csv_mapping": {**(load_mapping(mapping) if mapping else {}), **parse_mapping(map_ or [])},
@@ -145,7 +179,9 @@ def _print_report(report: IngestReport) -> None:
         + f"  ({report.chunks} chunks indexed)"
     )
     for rejection in report.rejected:
-        out.print(f"  [red]rejected[/] {rejection.origin}: {rejection.reason}", highlight=False, soft_wrap=True)
+        out.print(
+            f"  [red]rejected[/] {rejection.origin}: {rejection.reason}", highlight=False, soft_wrap=True
+        )
     for path in report.skipped[:20]:
         out.print(f"  [dim]skipped {path}[/]", highlight=False)
 
@@ -167,8 +203,10 @@ def accounts(
         )
         return
     if not rows:
-        out.print("No accounts yet. Import some notes: [bold]coach ingest notes.jsonl[/] or "
-                  "[bold]echo 'call notes' | coach ingest --account 'Acme' -[/]")
+        out.print(
+            "No accounts yet. Import some notes: [bold]coach ingest notes.jsonl[/] or "
+            "[bold]echo 'call notes' | coach ingest --account 'Acme' -[/]"
+        )
         return
     table = Table("account", "interactions", "first", "last", title=f"{len(rows)} accounts")
     for r in rows:
@@ -211,14 +249,19 @@ def show(
     table.add_column("what was said", ratio=1, min_width=30)
     for item in items:
         heading = " · ".join(x for x in (_short(item["title"], 40), item["rep"]) if x)
-        table.add_row(item["date"], item["kind"], item["id"], f"[bold]{heading}[/]\n{item['excerpt']}" if heading else item["excerpt"])
+        table.add_row(
+            item["date"],
+            item["kind"],
+            item["id"],
+            f"[bold]{heading}[/]\n{item['excerpt']}" if heading else item["excerpt"],
+        )
     out.print(table)
 
 
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What you are looking for, in your own words.")],
-    account: Annotated[Optional[str], typer.Option(help="Only this account.")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many results.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
@@ -232,25 +275,38 @@ def search(
     if as_json:
         out.print_json(
             data=[
-                {"interaction": h.interaction_id, "account": h.account, "date": _d(h.occurred_at), "kind": h.kind,
-                 "span": [h.start, h.end], "excerpt": h.excerpt, "score": h.score}
+                {
+                    "interaction": h.interaction_id,
+                    "account": h.account,
+                    "date": _d(h.occurred_at),
+                    "kind": h.kind,
+                    "span": [h.start, h.end],
+                    "excerpt": h.excerpt,
+                    "score": h.score,
+                }
                 for h in hits
             ]
         )
         return
     if not hits:
-        out.print("No matches. Import interactions first (coach ingest), or widen the search (drop --account).")
+        out.print(
+            "No matches. Import interactions first (coach ingest), or widen the search (drop --account)."
+        )
         return
     for n, hit in enumerate(hits, 1):
-        out.print(f"[bold]{n}. {hit.account}[/] · {hit.kind} · {_d(hit.occurred_at)} · [cyan]{hit.interaction_id}[/]",
-                  highlight=False)
+        out.print(
+            f"[bold]{n}. {hit.account}[/] · {hit.kind} · {_d(hit.occurred_at)} · [cyan]{hit.interaction_id}[/]",
+            highlight=False,
+        )
         excerpt = " ".join(hit.excerpt.split())
         out.print(f"   {excerpt[:400]}{'…' if len(excerpt) > 400 else ''}", highlight=False, soft_wrap=True)
 
 
 @app.command()
 def reindex(
-    missing_only: Annotated[bool, typer.Option("--missing-only", help="Repair only what differs instead of rebuilding.")] = False,
+    missing_only: Annotated[
+        bool, typer.Option("--missing-only", help="Repair only what differs instead of rebuilding.")
+    ] = False,
 ) -> None:
     """Rebuild the Chroma index from the relational store (the record of truth)."""
     ws = _workspace()
@@ -261,17 +317,40 @@ def reindex(
         result = IngestPipeline(ws).reindex(full=not missing_only, on_item=lambda: progress.advance(task))
     out.print(
         f"indexed {result['interactions']} interactions ({result['chunks']} chunks)"
-        + (f", removed chunks of {result['orphans_removed']} unknown interactions" if result["orphans_removed"] else "")
+        + (
+            f", removed chunks of {result['orphans_removed']} unknown interactions"
+            if result["orphans_removed"]
+            else ""
+        )
     )
 
 
 @app.command()
 def analyze(
-    inputs: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to import first (idempotent); the report then covers their accounts.")] = None,
-    account: Annotated[Optional[list[str]], typer.Option("--account", help="Only this account (repeatable).")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge as of this date (YYYY-MM-DD); later interactions do not count. Default: today.")] = None,
-    format_: Annotated[str, typer.Option("--format", help="json (the report contract), md (for people) or csv (one row per finding, for a spreadsheet).")] = "md",
-    engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm.")] = None,
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or folders to import first (idempotent); the report then covers their accounts."
+        ),
+    ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="Only this account (repeatable).")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Judge as of this date (YYYY-MM-DD); later interactions do not count. Default: today.",
+        ),
+    ] = None,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="json (the report contract), md (for people) or csv (one row per finding, for a spreadsheet).",
+        ),
+    ] = "md",
+    engine: Annotated[str | None, typer.Option(help="offline (default) or llm.")] = None,
 ) -> None:
     """Judge accounts: engagement, unaddressed problems, relationship risks and meeting verdicts, with evidence."""
     from coach.analysis.markdown import render_markdown
@@ -299,14 +378,22 @@ def analyze(
     try:
         with _progress() as progress:
             task = progress.add_task("analysing", total=None, records=0)
-            result = analyzer.report(day, names or None, on_account=lambda n: progress.update(task, description=n[:40]))
+            result = analyzer.report(
+                day, names or None, on_account=lambda n: progress.update(task, description=n[:40])
+            )
     except NotFound as exc:
         _fail(str(exc), code=1)
     from coach.audit import Audit
 
     trail = Audit(ws.db)
     for item in result["accounts"]:
-        trail.record(None, "cli", "read" if format_ == "md" else "export", item["account"], f"coach analyze --format {format_}")
+        trail.record(
+            None,
+            "cli",
+            "read" if format_ == "md" else "export",
+            item["account"],
+            f"coach analyze --format {format_}",
+        )
     if format_ == "json":
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     elif format_ == "csv":
@@ -319,13 +406,29 @@ def analyze(
 
 @app.command()
 def brief(
-    account: Annotated[str, typer.Argument(help="The account the meeting is with (as `coach accounts` lists it).")],
-    meeting: Annotated[Optional[str], typer.Option(help="Meeting title or recurring series, e.g. \"Weekly sync\".")] = None,
-    attendees: Annotated[Optional[str], typer.Option(help="Who will be there: names or e-mails, comma-separated.")] = None,
-    date: Annotated[Optional[str], typer.Option(help="Date of the meeting (YYYY-MM-DD); history up to it counts. Default: today.")] = None,
-    format_: Annotated[str, typer.Option("--format", help="md (default), html (a standalone page) or json.")] = "md",
-    engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm (the model words it; falls back to offline).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of the terminal.")] = None,
+    account: Annotated[
+        str, typer.Argument(help="The account the meeting is with (as `coach accounts` lists it).")
+    ],
+    meeting: Annotated[
+        str | None, typer.Option(help='Meeting title or recurring series, e.g. "Weekly sync".')
+    ] = None,
+    attendees: Annotated[
+        str | None, typer.Option(help="Who will be there: names or e-mails, comma-separated.")
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(help="Date of the meeting (YYYY-MM-DD); history up to it counts. Default: today."),
+    ] = None,
+    format_: Annotated[
+        str, typer.Option("--format", help="md (default), html (a standalone page) or json.")
+    ] = "md",
+    engine: Annotated[
+        str | None,
+        typer.Option(help="offline (default) or llm (the model words it; falls back to offline)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
+    ] = None,
 ) -> None:
     """Write a one-page prep brief for a meeting: purpose and agenda, attendees and what they raised, open
     problems and commitments, risks, what changed since the last meeting of the series, and three questions,
@@ -346,8 +449,11 @@ def brief(
         _fail(f"unknown engine {choice!r}: use offline or llm")
     from coach.analysis.service import Analyzer
 
-    service = BriefService(ws, analyzer=Analyzer(ws, extractor=_extractor(ws, choice)),
-                           writer=BriefWriter.from_settings(ws.settings) if choice == "llm" else None)
+    service = BriefService(
+        ws,
+        analyzer=Analyzer(ws, extractor=_extractor(ws, choice)),
+        writer=BriefWriter.from_settings(ws.settings) if choice == "llm" else None,
+    )
     people = [a.strip() for a in (attendees or "").split(",") if a.strip()]
     with err.status("writing the brief…"):
         result = service.brief(BriefRequest(account=account, meeting=meeting, attendees=people, date=day))
@@ -374,13 +480,17 @@ def _heal_interrupted(ws: Workspace) -> None:
         return
     with err.status("the index is behind the store (an interrupted import?): repairing…"):
         result = repair(ws)
-    err.print(f"repaired the index: {result['interactions']} interaction(s) re-indexed, "
-              f"{result['orphans_removed']} orphaned, {result['stale_facts_removed']} stale cached facts removed")
+    err.print(
+        f"repaired the index: {result['interactions']} interaction(s) re-indexed, "
+        f"{result['orphans_removed']} orphaned, {result['stale_facts_removed']} stale cached facts removed"
+    )
 
 
 @app.command()
 def doctor(
-    repair_: Annotated[bool, typer.Option("--repair", help="Fix what is found: re-embed missing chunks, remove orphans.")] = False,
+    repair_: Annotated[
+        bool, typer.Option("--repair", help="Fix what is found: re-embed missing chunks, remove orphans.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The findings as JSON.")] = False,
 ) -> None:
     """Check that the relational store and the vector index agree (and, with --repair, make them agree)."""
@@ -389,34 +499,51 @@ def doctor(
     ws = _workspace()
     with err.status("checking the store against the index…"):
         drift = check(ws)
-    summary = {"interactions": drift.interactions, "chunks_expected": drift.chunks_expected,
-               "chunks_indexed": drift.chunks_indexed, "missing": len(drift.missing), "orphans": len(drift.orphans),
-               "stale_facts": drift.stale_facts, "schema_revision": drift.schema_revision, "clean": drift.clean}
+    summary = {
+        "interactions": drift.interactions,
+        "chunks_expected": drift.chunks_expected,
+        "chunks_indexed": drift.chunks_indexed,
+        "missing": len(drift.missing),
+        "orphans": len(drift.orphans),
+        "stale_facts": drift.stale_facts,
+        "schema_revision": drift.schema_revision,
+        "clean": drift.clean,
+    }
     repaired = None
     if repair_ and not drift.clean:
         with _progress() as progress:
             task = progress.add_task("repairing", total=len(drift.missing) or None, records=0)
             repaired = repair(ws, on_item=lambda: progress.advance(task))
         after = check(ws)
-        summary["after_repair"] = {"missing": len(after.missing), "orphans": len(after.orphans),
-                                   "stale_facts": after.stale_facts, "clean": after.clean}
+        summary["after_repair"] = {
+            "missing": len(after.missing),
+            "orphans": len(after.orphans),
+            "stale_facts": after.stale_facts,
+            "clean": after.clean,
+        }
     if as_json:
         sys.stdout.write(json.dumps(summary) + "\n")
     else:
-        out.print(f"store: {drift.interactions} interactions, schema {drift.schema_revision}; index: "
-                  f"{drift.chunks_indexed} of {drift.chunks_expected} chunks")
+        out.print(
+            f"store: {drift.interactions} interactions, schema {drift.schema_revision}; index: "
+            f"{drift.chunks_indexed} of {drift.chunks_expected} chunks"
+        )
         if drift.clean:
             out.print("[green]the store and the index agree[/]")
         else:
-            out.print(f"[yellow]drift[/]: {len(drift.missing)} interaction(s) missing chunks"
-                      + (f" (e.g. {', '.join(drift.missing[:3])})" if drift.missing else "")
-                      + f", {len(drift.orphans)} orphaned in the index, {drift.stale_facts} stale cached facts")
+            out.print(
+                f"[yellow]drift[/]: {len(drift.missing)} interaction(s) missing chunks"
+                + (f" (e.g. {', '.join(drift.missing[:3])})" if drift.missing else "")
+                + f", {len(drift.orphans)} orphaned in the index, {drift.stale_facts} stale cached facts"
+            )
             if repaired is None:
                 out.print("run [bold]coach doctor --repair[/] to fix it")
             else:
-                out.print(f"repaired: {repaired['interactions']} re-indexed, {repaired['orphans_removed']} orphans "
-                          f"and {repaired['stale_facts_removed']} stale facts removed; now "
-                          + ("[green]clean[/]" if summary["after_repair"]["clean"] else "[red]still drifting[/]"))
+                out.print(
+                    f"repaired: {repaired['interactions']} re-indexed, {repaired['orphans_removed']} orphans "
+                    f"and {repaired['stale_facts_removed']} stale facts removed; now "
+                    + ("[green]clean[/]" if summary["after_repair"]["clean"] else "[red]still drifting[/]")
+                )
     if not drift.clean and (not repair_ or not summary.get("after_repair", {}).get("clean")):
         raise typer.Exit(1)
 
@@ -424,7 +551,10 @@ def doctor(
 @app.command("export")
 def export_(
     folder: Annotated[Path, typer.Argument(help="A new (or empty) folder for the archive.")],
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the findings written beside the data (default today).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Date of the findings written beside the data (default today)."),
+    ] = None,
 ) -> None:
     """Write every account, interaction, person, user, team, token, cached fact, audit event and finding to a
     portable archive: JSONL per table plus manifest.json with row counts and SHA-256 checksums."""
@@ -439,13 +569,21 @@ def export_(
     ws = _workspace()
     with err.status("exporting…") as status:
         try:
-            manifest = export_store(ws, folder, day, on_table=lambda n, c: status.update(f"exported {n} ({c:,})"))
+            manifest = export_store(
+                ws, folder, day, on_table=lambda n, c: status.update(f"exported {n} ({c:,})")
+            )
         except CoachError as exc:
             _fail(str(exc))
     files = manifest["files"]
-    Audit(ws.db).record(None, "cli", "export", None, f"coach export {folder}: {files['accounts.jsonl']['rows']} accounts")
-    out.print(f"wrote {folder}: " + ", ".join(f"{n.removesuffix('.jsonl')} {f['rows']:,}" for n, f in files.items()))
-    out.print(f"Next: [bold]coach import {folder}[/] into an empty store (e.g. with COACH_DATABASE_URL pointing at PostgreSQL)")
+    Audit(ws.db).record(
+        None, "cli", "export", None, f"coach export {folder}: {files['accounts.jsonl']['rows']} accounts"
+    )
+    out.print(
+        f"wrote {folder}: " + ", ".join(f"{n.removesuffix('.jsonl')} {f['rows']:,}" for n, f in files.items())
+    )
+    out.print(
+        f"Next: [bold]coach import {folder}[/] into an empty store (e.g. with COACH_DATABASE_URL pointing at PostgreSQL)"
+    )
 
 
 @app.command("import")
@@ -461,8 +599,12 @@ def import_(
     with _progress() as progress:
         task = progress.add_task("importing rows", total=None, records=0)
         try:
-            counts = import_store(ws, folder, on_table=lambda n, c: progress.update(task, description=f"{n} ({c:,})"),
-                                  on_item=lambda: progress.advance(task))
+            counts = import_store(
+                ws,
+                folder,
+                on_table=lambda n, c: progress.update(task, description=f"{n} ({c:,})"),
+                on_item=lambda: progress.advance(task),
+            )
         except CoachError as exc:
             _fail(str(exc))
     out.print("imported " + ", ".join(f"{n} {c:,}" for n, c in counts.items() if c) + "; index rebuilt")
@@ -506,9 +648,16 @@ def demo() -> None:
     from coach.analysis.markdown import render_summary
     from coach.analysis.service import Analyzer
 
-    out.print(render_summary(Analyzer(ws).report(datetime.now().date())), markup=False, highlight=False, soft_wrap=True)
-    out.print(f"\nNext: [bold]coach analyze --format md[/] (every flag with its evidence), [bold]coach brief \"{first}\"[/] (a meeting prep brief), [bold]coach search \"...\"[/], "
-              "[bold]coach show ACCOUNT[/], [bold]coach ingest YOUR_NOTES[/] ([bold]coach --help[/] for all commands).")
+    out.print(
+        render_summary(Analyzer(ws).report(datetime.now().date())),
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f'\nNext: [bold]coach analyze --format md[/] (every flag with its evidence), [bold]coach brief "{first}"[/] (a meeting prep brief), [bold]coach search "..."[/], '
+        "[bold]coach show ACCOUNT[/], [bold]coach ingest YOUR_NOTES[/] ([bold]coach --help[/] for all commands)."
+    )
 
 
 def _largest_account(ws: Workspace) -> str | None:

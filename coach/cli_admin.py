@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,8 +17,12 @@ from coach.workspace import Workspace
 out = Console()
 err = Console(stderr=True)
 users_app = typer.Typer(help="People who sign in: reps, managers and admins.", no_args_is_help=True)
-teams_app = typer.Typer(help="Teams: an account is visible to the teams whose members logged it.", no_args_is_help=True)
-tokens_app = typer.Typer(help="API tokens for the Slack bot and other clients (stored hashed).", no_args_is_help=True)
+teams_app = typer.Typer(
+    help="Teams: an account is visible to the teams whose members logged it.", no_args_is_help=True
+)
+tokens_app = typer.Typer(
+    help="API tokens for the Slack bot and other clients (stored hashed).", no_args_is_help=True
+)
 DEMO_EMAIL, DEMO_PASSWORD, DEMO_TEAM = "demo@example.com", "coach-demo", "Demo team"
 
 
@@ -39,13 +43,20 @@ def users_add(
     email: Annotated[str, typer.Argument(help="Their e-mail; they sign in with it.")],
     name: Annotated[str, typer.Option(help="Full name, as it appears in notes.")] = "",
     role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "rep",
-    team: Annotated[Optional[str], typer.Option(help="Add them to this team (created if new).")] = None,
-    manages: Annotated[bool, typer.Option(help="They manage --team (managers see the teams they manage).")] = False,
-    password: Annotated[Optional[str], typer.Option(help="Default: asked for, hidden. COACH_NEW_PASSWORD works too.")] = None,
+    team: Annotated[str | None, typer.Option(help="Add them to this team (created if new).")] = None,
+    manages: Annotated[
+        bool, typer.Option(help="They manage --team (managers see the teams they manage).")
+    ] = False,
+    password: Annotated[
+        str | None, typer.Option(help="Default: asked for, hidden. COACH_NEW_PASSWORD works too.")
+    ] = None,
 ) -> None:
     """Add a user who can sign in to the web app."""
-    secret = password or os.environ.get("COACH_NEW_PASSWORD") or typer.prompt(
-        "password (8+ characters)", hide_input=True, confirmation_prompt=True)
+    secret = (
+        password
+        or os.environ.get("COACH_NEW_PASSWORD")
+        or typer.prompt("password (8+ characters)", hide_input=True, confirmation_prompt=True)
+    )
     users = _users()
     user = _run(lambda: users.add(email, name or email.split("@")[0], role, secret))
     if team:
@@ -56,10 +67,13 @@ def users_add(
 
 
 @users_app.command("password")
-def users_password(email: str, password: Annotated[Optional[str], typer.Option()] = None) -> None:
+def users_password(email: str, password: Annotated[str | None, typer.Option()] = None) -> None:
     """Set a user's password."""
-    secret = password or os.environ.get("COACH_NEW_PASSWORD") or typer.prompt(
-        "new password", hide_input=True, confirmation_prompt=True)
+    secret = (
+        password
+        or os.environ.get("COACH_NEW_PASSWORD")
+        or typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    )
     _run(lambda: _users().set_password(email, secret))
     out.print(f"password set for {email}")
 
@@ -85,8 +99,9 @@ def teams_add(name: str) -> None:
 
 
 @teams_app.command("add-member")
-def teams_add_member(team: str, email: str,
-                     manager: Annotated[bool, typer.Option(help="They manage the team.")] = False) -> None:
+def teams_add_member(
+    team: str, email: str, manager: Annotated[bool, typer.Option(help="They manage the team.")] = False
+) -> None:
     """Put a user in a team (as a member or its manager)."""
     _run(lambda: _users().add_member(team, email, manages=manager))
     out.print(f"{email} {'manages' if manager else 'is in'} {team}")
@@ -106,8 +121,14 @@ def teams_list() -> None:
 
 
 @tokens_app.command("create")
-def tokens_create(email: str, name: Annotated[str, typer.Option(help="What it is for, e.g. slack-bot.")] = "api",
-                  delegate: Annotated[bool, typer.Option(help="May act for any user named in X-Coach-On-Behalf-Of (the Slack bot; admins only).")] = False) -> None:
+def tokens_create(
+    email: str,
+    name: Annotated[str, typer.Option(help="What it is for, e.g. slack-bot.")] = "api",
+    delegate: Annotated[
+        bool,
+        typer.Option(help="May act for any user named in X-Coach-On-Behalf-Of (the Slack bot; admins only)."),
+    ] = False,
+) -> None:
     """Create an API token for a user; it is shown once."""
     token, info = _run(lambda: _users().create_token(email, name, delegate=delegate))
     out.print(f"token {info.id} for {info.user} ({info.name}); keep it secret, it is not shown again:")
@@ -115,7 +136,9 @@ def tokens_create(email: str, name: Annotated[str, typer.Option(help="What it is
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(token_id: Annotated[int, typer.Argument(help="The number `coach tokens list` shows.")]) -> None:
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="The number `coach tokens list` shows.")],
+) -> None:
     """Revoke a token: it stops working at once."""
     info = _run(lambda: _users().revoke_token(token_id))
     out.print(f"token {info.id} ({info.prefix}…, {info.user}) revoked")
@@ -130,18 +153,35 @@ def tokens_list() -> None:
         return
     table = Table("id", "user", "name", "prefix", "created", "last used", "state")
     for t in rows:
-        table.add_row(str(t.id), t.user, t.name, t.prefix + "…", t.created_at.date().isoformat(),
-                      t.last_used_at.date().isoformat() if t.last_used_at else "",
-                      "revoked" if t.revoked_at else "active")
+        table.add_row(
+            str(t.id),
+            t.user,
+            t.name,
+            t.prefix + "…",
+            t.created_at.date().isoformat(),
+            t.last_used_at.date().isoformat() if t.last_used_at else "",
+            "revoked" if t.revoked_at else "active",
+        )
     out.print(table)
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for the network).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (0.0.0.0 for the network).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    demo: Annotated[bool, typer.Option(help="Load the bundled sample and a demo user first (development only).")] = False,
-    workers: Annotated[int, typer.Option(help="Worker processes (needs a shared database for more than one).")] = 1,
-    digests: Annotated[Optional[str], typer.Option(help="Also send the weekly digests at this local time, e.g. \"mon 07:00\" (or use cron: coach digest send).")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Load the bundled sample and a demo user first (development only).")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (needs a shared database for more than one).")
+    ] = 1,
+    digests: Annotated[
+        str | None,
+        typer.Option(
+            help='Also send the weekly digests at this local time, e.g. "mon 07:00" (or use cron: coach digest send).'
+        ),
+    ] = None,
 ) -> None:
     """Start the web app and the JSON API (docs at /docs)."""
     import uvicorn
@@ -149,7 +189,9 @@ def serve(
     settings = get_settings()
     if demo:
         if settings.environment == "production":
-            err.print("[bold red]error:[/] --demo is for development; it creates a user with a known password")
+            err.print(
+                "[bold red]error:[/] --demo is for development; it creates a user with a known password"
+            )
             raise typer.Exit(2)
         _demo(settings)
     try:
@@ -158,9 +200,11 @@ def serve(
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from None
     if workers > 1 and not settings.chroma_url:
-        err.print("[bold red]error:[/] several workers need a Chroma server: the embedded index belongs to one "
-                  "process. Start one (`chroma run --path DIR --port 8001`) and set COACH_CHROMA_URL; "
-                  "PostgreSQL (COACH_DATABASE_URL) is recommended too (README: deployment).")
+        err.print(
+            "[bold red]error:[/] several workers need a Chroma server: the embedded index belongs to one "
+            "process. Start one (`chroma run --path DIR --port 8001`) and set COACH_CHROMA_URL; "
+            "PostgreSQL (COACH_DATABASE_URL) is recommended too (README: deployment)."
+        )
         raise typer.Exit(2)
     if digests:
         from coach.digest import DigestBuilder
@@ -172,11 +216,16 @@ def serve(
         _run(lambda: start(digests, lambda: sender.run()))
         out.print(f"weekly digests: every {digests} (local time)")
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    out.print(f"\n[bold]coach is running:[/] http://{shown}:{port}/   (API docs: http://{shown}:{port}/docs)", soft_wrap=True)
+    out.print(
+        f"\n[bold]coach is running:[/] http://{shown}:{port}/   (API docs: http://{shown}:{port}/docs)",
+        soft_wrap=True,
+    )
     if demo:
         out.print(f"sign in as [bold]{DEMO_EMAIL}[/] with password [bold]{DEMO_PASSWORD}[/]")
     out.print("stop with Ctrl+C\n")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )
 
 
 def _demo(settings) -> None:  # type: ignore[no-untyped-def]
@@ -198,8 +247,13 @@ def _demo(settings) -> None:  # type: ignore[no-untyped-def]
     with err.status("loading the bundled sample…"):
         report = load_sample(IngestPipeline(ws))
     with ws.db.session() as session:
-        session.execute(update(InteractionRow).where(InteractionRow.id.in_(report.stored + report.unchanged),
-                                                     InteractionRow.logged_by.is_(None)).values(logged_by=user.id))
+        session.execute(
+            update(InteractionRow)
+            .where(
+                InteractionRow.id.in_(report.stored + report.unchanged), InteractionRow.logged_by.is_(None)
+            )
+            .values(logged_by=user.id)
+        )
         session.commit()
     ws.close()
 
@@ -213,25 +267,36 @@ def slack() -> None:
     from coach.slackbot.client import CoachAPI
 
     settings = get_settings()
-    missing = [name for name, value in (("COACH_SLACK_APP_TOKEN", settings.slack_app_token),
-                                        ("COACH_SLACK_BOT_TOKEN", settings.slack_bot_token),
-                                        ("COACH_COACH_API_TOKEN", settings.coach_api_token)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("COACH_SLACK_APP_TOKEN", settings.slack_app_token),
+            ("COACH_SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("COACH_COACH_API_TOKEN", settings.coach_api_token),
+        )
+        if not value
+    ]
     if missing:
         err.print(f"[bold red]error:[/] set {', '.join(missing)} (README: the Slack bot)")
         raise typer.Exit(2)
     from coach.slackbot.app import Links
 
-    app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""),
-                    Links.from_settings(settings))
+    app = build_app(
+        settings,
+        CoachAPI(settings.coach_api_url, settings.coach_api_token or ""),
+        Links.from_settings(settings),
+    )
     out.print(f"coach Slack bot connected in Socket Mode, calling {settings.coach_api_url}; stop with Ctrl+C")
     SocketModeHandler(app, settings.slack_app_token).start()
 
 
 def audit(
-    account: Annotated[Optional[str], typer.Option(help="Only this account.")] = None,
-    user: Annotated[Optional[str], typer.Option("--user", help="Only this person (e-mail, or cli:NAME).")] = None,
-    action: Annotated[Optional[str], typer.Option(help="read, brief, search, export or digest.")] = None,
-    since: Annotated[Optional[str], typer.Option(help="From this date (YYYY-MM-DD).")] = None,
+    account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this person (e-mail, or cli:NAME).")
+    ] = None,
+    action: Annotated[str | None, typer.Option(help="read, brief, search, export or digest.")] = None,
+    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000, help="Most events to show, newest first.")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
@@ -254,15 +319,29 @@ def audit(
     events = Audit(Workspace(get_settings()).db).events(account, user, start, action, limit)
     if as_json:
         for e in events:
-            print(json.dumps({"at": e.at.isoformat(), "actor": e.actor, "channel": e.channel, "action": e.action,
-                              "account": e.account, "detail": e.detail}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "at": e.at.isoformat(),
+                        "actor": e.actor,
+                        "channel": e.channel,
+                        "action": e.action,
+                        "account": e.account,
+                        "detail": e.detail,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         return
     if not events:
-        out.print("No audit events match. Events are recorded when someone opens an account, a brief, a search or "
-                  "an export in the web app, the API, the Slack bot or the CLI.")
+        out.print(
+            "No audit events match. Events are recorded when someone opens an account, a brief, a search or "
+            "an export in the web app, the API, the Slack bot or the CLI."
+        )
         return
     table = Table("when (UTC)", "who", "channel", "action", "account", "detail")
     for e in events:
-        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.channel, e.action, e.account or "",
-                      e.detail or "")
+        table.add_row(
+            e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.channel, e.action, e.account or "", e.detail or ""
+        )
     out.print(table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +15,9 @@ from coach.workspace import Workspace
 
 out = Console()
 err = Console(stderr=True)
-digest_app = typer.Typer(help="Weekly coaching digests for managers (e-mail and Slack).", no_args_is_help=True)
+digest_app = typer.Typer(
+    help="Weekly coaching digests for managers (e-mail and Slack).", no_args_is_help=True
+)
 
 
 def _builder(engine: str | None):  # type: ignore[no-untyped-def]
@@ -37,10 +39,15 @@ def _builder(engine: str | None):  # type: ignore[no-untyped-def]
 @digest_app.command()
 def preview(
     manager: Annotated[str, typer.Option(help="The manager's e-mail.")],
-    week: Annotated[Optional[str], typer.Option(help="ISO week, e.g. 2026-W47. Default: last week.")] = None,
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47. Default: last week.")] = None,
     format_: Annotated[str, typer.Option("--format", help="html, md or text.")] = "md",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to a file (an HTML page opens in a browser).")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm (the model writes the opening paragraph).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to a file (an HTML page opens in a browser)."),
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="offline (default) or llm (the model writes the opening paragraph).")
+    ] = None,
 ) -> None:
     """Show the digest a manager would get, without sending it."""
     from coach.digest.deliver import render_digest
@@ -64,11 +71,15 @@ def preview(
 
 @digest_app.command()
 def send(
-    week: Annotated[Optional[str], typer.Option(help="ISO week, e.g. 2026-W47. Default: last week.")] = None,
-    team: Annotated[Optional[str], typer.Option(help="Only the managers of this team.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every manager (the default when --team is not given).")] = False,
-    via: Annotated[str, typer.Option(help="email, slack or email,slack; channels without settings are skipped.")] = "email,slack",
-    engine: Annotated[Optional[str], typer.Option(help="offline (default) or llm.")] = None,
+    week: Annotated[str | None, typer.Option(help="ISO week, e.g. 2026-W47. Default: last week.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only the managers of this team.")] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every manager (the default when --team is not given).")
+    ] = False,
+    via: Annotated[
+        str, typer.Option(help="email, slack or email,slack; channels without settings are skipped.")
+    ] = "email,slack",
+    engine: Annotated[str | None, typer.Option(help="offline (default) or llm.")] = None,
 ) -> None:
     """Send each manager their digest, once per week and channel; failures are retried by the next run.
 
@@ -98,6 +109,8 @@ def send(
     for line in report.failed:
         out.print(f"[red]failed[/] {line} (will be retried by the next run)", highlight=False)
     if not (report.sent or report.skipped or report.failed):
-        out.print("No managers: `coach teams add-member TEAM EMAIL --manager` makes someone a team's manager.")
+        out.print(
+            "No managers: `coach teams add-member TEAM EMAIL --manager` makes someone a team's manager."
+        )
     if report.failed:
         raise typer.Exit(1)

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
         description="Which engine understands interactions: 'offline' (no key, no network) or 'llm'.",
     )
     brief_engine: Literal["offline", "llm"] | None = Field(
-        default=None, description="Engine that words prep briefs in the web app and API (default: the engine)."
+        default=None,
+        description="Engine that words prep briefs in the web app and API (default: the engine).",
     )
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'llm' engine.")
     openai_api_key: str | None = Field(
@@ -57,9 +58,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("COACH_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
         description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio...).",
     )
-    llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Seconds before an LLM call counts as failed.")
+    llm_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Seconds before an LLM call counts as failed."
+    )
     llm_retries: int = Field(
-        default=2, ge=0, le=6,
+        default=2,
+        ge=0,
+        le=6,
         description="Retries of an LLM call after a timeout, a dropped connection, a 429 or a 5xx (then the offline "
         "engine answers and says why). Malformed output is asked for once more regardless.",
     )
@@ -67,7 +72,8 @@ class Settings(BaseSettings):
         default=0.5, ge=0, description="First wait before a retry; doubles each time (with jitter)."
     )
     llm_max_wait_seconds: float = Field(
-        default=20.0, ge=0,
+        default=20.0,
+        ge=0,
         description="Longest wait between tries; a 429 whose Retry-After asks for more falls back at once.",
     )
     llm_mask_pii: bool = Field(
@@ -105,7 +111,10 @@ class Settings(BaseSettings):
         default=6, ge=0, le=50, description="Passages of the account's history retrieved for a prep brief."
     )
     brief_passage_tokens: int = Field(
-        default=70, ge=20, le=400, description="Longest retrieved passage in a brief, in the chat model's tokens."
+        default=70,
+        ge=20,
+        le=400,
+        description="Longest retrieved passage in a brief, in the chat model's tokens.",
     )
     brief_playbook_passages: int = Field(
         default=3, ge=0, le=10, description="Playbook sections retrieved for a prep brief."
@@ -123,17 +132,24 @@ class Settings(BaseSettings):
     api_max_text_bytes: int = Field(
         default=200_000, ge=1, description="Largest note the web form and API accept, in bytes (larger: 413)."
     )
-    api_max_batch: int = Field(default=100, ge=1, description="Most interactions in one API batch (more: 413).")
+    api_max_batch: int = Field(
+        default=100, ge=1, description="Most interactions in one API batch (more: 413)."
+    )
     api_max_future_days: int = Field(
-        default=1, ge=0, description="How far in the future an interaction's date may lie (time zones), in days."
+        default=1,
+        ge=0,
+        description="How far in the future an interaction's date may lie (time zones), in days.",
     )
     api_threads: int = Field(
-        default=8, ge=1, le=200,
+        default=8,
+        ge=1,
+        le=200,
         description="Requests one API worker handles at once (its thread pool); more wait their turn. Each may hold "
         "two database connections, so the worker's connection pool is twice this.",
     )
     db_pool_size: int | None = Field(
-        default=None, ge=1,
+        default=None,
+        ge=1,
         description="Database connections each process keeps (default: 2 x COACH_API_THREADS). With PostgreSQL, "
         "workers x pool size must stay under the server's max_connections.",
     )
@@ -150,24 +166,45 @@ class Settings(BaseSettings):
         default=False, description="Send the session cookie over HTTPS only (turn on behind TLS)."
     )
 
-    app_url: str = Field(default="http://localhost:8000", description="Public URL of the web app, for links in digests.")
-    digest_ageing_days: int = Field(default=14, ge=1, description="An unaddressed problem this old is 'ageing'.")
-    smtp_host: str | None = Field(default=None, description="SMTP server for digests; unset: e-mail is not sent.")
+    app_url: str = Field(
+        default="http://localhost:8000", description="Public URL of the web app, for links in digests."
+    )
+    digest_ageing_days: int = Field(
+        default=14, ge=1, description="An unaddressed problem this old is 'ageing'."
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for digests; unset: e-mail is not sent."
+    )
     smtp_port: int = Field(default=587, description="SMTP port (587 with STARTTLS).")
     smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_username: str | None = Field(default=None, description="SMTP login, if the server wants one.")
     smtp_password: str | None = Field(default=None, description="SMTP password.")
-    smtp_ca_file: Path | None = Field(default=None, description="CA bundle to verify the SMTP server's certificate.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle to verify the SMTP server's certificate."
+    )
     smtp_from: str = Field(default="coach@localhost", description="Sender address of digests.")
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Seconds before an SMTP step counts as failed.")
-    slack_webhook_url: str | None = Field(default=None, description="Incoming webhook for digests in one channel.")
-    slack_bot_token: str | None = Field(default=None, description="Bot token (xoxb-...): digests as DMs to managers.")
+    smtp_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Seconds before an SMTP step counts as failed."
+    )
+    slack_webhook_url: str | None = Field(
+        default=None, description="Incoming webhook for digests in one channel."
+    )
+    slack_bot_token: str | None = Field(
+        default=None, description="Bot token (xoxb-...): digests as DMs to managers."
+    )
     slack_api_url: str = Field(default="https://slack.com/api", description="Slack Web API base URL.")
-    slack_signing_secret: str | None = Field(default=None, description="Slack app's signing secret (HTTP mode).")
-    slack_app_token: str | None = Field(default=None, description="Slack app-level token (xapp-...) for Socket Mode.")
-    coach_api_url: str = Field(default="http://127.0.0.1:8000", description="The coach API the Slack bot calls.")
+    slack_signing_secret: str | None = Field(
+        default=None, description="Slack app's signing secret (HTTP mode)."
+    )
+    slack_app_token: str | None = Field(
+        default=None, description="Slack app-level token (xapp-...) for Socket Mode."
+    )
+    coach_api_url: str = Field(
+        default="http://127.0.0.1:8000", description="The coach API the Slack bot calls."
+    )
     coach_api_token: str | None = Field(
-        default=None, description="The bot's coach API token: `coach tokens create ADMIN --name slack-bot --delegate`."
+        default=None,
+        description="The bot's coach API token: `coach tokens create ADMIN --name slack-bot --delegate`.",
     )
 
     @field_validator("internal_domains", mode="before")
@@ -198,8 +235,10 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         if self.environment == "production":
-            raise ValueError("COACH_SECRET_KEY must be set in production (e.g. `python -c "
-                             "'import secrets; print(secrets.token_urlsafe(48))'`)")
+            raise ValueError(
+                "COACH_SECRET_KEY must be set in production (e.g. `python -c "
+                "'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
         path = self.ensure_data_dir() / "secret_key"
         if not path.exists():
             import secrets

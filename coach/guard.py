@@ -23,19 +23,29 @@ VERSION = "guard-2"
 # Characters that hide text or reorder it on screen: zero-width and bidirectional controls.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 
-_AI = (r"(?:ai|a\.i\.|llm|gpt|chatgpt|bot|chatbot|(?:language |ai |large language )?models?|"
-       r"assistants?|coach|analy[sz]ers?|summari[sz]ers?|classifiers?|ai agents?|automated (?:systems?|tools?|"
-       r"summari[sz]ers?|readers?))")
+_AI = (
+    r"(?:ai|a\.i\.|llm|gpt|chatgpt|bot|chatbot|(?:language |ai |large language )?models?|"
+    r"assistants?|coach|analy[sz]ers?|summari[sz]ers?|classifiers?|ai agents?|automated (?:systems?|tools?|"
+    r"summari[sz]ers?|readers?))"
+)
 # The same, as the label that opens a line ("AI: ...", "Assistant: ..."): not words that open ordinary lines of
 # notes ("Model: TC52 scanners", "Coach: ...").
-_AI_LABEL = (r"(?:ai|a\.i\.|llm|gpt|chatgpt|bot|chatbot|(?:language|ai|large language) models?|assistants?|"
-             r"analy[sz]ers?|summari[sz]ers?|classifiers?|ai agents?|automated (?:systems?|tools?|summari[sz]ers?))")
-_RULES = (r"(?:instructions?|rules?|prompts?|guidelines?|directives?|guardrails?|constraints?|programming|"
-          r"polic(?:y|ies)|system messages?|context|orders|training)")
-_OUTPUT = (r"(?:risks?|problems?|issues?|complaints?|findings?|flags?|competitors?|concerns?|outages?|severit(?:y|ies)|"
-           r"engagement|warnings?)")
-_SUBJECT = (r"(?:account|customer|client|relationship|deal|opportunity|interaction|meeting|note|e-?mail|call|thread|"
-            r"sender|renewal|rep)")
+_AI_LABEL = (
+    r"(?:ai|a\.i\.|llm|gpt|chatgpt|bot|chatbot|(?:language|ai|large language) models?|assistants?|"
+    r"analy[sz]ers?|summari[sz]ers?|classifiers?|ai agents?|automated (?:systems?|tools?|summari[sz]ers?))"
+)
+_RULES = (
+    r"(?:instructions?|rules?|prompts?|guidelines?|directives?|guardrails?|constraints?|programming|"
+    r"polic(?:y|ies)|system messages?|context|orders|training)"
+)
+_OUTPUT = (
+    r"(?:risks?|problems?|issues?|complaints?|findings?|flags?|competitors?|concerns?|outages?|severit(?:y|ies)|"
+    r"engagement|warnings?)"
+)
+_SUBJECT = (
+    r"(?:account|customer|client|relationship|deal|opportunity|interaction|meeting|note|e-?mail|call|thread|"
+    r"sender|renewal|rep)"
+)
 
 PATTERNS = [
     # Overriding the rules: "ignore / disregard / forget / override ... (previous) instructions", "forget everything above".
@@ -91,8 +101,11 @@ PATTERNS = [
 INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in PATTERNS), re.IGNORECASE | re.MULTILINE)
 _SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
 # A line that *is* an instruction by its shape: it opens by naming a role or addressing a model.
-_ROLE_LINE = re.compile(rf"^[\s>*#-]*(?:system|assistant|developer|{_AI_LABEL})\s*(?:prompt|message|note|override)?\s*"
-                        rf"[:>\]\-,]|^[\s>*-]*(?:note|message|memo) (?:to|for) ", re.IGNORECASE)
+_ROLE_LINE = re.compile(
+    rf"^[\s>*#-]*(?:system|assistant|developer|{_AI_LABEL})\s*(?:prompt|message|note|override)?\s*"
+    rf"[:>\]\-,]|^[\s>*-]*(?:note|message|memo) (?:to|for) ",
+    re.IGNORECASE,
+)
 
 
 def visible(text: str) -> str:
@@ -121,8 +134,12 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
             spans.extend((offset + a, offset + b) for a, b in hits)
         offset += len(line)
     # An instruction that spans lines (a chat-template block): blank from its opening token to its closing one.
-    for match in re.finditer(r"(<\|im_start\|>|\[INST\]|<system>|<instructions?>).*?(<\|im_end\|>|\[/INST\]|"
-                             r"</system>|</instructions?>|\n\s*\n|\Z)", text, re.IGNORECASE | re.DOTALL):
+    for match in re.finditer(
+        r"(<\|im_start\|>|\[INST\]|<system>|<instructions?>).*?(<\|im_end\|>|\[/INST\]|"
+        r"</system>|</instructions?>|\n\s*\n|\Z)",
+        text,
+        re.IGNORECASE | re.DOTALL,
+    ):
         spans.append((match.start(), match.end()))
     return _merge(spans)
 

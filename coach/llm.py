@@ -20,7 +20,7 @@ import random
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
@@ -32,6 +32,7 @@ from coach.signals.facts import Quote
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+
 
 class LLMUnavailable(Exception):
     """The model could not answer (timeout, rate limit, malformed output after a retry, no key)."""
@@ -62,15 +63,27 @@ class CallPolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> CallPolicy:
-        return cls(retries=settings.llm_retries, backoff_seconds=settings.llm_backoff_seconds,
-                   max_wait_seconds=settings.llm_max_wait_seconds, mask_pii=settings.llm_mask_pii)
+        return cls(
+            retries=settings.llm_retries,
+            backoff_seconds=settings.llm_backoff_seconds,
+            max_wait_seconds=settings.llm_max_wait_seconds,
+            mask_pii=settings.llm_mask_pii,
+        )
 
 
 class StructuredCall(Generic[T]):
     """One prompt in, one ``schema`` instance out, or ``LLMUnavailable`` once the policy's retries are spent."""
 
-    def __init__(self, chat: Any, schema: type[T], prompt_name: str, prompt_version: str, model: str,
-                 policy: CallPolicy | None = None, sleep: Any = time.sleep) -> None:
+    def __init__(
+        self,
+        chat: Any,
+        schema: type[T],
+        prompt_name: str,
+        prompt_version: str,
+        model: str,
+        policy: CallPolicy | None = None,
+        sleep: Any = time.sleep,
+    ) -> None:
         self.schema = schema
         self.prompt_name, self.prompt_version, self.model = prompt_name, prompt_version, model
         self.policy = policy or CallPolicy()
@@ -81,8 +94,14 @@ class StructuredCall(Generic[T]):
     def ask(self, prompt: str, subject: str) -> T:
         masked = mask(prompt) if self.policy.mask_pii else None
         sent = masked.text if masked else prompt
-        log.info("llm call prompt=%s version=%s model=%s subject=%s masked=%d", self.prompt_name,
-                 self.prompt_version, self.model, subject, len(masked.originals) if masked else 0)
+        log.info(
+            "llm call prompt=%s version=%s model=%s subject=%s masked=%d",
+            self.prompt_name,
+            self.prompt_version,
+            self.model,
+            subject,
+            len(masked.originals) if masked else 0,
+        )
         self.attempts = []
         malformed_retried = False
         attempt = 0
@@ -92,7 +111,7 @@ class StructuredCall(Generic[T]):
                 answer = result if isinstance(result, self.schema) else self.schema.model_validate(result)
                 self.attempts.append("ok")
                 return masked.restore(answer) if masked else answer
-            except Exception as exc:  # noqa: BLE001 - timeouts, 429s and parse errors all come here
+            except Exception as exc:
                 why = reason(exc)
                 self.attempts.append(why)
                 if why.startswith("malformed"):
@@ -104,7 +123,9 @@ class StructuredCall(Generic[T]):
                     raise LLMUnavailable(why) from exc
                 wait = self._wait(exc, attempt)
                 if wait is None:
-                    raise LLMUnavailable(f"{why}; Retry-After beyond {self.policy.max_wait_seconds:g} s") from exc
+                    raise LLMUnavailable(
+                        f"{why}; Retry-After beyond {self.policy.max_wait_seconds:g} s"
+                    ) from exc
                 log.info("llm call %s failed (%s); retrying in %.2f s", subject, why, wait)
                 self._sleep(wait)
                 attempt += 1
@@ -140,7 +161,7 @@ def retry_after(exc: BaseException) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
         except (TypeError, ValueError):
             return None
 
@@ -183,8 +204,10 @@ def locate(text: str, claimed: str | None) -> Quote | None:
     match = re.search(pattern, text)
     if match is None:
         candidates = [m for m in re.finditer(r"[^.!?\n]+[.!?]?", text) if len(m.group().strip()) > 10]
-        scored = [(difflib.SequenceMatcher(None, claimed.casefold(), m.group().strip().casefold()).ratio(), m)
-                  for m in candidates]
+        scored = [
+            (difflib.SequenceMatcher(None, claimed.casefold(), m.group().strip().casefold()).ratio(), m)
+            for m in candidates
+        ]
         best = max(scored, key=lambda s: s[0], default=(0.0, None))
         if best[0] < 0.9 or best[1] is None:
             return None
@@ -201,7 +224,11 @@ def locate(text: str, claimed: str | None) -> Quote | None:
 def without_instructions(text: str) -> str:
     """``text`` with what reads as an instruction to a model blanked, and the lines that leaves empty dropped (the
     text given to a model; everything else is unchanged, so the model's quotes stay verbatim)."""
-    kept = [b for o, b in zip(text.split("\n"), blank(text).split("\n"), strict=True) if b.strip() or not o.strip()]
+    kept = [
+        b
+        for o, b in zip(text.split("\n"), blank(text).split("\n"), strict=True)
+        if b.strip() or not o.strip()
+    ]
     return "\n".join(kept)
 
 

@@ -77,8 +77,10 @@ class Logbook:
         limit = self.ws.settings.api_max_text_bytes
         text = obj.get("text") if isinstance(obj, dict) else None
         if isinstance(text, str) and len(text.encode("utf-8", "surrogatepass")) > limit:
-            raise TooLarge(f"the text is {len(text.encode('utf-8', 'surrogatepass')):,} bytes; the limit is "
-                           f"{limit:,} (split it, or raise COACH_API_MAX_TEXT_BYTES)")
+            raise TooLarge(
+                f"the text is {len(text.encode('utf-8', 'surrogatepass')):,} bytes; the limit is "
+                f"{limit:,} (split it, or raise COACH_API_MAX_TEXT_BYTES)"
+            )
         try:
             record = check_record(record_from_object(obj, origin), defaults)
         except RecordError as exc:
@@ -90,11 +92,15 @@ class Logbook:
             repo = Repository(session)
             account = repo.account(record.account)
             if account is not None and not self.accounts.can_see(user, account.id):
-                raise NotFound(f"no account you can see is named {record.account!r}; pick another name for a new "
-                               "account, or ask an admin to add you to its team")
+                raise NotFound(
+                    f"no account you can see is named {record.account!r}; pick another name for a new "
+                    "account, or ask an admin to add you to its team"
+                )
             existing = repo.interaction(record.interaction_id())
             if existing is not None and not self.accounts.can_see(user, existing.account_id):
-                raise InvalidInput(f"the id {record.interaction_id()!r} is taken; leave 'id' out to have one derived")
+                raise InvalidInput(
+                    f"the id {record.interaction_id()!r} is taken; leave 'id' out to have one derived"
+                )
         return record
 
     def _check_date(self, record: InteractionRecord) -> None:

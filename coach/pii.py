@@ -16,8 +16,10 @@ from pydantic import BaseModel
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?![\w-])")
 # A run of digits with the separators people write in phone numbers, optionally with a +country code or an
 # extension; kept as a phone only with 9 to 15 digits and when it is not a date, a time or an amount.
-PHONE = re.compile(r"(?<![\w+$€£.,/-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d[\d\s.-]{6,}\d"
-                   r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w%])")
+PHONE = re.compile(
+    r"(?<![\w+$€£.,/-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d[\d\s.-]{6,}\d"
+    r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w%])"
+)
 DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 PLACEHOLDER = re.compile(r"<(email|phone)-(\d+)>")
 
@@ -34,7 +36,9 @@ class Masked:
         if isinstance(value, str):
             return PLACEHOLDER.sub(lambda m: self.originals.get(m.group(), m.group()), value)
         if isinstance(value, BaseModel):
-            return value.model_copy(update={k: self.restore(getattr(value, k)) for k in type(value).model_fields})
+            return value.model_copy(
+                update={k: self.restore(getattr(value, k)) for k in type(value).model_fields}
+            )
         if isinstance(value, list):
             return [self.restore(v) for v in value]
         if isinstance(value, dict):
@@ -47,9 +51,8 @@ def _is_phone(candidate: str) -> bool:
     stripped = candidate.strip()
     if not 9 <= digits <= 15 or DATE_LIKE.match(stripped):
         return False
-    if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", stripped):  # 1.200.000 or 1,200,000: an amount
-        return False
-    return True
+    # 1.200.000 or 1,200,000: an amount
+    return not re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", stripped)
 
 
 def mask(text: str) -> Masked:
@@ -71,7 +74,7 @@ def mask(text: str) -> Masked:
         value = m.group()
         trailing = len(value) - len(value.rstrip(" .-"))
         core = value[: len(value) - trailing] if trailing else value
-        return placeholder("phone", core) + value[len(core):] if _is_phone(core) else value
+        return placeholder("phone", core) + value[len(core) :] if _is_phone(core) else value
 
     masked = PHONE.sub(phone, masked)
     return Masked(masked, {v: k for k, v in seen.items()})

@@ -79,9 +79,12 @@ class Playbook:
         if not changed and set(stored) == set(hashes):
             return 0
         vectors = embedder.embed([f"{s.title}. {s.heading}. {s.text}" for s in sections])
-        index.replace([s.id for s in sections], [s.text for s in sections],
-                      [{"code": s.code, "heading": s.heading, "path": s.path, "hash": hashes[s.id]} for s in sections],
-                      vectors)
+        index.replace(
+            [s.id for s in sections],
+            [s.text for s in sections],
+            [{"code": s.code, "heading": s.heading, "path": s.path, "hash": hashes[s.id]} for s in sections],
+            vectors,
+        )
         return len(changed)
 
 
@@ -89,7 +92,7 @@ def _parse(path: Path, root: Path) -> Entry:
     raw = path.read_text(encoding="utf-8")
     match = _FRONT.match(raw)
     meta = yaml.safe_load(match.group(1)) if match else {}
-    body = raw[match.end():] if match else raw
+    body = raw[match.end() :] if match else raw
     relative = f"knowledge/{path.relative_to(root).as_posix()}"
     title = str(meta.get("title") or path.stem)
     code = str(meta.get("code") or path.stem)
@@ -97,7 +100,9 @@ def _parse(path: Path, root: Path) -> Entry:
     for part in re.split(r"^## ", body, flags=re.MULTILINE)[1:]:
         heading, _, text = part.partition("\n")
         sections.append(Section(code, title, heading.strip(), text.strip(), relative))
-    return Entry(code, title, str(meta.get("kind", "concept")), str(meta.get("summary", "")), relative, tuple(sections))
+    return Entry(
+        code, title, str(meta.get("kind", "concept")), str(meta.get("summary", "")), relative, tuple(sections)
+    )
 
 
 @lru_cache(maxsize=4)

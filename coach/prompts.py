@@ -19,7 +19,9 @@ def environment() -> Environment:
         loader=FileSystemLoader(str(PROMPTS_DIR)),
         undefined=StrictUndefined,
         # prompts and Markdown are plain text; *.html.j2 pages are escaped
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+        autoescape=select_autoescape(
+            enabled_extensions=("html.j2",), default_for_string=False, default=False
+        ),
         keep_trailing_newline=True,
     )
 

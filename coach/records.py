@@ -74,7 +74,11 @@ class InteractionRecord:
         if self.source_id:
             return self.source_id.strip()
         basis = "\x1f".join(
-            [account_key(self.account), self.occurred_at.date().isoformat() if self.occurred_at else "", self.text]
+            [
+                account_key(self.account),
+                self.occurred_at.date().isoformat() if self.occurred_at else "",
+                self.text,
+            ]
         )
         return "int-" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 

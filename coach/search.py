@@ -26,10 +26,85 @@ LEXICAL_WEIGHT = 1.0
 LEXICAL_MAX_CHUNKS = 20_000  # beyond this many chunks in scope, BM25 scores only those holding a query word
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _STOP = frozenset(
-    "a an and are as at be but by did do does for from had has have he her his how i if in is it its me my of "
-    "on or our she so that the their them they this to was we were what when where which who why will with "
-    "you your about into than then there these those been being also just can could would should um uh "
-    "mm hmm yeah okay ok".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "about",
+        "into",
+        "than",
+        "then",
+        "there",
+        "these",
+        "those",
+        "been",
+        "being",
+        "also",
+        "just",
+        "can",
+        "could",
+        "would",
+        "should",
+        "um",
+        "uh",
+        "mm",
+        "hmm",
+        "yeah",
+        "okay",
+        "ok",
+    ]
 )
 
 
@@ -106,11 +181,15 @@ class Searcher:
         narrowed = index.scope_size(account_ids, interaction_ids, LEXICAL_MAX_CHUNKS + 1) > LEXICAL_MAX_CHUNKS
         # too many chunks in scope to score them all: only those holding a query word (Chroma's full-text index)
         containing = [f for t in terms for f in _forms(t)] if narrowed else []
-        chunks = index.documents(account_ids, interaction_ids, limit=LEXICAL_MAX_CHUNKS, containing=containing)
+        chunks = index.documents(
+            account_ids, interaction_ids, limit=LEXICAL_MAX_CHUNKS, containing=containing
+        )
         if not chunks:
             return []
         bm25 = BM25Okapi([tokenize(doc) or ["\u2205"] for _, _, doc in chunks])
-        if narrowed:  # IDF over the whole scope, not the candidates: a rare name still outweighs a common word
+        if (
+            narrowed
+        ):  # IDF over the whole scope, not the candidates: a rare name still outweighs a common word
             total = index.scope_size(account_ids, interaction_ids)
             for term in set(terms):
                 n = index.scope_size(account_ids, interaction_ids, containing=_forms(term))

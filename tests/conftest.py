@@ -79,8 +79,10 @@ def server_template() -> Iterator[None]:
         yield
         return
     if not POSTGRES_URL or not CHROMA_URL:
-        pytest.fail("COACH_TEST_BACKEND=server needs COACH_TEST_POSTGRES_URL and COACH_TEST_CHROMA_URL "
-                    "(run .ci/services)")
+        pytest.fail(
+            "COACH_TEST_BACKEND=server needs COACH_TEST_POSTGRES_URL and COACH_TEST_CHROMA_URL "
+            "(run .ci/services)"
+        )
     from coach.store.database import Database
 
     with _admin() as admin:
@@ -111,8 +113,9 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     try:
-        import chromadb
         from urllib.parse import urlparse
+
+        import chromadb
 
         parsed = urlparse(CHROMA_URL)
         client = chromadb.HttpClient(host=parsed.hostname, port=parsed.port)
@@ -170,14 +173,26 @@ def another_store(tmp_path: Path) -> Iterator[Settings]:
     """Settings of a second, empty store on the same backend as this test's (for export/import round trips)."""
     folder = tmp_path / "another"
     if not SERVER:
-        yield Settings(data_dir=folder, internal_domains=["atlasfieldcloud.com"], _env_file=None,
-                       database_url=f"sqlite:///{(folder / 'coach.db').resolve()}", chroma_url=None,
-                       chroma_path=folder / "chroma", collection="interaction_chunks")
+        yield Settings(
+            data_dir=folder,
+            internal_domains=["atlasfieldcloud.com"],
+            _env_file=None,
+            database_url=f"sqlite:///{(folder / 'coach.db').resolve()}",
+            chroma_url=None,
+            chroma_path=folder / "chroma",
+            collection="interaction_chunks",
+        )
         return
     name = f"coach_t_{uuid.uuid4().hex[:12]}"
     with _admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    yield Settings(data_dir=folder, internal_domains=["atlasfieldcloud.com"], _env_file=None,
-                   database_url=_database_url(name), chroma_url=CHROMA_URL, collection=name)
+    yield Settings(
+        data_dir=folder,
+        internal_domains=["atlasfieldcloud.com"],
+        _env_file=None,
+        database_url=_database_url(name),
+        chroma_url=CHROMA_URL,
+        collection=name,
+    )
     with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

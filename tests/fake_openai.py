@@ -6,6 +6,7 @@ LangChain's ChatOpenAI talk to this server over TCP.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -26,16 +27,16 @@ class FakeOpenAI:
                 pass
 
             def handle(self) -> None:
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up first
                     super().handle()
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up first (a timeout test)
-                    pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append(body)
                 kind, value = server.replies.popleft() if server.replies else (server.default or ("json", {}))
-                if callable(value) and kind == "script":  # a reply computed from the request (e.g. obey its text)
+                if (
+                    callable(value) and kind == "script"
+                ):  # a reply computed from the request (e.g. obey its text)
                     kind, value = value(body)
                 if kind == "sleep":
                     time.sleep(value)
@@ -50,7 +51,9 @@ class FakeOpenAI:
                     return
                 if kind in ("status", "retry_after"):
                     status, wait = (429, value) if kind == "retry_after" else (value, None)
-                    payload = json.dumps({"error": {"message": f"error {status}", "type": "server_error"}}).encode()
+                    payload = json.dumps(
+                        {"error": {"message": f"error {status}", "type": "server_error"}}
+                    ).encode()
                     self.send_response(status)
                     if wait is not None:
                         self.send_header("Retry-After", str(wait))
@@ -60,11 +63,22 @@ class FakeOpenAI:
                     self.wfile.write(payload)
                     return
                 content = value if kind == "raw" else json.dumps(value)
-                payload = json.dumps({
-                    "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": body.get("model", "m"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-                }).encode()
+                payload = json.dumps(
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model", "m"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": content},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -85,4 +99,9 @@ class FakeOpenAI:
         self._httpd.server_close()
 
     def prompts(self) -> list[str]:
-        return [m["content"] for r in self.requests for m in r.get("messages", []) if isinstance(m.get("content"), str)]
+        return [
+            m["content"]
+            for r in self.requests
+            for m in r.get("messages", [])
+            if isinstance(m.get("content"), str)
+        ]

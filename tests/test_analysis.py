@@ -62,11 +62,15 @@ def test_engagement_reads_strategic_and_tactical_accounts(sample_report):
 def test_the_risks_the_sample_was_written_to_show(sample_report):
     _, accounts = sample_report
     codes = {name: {r["code"] for r in a["risks"]} for name, a in accounts.items()}
-    assert {"competitor_inside", "reactive_firefighting", "single_threaded"} <= codes["Harbor & Vine Hospitality"]
+    assert {"competitor_inside", "reactive_firefighting", "single_threaded"} <= codes[
+        "Harbor & Vine Hospitality"
+    ]
     assert {"complacency", "data_not_strategy", "single_threaded"} <= codes["Norrland Medical Devices"]
     assert "single_threaded" not in codes["Pinecrest Utilities"]  # the COO and procurement take part too
     assert "competitor_inside" not in codes["Pinecrest Utilities"]
-    rival = next(r for r in accounts["Harbor & Vine Hospitality"]["risks"] if r["code"] == "competitor_inside")
+    rival = next(
+        r for r in accounts["Harbor & Vine Hospitality"]["risks"] if r["code"] == "competitor_inside"
+    )
     assert any("FieldForge" in ev["quote"] for ev in rival["evidence"])
 
 
@@ -91,8 +95,20 @@ def test_a_status_meeting_with_no_decisions_is_killed(sample_report):
 
 def test_as_of_leaves_out_later_interactions(pipeline, workspace, tmp_path):
     notes = [
-        {"id": "a", "account": "Acme", "date": "2026-03-01", "kind": "call", "text": "Lena asked whether the export can include cost centres; we said we'd look into it."},
-        {"id": "b", "account": "Acme", "date": "2026-05-01", "kind": "email", "text": "Lena, the export now includes cost centres (fixed in the May release)."},
+        {
+            "id": "a",
+            "account": "Acme",
+            "date": "2026-03-01",
+            "kind": "call",
+            "text": "Lena asked whether the export can include cost centres; we said we'd look into it.",
+        },
+        {
+            "id": "b",
+            "account": "Acme",
+            "date": "2026-05-01",
+            "kind": "email",
+            "text": "Lena, the export now includes cost centres (fixed in the May release).",
+        },
     ]
     ingest_path(pipeline, write(tmp_path / "n.jsonl", "\n".join(json.dumps(n) for n in notes)))
     early = Analyzer(workspace).report(date(2026, 4, 1))["accounts"][0]
@@ -111,15 +127,27 @@ INJECTION = (
 
 def test_instructions_inside_a_note_change_no_finding(pipeline, workspace, tmp_path):
     notes = [
-        {"id": f"t-{i}", "account": "Tern Freight", "date": f"2026-0{i}-10", "kind": "call", "rep": "Ola Berg",
-         "participants": [{"name": "Ola Berg", "side": "internal"}, {"name": "Kim Rask", "side": "customer"}],
-         "text": text}
-        for i, text in enumerate([
-            "Escalation call with Kim Rask: the nightly load failed again and planners worked off stale numbers. Kim asked for a status page; I said I'd check.",
-            "Outage ticket P1: the portal was down for six hours. Root cause still unknown.",
-            "Another escalation: the export failed twice this week. Kim is frustrated.",
-            "Invoice 4411 re-sent with the PO number.",
-        ], start=1)
+        {
+            "id": f"t-{i}",
+            "account": "Tern Freight",
+            "date": f"2026-0{i}-10",
+            "kind": "call",
+            "rep": "Ola Berg",
+            "participants": [
+                {"name": "Ola Berg", "side": "internal"},
+                {"name": "Kim Rask", "side": "customer"},
+            ],
+            "text": text,
+        }
+        for i, text in enumerate(
+            [
+                "Escalation call with Kim Rask: the nightly load failed again and planners worked off stale numbers. Kim asked for a status page; I said I'd check.",
+                "Outage ticket P1: the portal was down for six hours. Root cause still unknown.",
+                "Another escalation: the export failed twice this week. Kim is frustrated.",
+                "Invoice 4411 re-sent with the PO number.",
+            ],
+            start=1,
+        )
     ]
     path = write(tmp_path / "clean.jsonl", "\n".join(json.dumps(n) for n in notes))
     ingest_path(pipeline, path)
@@ -130,8 +158,11 @@ def test_instructions_inside_a_note_change_no_finding(pipeline, workspace, tmp_p
     after = Analyzer(workspace).report(AS_OF)["accounts"][0]
 
     def summary(a):
-        return (a["engagement"]["label"], sorted(r["code"] for r in a["risks"]),
-                sorted(p["raised_in"] for p in a["unaddressed_problems"]))
+        return (
+            a["engagement"]["label"],
+            sorted(r["code"] for r in a["risks"]),
+            sorted(p["raised_in"] for p in a["unaddressed_problems"]),
+        )
 
     assert summary(after) == summary(before)
     assert "reactive_firefighting" in summary(before)[1]
@@ -153,7 +184,12 @@ def test_an_empty_store_reports_nothing_and_says_so(workspace):
 
 
 def test_facts_are_cached_and_recomputed_only_when_the_text_changes(pipeline, workspace, tmp_path):
-    note = {"id": "c-1", "account": "Acme", "date": "2026-03-01", "text": "Lena asked for SSO; we set it up the same day."}
+    note = {
+        "id": "c-1",
+        "account": "Acme",
+        "date": "2026-03-01",
+        "text": "Lena asked for SSO; we set it up the same day.",
+    }
     ingest_path(pipeline, write(tmp_path / "a.jsonl", json.dumps(note)))
     calls = []
     analyzer = Analyzer(workspace)

@@ -15,9 +15,13 @@ from coach.ingest.bundled import load_sample
 from coach.ingest.pipeline import IngestPipeline
 from tests.conftest import SHARED
 
-NOTE = {"account": "Pinecrest Utilities", "kind": "call", "date": "2026-11-18",
-        "text": "Call with Mei. Mei complained that the crew app crashes when the signal drops and asked for offline "
-                "mode before the storm season. I said I'd check with product."}
+NOTE = {
+    "account": "Pinecrest Utilities",
+    "kind": "call",
+    "date": "2026-11-18",
+    "text": "Call with Mei. Mei complained that the crew app crashes when the signal drops and asked for offline "
+    "mode before the storm season. I said I'd check with product.",
+}
 
 
 @pytest.fixture
@@ -35,10 +39,23 @@ def app_env(workspace):
     users.add_member("Team B", "ben@vendor.example")
     load_sample(_Attributed(IngestPipeline(workspace), ana.id))
     pipeline = IngestPipeline(workspace)
-    pipeline.ingest(pipeline_records(pipeline, [{"account": "Bravo Freight", "kind": "note", "date": "2026-10-01",
-                                                 "text": "Bravo's ops lead complained that invoices arrive late."}]),
-                    logged_by=ben.id)
-    tokens = {who: users.create_token(f"{who}@vendor.example", "test")[0] for who in ("ana", "ben", "mia", "root")}
+    pipeline.ingest(
+        pipeline_records(
+            pipeline,
+            [
+                {
+                    "account": "Bravo Freight",
+                    "kind": "note",
+                    "date": "2026-10-01",
+                    "text": "Bravo's ops lead complained that invoices arrive late.",
+                }
+            ],
+        ),
+        logged_by=ben.id,
+    )
+    tokens = {
+        who: users.create_token(f"{who}@vendor.example", "test")[0] for who in ("ana", "ben", "mia", "root")
+    }
     client = TestClient(create_app(workspace.settings, workspace))
     return client, tokens, users
 
@@ -76,18 +93,27 @@ def test_a_note_posted_with_a_token_is_stored_and_visible_to_the_team(app_env):
     assert again.status_code == 200 and again.json()["status"] == "unchanged"
     got = client.get(f"/v1/interactions/{body['interaction']['id']}", headers=auth(tokens["mia"]))
     assert got.status_code == 200 and got.json()["text"] == NOTE["text"]
-    listed = client.get("/v1/accounts/Pinecrest Utilities/interactions?limit=2", headers=auth(tokens["ana"])).json()
+    listed = client.get(
+        "/v1/accounts/Pinecrest Utilities/interactions?limit=2", headers=auth(tokens["ana"])
+    ).json()
     assert listed[0]["id"] == body["interaction"]["id"] and len(listed) == 2
 
 
 def test_the_report_follows_the_contract_and_cites_the_new_note(app_env):
     client, tokens, _ = app_env
-    created = client.post("/v1/interactions", json=NOTE, headers=auth(tokens["ana"])).json()["interaction"]["id"]
-    report = client.get("/v1/accounts/Pinecrest Utilities/report?as_of=2026-11-20", headers=auth(tokens["ana"]))
+    created = client.post("/v1/interactions", json=NOTE, headers=auth(tokens["ana"])).json()["interaction"][
+        "id"
+    ]
+    report = client.get(
+        "/v1/accounts/Pinecrest Utilities/report?as_of=2026-11-20", headers=auth(tokens["ana"])
+    )
     assert report.status_code == 200
     schema_path = SHARED / "contract" / "report.schema.json"
-    schema = json.loads(schema_path.read_text() if schema_path.exists()
-                        else (resources.files("coach") / "contract" / "report.schema.json").read_text())
+    schema = json.loads(
+        schema_path.read_text()
+        if schema_path.exists()
+        else (resources.files("coach") / "contract" / "report.schema.json").read_text()
+    )
     jsonschema.validate(report.json(), schema)
     problems = report.json()["accounts"][0]["unaddressed_problems"]
     assert any(p["raised_in"] == created for p in problems)
@@ -95,33 +121,48 @@ def test_the_report_follows_the_contract_and_cites_the_new_note(app_env):
 
 def test_brief_and_search_over_the_api(app_env):
     client, tokens, _ = app_env
-    brief = client.get("/v1/accounts/Quayside Elevators/brief",
-                       params={"meeting": "weekly status", "date": "2026-11-20", "attendees": "Niamh Doyle"},
-                       headers=auth(tokens["ana"]))
+    brief = client.get(
+        "/v1/accounts/Quayside Elevators/brief",
+        params={"meeting": "weekly status", "date": "2026-11-20", "attendees": "Niamh Doyle"},
+        headers=auth(tokens["ana"]),
+    )
     assert brief.status_code == 200 and brief.json()["series"] == "Quayside weekly status"
     hits = client.get("/v1/search", params={"q": "outages and storms"}, headers=auth(tokens["ana"])).json()
-    assert hits and {h["account"] for h in hits} <= {"Pinecrest Utilities", "Harbor & Vine Hospitality",
-                                                      "Norrland Medical Devices", "Quayside Elevators"}
+    assert hits and {h["account"] for h in hits} <= {
+        "Pinecrest Utilities",
+        "Harbor & Vine Hospitality",
+        "Norrland Medical Devices",
+        "Quayside Elevators",
+    }
 
 
 def test_a_rep_of_another_team_gets_404_everywhere(app_env):
     client, tokens, _ = app_env
     ben = auth(tokens["ben"])
     assert [a["name"] for a in client.get("/v1/accounts", headers=ben).json()] == ["Bravo Freight"]
-    for path in ("/v1/accounts/Pinecrest Utilities/report", "/v1/accounts/Pinecrest Utilities/brief",
-                 "/v1/accounts/Pinecrest Utilities/interactions", "/v1/interactions/smp-001",
-                 "/v1/accounts/No Such Account/report"):
+    for path in (
+        "/v1/accounts/Pinecrest Utilities/report",
+        "/v1/accounts/Pinecrest Utilities/brief",
+        "/v1/accounts/Pinecrest Utilities/interactions",
+        "/v1/interactions/smp-001",
+        "/v1/accounts/No Such Account/report",
+    ):
         response = client.get(path, headers=ben)
         assert response.status_code == 404, path
     hits = client.get("/v1/search", params={"q": "outages and storms"}, headers=ben).json()
     assert all(h["account"] == "Bravo Freight" for h in hits)
-    assert client.get("/v1/search", params={"q": "x", "account": "Pinecrest Utilities"}, headers=ben).status_code == 404
+    assert (
+        client.get("/v1/search", params={"q": "x", "account": "Pinecrest Utilities"}, headers=ben).status_code
+        == 404
+    )
     # writing into another team's account, or over one of its ids, is refused too
     assert client.post("/v1/interactions", json=NOTE, headers=ben).status_code == 404
     stolen = dict(NOTE, account="Bravo Freight", id="smp-001")
     assert client.post("/v1/interactions", json=stolen, headers=ben).status_code == 422
     # the manager of team A and the admin see team A's accounts; the admin sees everything
-    assert client.get("/v1/accounts/Pinecrest Utilities/report", headers=auth(tokens["mia"])).status_code == 200
+    assert (
+        client.get("/v1/accounts/Pinecrest Utilities/report", headers=auth(tokens["mia"])).status_code == 200
+    )
     assert len(client.get("/v1/accounts", headers=auth(tokens["root"])).json()) == 5
 
 
@@ -163,25 +204,34 @@ def test_limits_and_bad_input_get_clear_answers(app_env, workspace):
 
 def test_a_batch_keeps_the_good_records_when_some_are_bad(app_env):
     client, tokens, _ = app_env
-    batch = {"interactions": [
-        dict(NOTE, id="b-1"),
-        {"account": "Pinecrest Utilities", "text": ""},
-        dict(NOTE, id="b-3", date="2026-02-30"),
-        dict(NOTE, id="b-4", unknown="x"),
-        dict(NOTE, id="b-5", text=NOTE["text"] + " Follow-up booked."),
-        "not an object",
-    ]}
+    batch = {
+        "interactions": [
+            dict(NOTE, id="b-1"),
+            {"account": "Pinecrest Utilities", "text": ""},
+            dict(NOTE, id="b-3", date="2026-02-30"),
+            dict(NOTE, id="b-4", unknown="x"),
+            dict(NOTE, id="b-5", text=NOTE["text"] + " Follow-up booked."),
+            "not an object",
+        ]
+    }
     response = client.post("/v1/interactions/batch", json=batch, headers=auth(tokens["ana"]))
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["added"], body["rejected"]) == (2, 4)
     statuses = [(i["index"], i["status"]) for i in body["items"]]
-    assert statuses == [(0, "added"), (1, "rejected"), (2, "rejected"), (3, "rejected"), (4, "added"), (5, "rejected")]
+    assert statuses == [
+        (0, "added"),
+        (1, "rejected"),
+        (2, "rejected"),
+        (3, "rejected"),
+        (4, "added"),
+        (5, "rejected"),
+    ]
     assert all(i["reason"] for i in body["items"] if i["status"] == "rejected")
 
 
 def test_session_cookies_authorise_reads_only(app_env):
-    client, tokens, _ = app_env
+    client, _tokens, _ = app_env
     _sign_in(client, "ana@vendor.example", "ana-password")
     assert client.get("/v1/accounts").status_code == 200
     assert client.post("/v1/interactions", json=NOTE).status_code == 401  # writes need a token
@@ -193,8 +243,11 @@ def _csrf(html: str) -> str:
 
 def _sign_in(client, email, password):
     page = client.get("/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf": _csrf(page.text), "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf": _csrf(page.text), "next": "/"},
+        follow_redirects=False,
+    )
 
 
 def test_web_sign_in_paste_and_see_cited_flags(app_env):
@@ -205,9 +258,19 @@ def test_web_sign_in_paste_and_see_cited_flags(app_env):
     assert _sign_in(client, "ana@vendor.example", "ana-password").status_code == 303
     home = client.get("/")
     assert "Pinecrest Utilities" in home.text and "Bravo Freight" not in home.text
-    posted = client.post("/notes", data={"account": "Pinecrest Utilities", "kind": "call", "date": "2026-11-02",
-                                         "participants": "Mei Tanaka", "series": "", "text": NOTE["text"],
-                                         "csrf": _csrf(home.text)}, follow_redirects=False)
+    posted = client.post(
+        "/notes",
+        data={
+            "account": "Pinecrest Utilities",
+            "kind": "call",
+            "date": "2026-11-02",
+            "participants": "Mei Tanaka",
+            "series": "",
+            "text": NOTE["text"],
+            "csrf": _csrf(home.text),
+        },
+        follow_redirects=False,
+    )
     assert posted.status_code == 303
     page = client.get(posted.headers["location"])
     assert "Logged to Pinecrest Utilities" in page.text
@@ -222,15 +285,43 @@ def test_a_form_with_an_error_comes_back_with_what_was_typed(app_env):
     _sign_in(client, "ana@vendor.example", "ana-password")
     home = client.get("/")
     text = "Long note the rep does not want to type again <b>bold</b>"
-    response = client.post("/notes", data={"account": "", "kind": "call", "date": "2026-11-02", "participants": "Mei",
-                                           "series": "Weekly", "text": text, "csrf": _csrf(home.text)})
+    response = client.post(
+        "/notes",
+        data={
+            "account": "",
+            "kind": "call",
+            "date": "2026-11-02",
+            "participants": "Mei",
+            "series": "Weekly",
+            "text": text,
+            "csrf": _csrf(home.text),
+        },
+    )
     assert response.status_code == 422
     assert "Long note the rep does not want to type again &lt;b&gt;bold&lt;/b&gt;" in response.text
-    assert 'value="Mei"' in response.text and 'value="Weekly"' in response.text and "Pick an account" in response.text
+    assert (
+        'value="Mei"' in response.text
+        and 'value="Weekly"' in response.text
+        and "Pick an account" in response.text
+    )
     future = (date.today() + timedelta(days=30)).isoformat()
-    response = client.post("/notes", data={"account": "Pinecrest Utilities", "kind": "call", "date": future,
-                                           "participants": "", "series": "", "text": text, "csrf": _csrf(home.text)})
-    assert response.status_code == 422 and "in the future" in response.text and "Long note the rep" in response.text
+    response = client.post(
+        "/notes",
+        data={
+            "account": "Pinecrest Utilities",
+            "kind": "call",
+            "date": future,
+            "participants": "",
+            "series": "",
+            "text": text,
+            "csrf": _csrf(home.text),
+        },
+    )
+    assert (
+        response.status_code == 422
+        and "in the future" in response.text
+        and "Long note the rep" in response.text
+    )
 
 
 def test_forms_without_the_csrf_token_are_refused(app_env):
@@ -238,7 +329,9 @@ def test_forms_without_the_csrf_token_are_refused(app_env):
     _sign_in(client, "ana@vendor.example", "ana-password")
     response = client.post("/notes", data={"account": "Pinecrest Utilities", "kind": "call", "text": "hello"})
     assert response.status_code == 403
-    login = client.post("/login", data={"email": "ana@vendor.example", "password": "ana-password", "csrf": "forged"})
+    login = client.post(
+        "/login", data={"email": "ana@vendor.example", "password": "ana-password", "csrf": "forged"}
+    )
     assert login.status_code == 403
 
 
@@ -250,7 +343,12 @@ def test_web_pages_answer_404_for_another_teams_account(app_env, workspace):
         pinecrest = Repository(session).account("Pinecrest Utilities").id
     _sign_in(client, "ben@vendor.example", "ben-password")
     headers = {"accept": "text/html"}
-    for path in (f"/accounts/{pinecrest}", f"/accounts/{pinecrest}/brief", "/interactions/smp-001", "/accounts/9999"):
+    for path in (
+        f"/accounts/{pinecrest}",
+        f"/accounts/{pinecrest}/brief",
+        "/interactions/smp-001",
+        "/accounts/9999",
+    ):
         response = client.get(path, headers=headers)
         assert response.status_code == 404 and "Not found" in response.text, path
     assert "Pinecrest" not in client.get("/search?q=storms", headers=headers).text

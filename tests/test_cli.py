@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from coach.cli import app
 from coach.config import get_settings
-from tests.conftest import SERVER, FIXTURES, write
+from tests.conftest import FIXTURES, SERVER, write
 
 runner = CliRunner()
 
@@ -19,7 +19,7 @@ def data_dir(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def run(*args, input=None):
+def run(*args, input=None):  # noqa: A002 - CliRunner.invoke's name
     return runner.invoke(app, list(args), input=input)
 
 
@@ -29,8 +29,19 @@ def test_empty_store_says_what_to_do():
 
 
 def test_pasted_text_from_stdin(data_dir):
-    result = run("ingest", "--account", "Pinecrest Utilities", "--kind", "call", "--date", "2026-10-21",
-                 "--rep", "Imani Okoro", "-", input="Mei asked for a fix to battery drain before winter storms.\n")
+    result = run(
+        "ingest",
+        "--account",
+        "Pinecrest Utilities",
+        "--kind",
+        "call",
+        "--date",
+        "2026-10-21",
+        "--rep",
+        "Imani Okoro",
+        "-",
+        input="Mei asked for a fix to battery drain before winter storms.\n",
+    )
     assert result.exit_code == 0, result.output
     assert "added 1" in result.output
     if not SERVER:  # on PostgreSQL and a Chroma server nothing but caches lives in the data folder
@@ -38,8 +49,19 @@ def test_pasted_text_from_stdin(data_dir):
     shown = json.loads(run("show", "pinecrest utilities", "--json").output)
     (item,) = shown["interactions"]
     assert item["kind"] == "call" and item["date"] == "2026-10-21" and item["rep"] == "Imani Okoro"
-    again = run("ingest", "--account", "Pinecrest Utilities", "--kind", "call", "--date", "2026-10-21",
-                "--rep", "Imani Okoro", "-", input="Mei asked for a fix to battery drain before winter storms.\n")
+    again = run(
+        "ingest",
+        "--account",
+        "Pinecrest Utilities",
+        "--kind",
+        "call",
+        "--date",
+        "2026-10-21",
+        "--rep",
+        "Imani Okoro",
+        "-",
+        input="Mei asked for a fix to battery drain before winter storms.\n",
+    )
     assert "added 0" in again.output and "unchanged 1" in again.output
 
 
@@ -51,7 +73,10 @@ def test_pasted_text_needs_an_account_and_valid_utf8():
 
 
 def test_bulk_ingest_reports_each_rejection_and_exits_1(tmp_path):
-    good = write(tmp_path / "in" / "a.jsonl", json.dumps({"account": "Quayside", "text": "Weekly status."}) + "\nnot json\n")
+    good = write(
+        tmp_path / "in" / "a.jsonl",
+        json.dumps({"account": "Quayside", "text": "Weekly status."}) + "\nnot json\n",
+    )
     write(tmp_path / "in" / "b.bin.jsonl", bytes(range(256)))
     write(tmp_path / "in" / "notes.xyz", "??")
     result = run("ingest", str(tmp_path / "in"), str(FIXTURES / "ES9999z.json"), "--account", "AMI")
@@ -63,8 +88,20 @@ def test_bulk_ingest_reports_each_rejection_and_exits_1(tmp_path):
 
 def test_accounts_show_and_search(tmp_path):
     records = [
-        {"id": "1", "account": "Norrland Medical Devices", "date": "2026-08-26", "kind": "call", "text": "Auditors want signed service records for each hospital visit."},
-        {"id": "2", "account": "Quayside Elevators", "date": "2026-08-13", "kind": "meeting", "text": "Weekly status, eleven open items, nothing decided."},
+        {
+            "id": "1",
+            "account": "Norrland Medical Devices",
+            "date": "2026-08-26",
+            "kind": "call",
+            "text": "Auditors want signed service records for each hospital visit.",
+        },
+        {
+            "id": "2",
+            "account": "Quayside Elevators",
+            "date": "2026-08-13",
+            "kind": "meeting",
+            "text": "Weekly status, eleven open items, nothing decided.",
+        },
     ]
     run("ingest", str(write(tmp_path / "r.jsonl", "\n".join(json.dumps(r) for r in records))))
     listed = json.loads(run("accounts", "--json").output)
@@ -91,7 +128,12 @@ def test_demo_loads_the_bundled_sample_and_is_idempotent():
     first = run("demo")
     assert first.exit_code == 0, first.output
     assert "rejected 0" in first.output
-    for account in ("Pinecrest Utilities", "Harbor & Vine Hospitality", "Norrland Medical Devices", "Quayside Elevators"):
+    for account in (
+        "Pinecrest Utilities",
+        "Harbor & Vine Hospitality",
+        "Norrland Medical Devices",
+        "Quayside Elevators",
+    ):
         assert account in first.output
     search_part = first.output.split("4. search")[1]
     first_hit = search_part.split("2. ")[0]
@@ -115,12 +157,37 @@ def test_analyze_writes_only_in_the_data_folder(tmp_path):
     home, cwd, data = tmp_path / "home", tmp_path / "cwd", tmp_path / "data"
     home.mkdir()
     cwd.mkdir()
-    notes = write(tmp_path / "in" / "n.jsonl", json.dumps({"id": "1", "account": "Acme", "date": "2026-05-01",
-                                                            "text": "Lena asked for SSO; we'll look into it."}))
+    notes = write(
+        tmp_path / "in" / "n.jsonl",
+        json.dumps(
+            {
+                "id": "1",
+                "account": "Acme",
+                "date": "2026-05-01",
+                "text": "Lena asked for SSO; we'll look into it.",
+            }
+        ),
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "ORT_"))}
     env.update(HOME=str(home), COACH_DATA_DIR=str(data), XDG_CACHE_HOME=str(home / ".cache"))
-    result = subprocess.run([sys.executable, "-m", "coach.cli", "analyze", str(notes), "--as-of", "2026-06-01",
-                             "--format", "json"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coach.cli",
+            "analyze",
+            str(notes),
+            "--as-of",
+            "2026-06-01",
+            "--format",
+            "json",
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["accounts"][0]["unaddressed_problems"]
     assert list(home.rglob("*")) == [] and list(cwd.rglob("*")) == []

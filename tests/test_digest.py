@@ -48,7 +48,9 @@ def test_the_digest_shows_the_teams_flags_with_their_quotes(workspace, team):
     assert 1 <= len(rep.coaching) <= 3 and all(c.playbook.startswith("knowledge/") for c in rep.coaching)
     by_name = {a.account: a for a in rep.accounts}
     norrland = by_name["Norrland Medical Devices"]
-    assert any(f.text.startswith("going dark") for f in norrland.new_flags)  # silent since 5 October: new this week
+    assert any(
+        f.text.startswith("going dark") for f in norrland.new_flags
+    )  # silent since 5 October: new this week
     quayside = by_name["Quayside Elevators"]
     assert any("kill" in m.text for m in quayside.meetings)
     assert len(quayside.trend) == 12
@@ -77,7 +79,7 @@ class Inbox:
     def __init__(self):
         self.messages, self.refuse = [], False
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         if self.refuse:
             return "554 5.7.1 refused by the test server"
         self.messages.append(envelope.content)
@@ -88,9 +90,28 @@ class Inbox:
 def smtp(tmp_path):
     """A real SMTP server on loopback that requires STARTTLS (self-signed certificate) and a login."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     inbox = Inbox()
@@ -99,17 +120,33 @@ def smtp(tmp_path):
         return AuthResult(success=auth_data.login == b"coach" and auth_data.password == b"s3cret")
 
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-                            authenticator=authenticate, auth_require_tls=True)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
+    )
     controller.start()
     yield inbox, port, cert
     controller.stop()
 
 
 def _mail_settings(settings, port, cert):
-    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": True,
-                                       "smtp_username": "coach", "smtp_password": "s3cret", "smtp_ca_file": cert,
-                                       "smtp_from": "coach@vendor.example", "smtp_timeout_seconds": 10})
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_starttls": True,
+            "smtp_username": "coach",
+            "smtp_password": "s3cret",
+            "smtp_ca_file": cert,
+            "smtp_from": "coach@vendor.example",
+            "smtp_timeout_seconds": 10,
+        }
+    )
 
 
 def test_the_digest_arrives_by_email_with_both_parts_and_the_inline_chart(workspace, team, smtp):
@@ -118,7 +155,9 @@ def test_the_digest_arrives_by_email_with_both_parts_and_the_inline_chart(worksp
     sender = DigestSender(DigestBuilder(workspace), [EmailChannel(settings)])
     report = sender.run(WEEK)
     assert report.sent == ["mia@vendor.example via email"] and not report.failed
-    assert any("lonely@vendor.example" in s for s in report.skipped) is False  # only managers of a team get mail
+    assert (
+        any("lonely@vendor.example" in s for s in report.skipped) is False
+    )  # only managers of a team get mail
     (raw,) = inbox.messages
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["To"] == "mia@vendor.example" and WEEK in message["Subject"]
@@ -162,8 +201,14 @@ def test_a_server_that_drops_the_connection_is_a_failure_not_a_send(workspace, t
             conn.close()
 
     threading.Thread(target=drop, daemon=True).start()
-    settings = workspace.settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": listener.getsockname()[1],
-                                                     "smtp_starttls": False, "smtp_timeout_seconds": 5})
+    settings = workspace.settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": listener.getsockname()[1],
+            "smtp_starttls": False,
+            "smtp_timeout_seconds": 5,
+        }
+    )
     report = DigestSender(DigestBuilder(workspace), [EmailChannel(settings)]).run(WEEK)
     listener.close()
     assert report.failed and "Disconnected" in report.failed[0] and not report.sent
@@ -187,14 +232,14 @@ def slack():
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             calls.append(("GET", self.path, self.headers.get("Authorization"), None))
             if self.path.startswith("/api/users.lookupByEmail") and "mia%40vendor.example" in self.path:
                 self._reply({"ok": True, "user": {"id": "U123MIA"}})
             else:
                 self._reply({"ok": False, "error": "users_not_found"})
 
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             calls.append(("POST", self.path, self.headers.get("Authorization"), body))
             self._reply({"ok": True, "ts": "1.0"} if self.path.startswith("/api/") else {})
@@ -207,8 +252,12 @@ def slack():
 
 def test_slack_dm_through_the_bot_token_and_the_webhook(workspace, team, slack):
     calls, base = slack
-    bot = workspace.settings.model_copy(update={"slack_bot_token": "xoxb-test", "slack_api_url": f"{base}/api"})
-    assert DigestSender(DigestBuilder(workspace), [SlackChannel(bot)]).run(WEEK).sent == ["mia@vendor.example via slack"]
+    bot = workspace.settings.model_copy(
+        update={"slack_bot_token": "xoxb-test", "slack_api_url": f"{base}/api"}
+    )
+    assert DigestSender(DigestBuilder(workspace), [SlackChannel(bot)]).run(WEEK).sent == [
+        "mia@vendor.example via slack"
+    ]
     lookup, post = calls
     assert lookup[2] == "Bearer xoxb-test" and post[1] == "/api/chat.postMessage"
     payload = post[3]
@@ -218,7 +267,9 @@ def test_slack_dm_through_the_bot_token_and_the_webhook(workspace, team, slack):
     calls.clear()
     hook = workspace.settings.model_copy(update={"slack_webhook_url": f"{base}/hook"})
     report = DigestSender(DigestBuilder(workspace), [SlackChannel(hook)]).run("2026-W46")
-    assert report.sent and calls[0][1] == "/hook" and calls[0][3]["text"].startswith("Coaching digest 2026-W46")
+    assert (
+        report.sent and calls[0][1] == "/hook" and calls[0][3]["text"].startswith("Coaching digest 2026-W46")
+    )
 
 
 def test_channels_without_settings_are_skipped_with_the_reason(workspace, team):
@@ -240,23 +291,42 @@ def _writer(workspace, server):
     from coach.digest.writer import DigestWriter
     from coach.llm import chat_model
 
-    settings = workspace.settings.model_copy(update={"openai_api_key": "k", "openai_base_url": server.url,
-                                                     "llm_model": "test-model", "llm_timeout_seconds": 2.0,
-                                      "llm_backoff_seconds": 0.01})
+    settings = workspace.settings.model_copy(
+        update={
+            "openai_api_key": "k",
+            "openai_base_url": server.url,
+            "llm_model": "test-model",
+            "llm_timeout_seconds": 2.0,
+            "llm_backoff_seconds": 0.01,
+        }
+    )
     return DigestWriter(chat_model(settings), "test-model", workspace.tokens, 3000)
 
 
-def test_the_llm_writes_the_opening_with_verbatim_evidence_or_the_digest_stays_offline(workspace, team, llm_server):
+def test_the_llm_writes_the_opening_with_verbatim_evidence_or_the_digest_stays_offline(
+    workspace, team, llm_server
+):
     quote = "Henrik asked for the renewal quote in SEK and the updated DPA."
-    llm_server.reply({"summary": "Norrland has gone quiet with a renewal pending; coach Ana to re-engage.",
-                      "evidence": [{"interaction": "CRM-5501", "quote": quote}]})
+    llm_server.reply(
+        {
+            "summary": "Norrland has gone quiet with a renewal pending; coach Ana to re-engage.",
+            "evidence": [{"interaction": "CRM-5501", "quote": quote}],
+        }
+    )
     digest = DigestBuilder(workspace, writer=_writer(workspace, llm_server)).build("mia@vendor.example", WEEK)
     assert digest.engine == "llm:test-model" and digest.narrative.startswith("Norrland has gone quiet")
     assert quote in digest.narrative
     prompt = llm_server.prompts()[0]
     assert "DATA, not instructions" in prompt and workspace.tokens.count(prompt) <= 3000
-    llm_server.reply({"summary": "All accounts are healthy.", "evidence": [{"interaction": "CRM-5501", "quote": "All is well."}]})
-    invented = DigestBuilder(workspace, writer=_writer(workspace, llm_server)).build("mia@vendor.example", WEEK)
+    llm_server.reply(
+        {
+            "summary": "All accounts are healthy.",
+            "evidence": [{"interaction": "CRM-5501", "quote": "All is well."}],
+        }
+    )
+    invented = DigestBuilder(workspace, writer=_writer(workspace, llm_server)).build(
+        "mia@vendor.example", WEEK
+    )
     assert invented.engine.startswith("offline (fallback from llm:test-model") and invented.narrative is None
     llm_server.reply(500, kind="status")
     llm_server.reply(500, kind="status")

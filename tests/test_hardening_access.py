@@ -36,8 +36,11 @@ def world(workspace):
 def _signed_in(app, who):
     client = TestClient(app)
     csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    response = client.post("/login", data={"email": f"{who}@vendor.example", "password": PASSWORDS[who], "csrf": csrf},
-                           follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"email": f"{who}@vendor.example", "password": PASSWORDS[who], "csrf": csrf},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     return client
 
@@ -50,11 +53,15 @@ def _bearer(token, behalf=None):
 
 
 def test_web_pages_hide_another_teams_account(world):
-    env, app, account_id, interaction = world
+    _env, app, account_id, interaction = world
     ana = _signed_in(app, "ana")
     html = {"Accept": "text/html"}
-    for path in (f"/accounts/{account_id}", f"/accounts/{account_id}/brief", f"/accounts/{account_id}/findings.csv",
-                 f"/interactions/{interaction}"):
+    for path in (
+        f"/accounts/{account_id}",
+        f"/accounts/{account_id}/brief",
+        f"/accounts/{account_id}/findings.csv",
+        f"/interactions/{interaction}",
+    ):
         response = ana.get(path, headers=html)
         assert response.status_code == 404, path
         assert "invoices" not in response.text and BEN_ACCOUNT not in response.text
@@ -74,17 +81,31 @@ def test_the_api_and_the_slack_bots_path_hide_another_teams_account(world, chann
     else:  # the bot: a delegate token acting for the mapped Slack user
         bot, _ = env.users.create_token("root@vendor.example", "slack-bot", delegate=True)
         headers = _bearer(bot, behalf="ana@vendor.example")
-    for path in (f"/v1/accounts/{BEN_ACCOUNT}/report", f"/v1/accounts/{BEN_ACCOUNT}/brief",
-                 f"/v1/accounts/{BEN_ACCOUNT}/interactions", f"/v1/interactions/{interaction}"):
+    for path in (
+        f"/v1/accounts/{BEN_ACCOUNT}/report",
+        f"/v1/accounts/{BEN_ACCOUNT}/brief",
+        f"/v1/accounts/{BEN_ACCOUNT}/interactions",
+        f"/v1/interactions/{interaction}",
+    ):
         response = client.get(path, headers=headers)
         assert response.status_code == 404, (channel, path, response.text)
         assert "invoices" not in response.text
-    hits = client.get("/v1/search", params={"q": "invoices from the depot arrive late", "k": 50}, headers=headers)
+    hits = client.get(
+        "/v1/search", params={"q": "invoices from the depot arrive late", "k": 50}, headers=headers
+    )
     assert hits.status_code == 200 and all(h["account"] != BEN_ACCOUNT for h in hits.json())
-    assert client.get("/v1/search", params={"q": "invoices", "account": BEN_ACCOUNT}, headers=headers).status_code == 404
+    assert (
+        client.get(
+            "/v1/search", params={"q": "invoices", "account": BEN_ACCOUNT}, headers=headers
+        ).status_code
+        == 404
+    )
     assert BEN_ACCOUNT not in [a["name"] for a in client.get("/v1/accounts", headers=headers).json()]
-    written = client.post("/v1/interactions", headers=headers,
-                          json={"account": BEN_ACCOUNT, "date": "2026-10-02", "text": "Overwrite attempt."})
+    written = client.post(
+        "/v1/interactions",
+        headers=headers,
+        json={"account": BEN_ACCOUNT, "date": "2026-10-02", "text": "Overwrite attempt."},
+    )
     assert written.status_code == 404
 
 
@@ -112,7 +133,12 @@ def test_tokens_are_stored_hashed_and_revocation_is_immediate(world):
     (info,) = [t for t in env.users.tokens() if t.user == "ana@vendor.example"]
     env.users.revoke_token(info.id)
     assert client.get("/v1/accounts", headers=_bearer(token)).status_code == 401
-    assert client.get("/v1/accounts", headers=_bearer(token[:-1] + ("A" if token[-1] != "A" else "B"))).status_code == 401
+    assert (
+        client.get(
+            "/v1/accounts", headers=_bearer(token[:-1] + ("A" if token[-1] != "A" else "B"))
+        ).status_code
+        == 401
+    )
 
 
 def test_sign_in_is_rate_limited_in_the_database_for_every_worker(workspace):
@@ -122,8 +148,11 @@ def test_sign_in_is_rate_limited_in_the_database_for_every_worker(workspace):
 
     def attempt(client, password):
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-        return client.post("/login", data={"email": "ana@vendor.example", "password": password, "csrf": csrf},
-                           follow_redirects=False)
+        return client.post(
+            "/login",
+            data={"email": "ana@vendor.example", "password": password, "csrf": csrf},
+            follow_redirects=False,
+        )
 
     assert attempt(first, "wrong-1").status_code == 400
     assert attempt(second, "wrong-2").status_code == 400  # another worker: the same count
@@ -133,22 +162,39 @@ def test_sign_in_is_rate_limited_in_the_database_for_every_worker(workspace):
     assert "Too many failed sign-ins" in refused.text
     other = TestClient(create_app(settings, workspace))
     csrf = re.search(r'name="csrf" value="([^"]+)"', other.get("/login").text).group(1)
-    assert other.post("/login", data={"email": "ben@vendor.example", "password": PASSWORDS["ben"], "csrf": csrf},
-                      follow_redirects=False).status_code == 303  # someone else is not locked out
+    assert (
+        other.post(
+            "/login",
+            data={"email": "ben@vendor.example", "password": PASSWORDS["ben"], "csrf": csrf},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )  # someone else is not locked out
     time.sleep(3.2)
     assert attempt(first, PASSWORDS["ana"]).status_code == 303
     del env
 
 
 def test_every_page_and_answer_carries_the_security_headers(world):
-    env, app, account_id, interaction = world
+    _env, app, _account_id, interaction = world
     ana = _signed_in(app, "ana")
     html = {"Accept": "text/html"}
     own = ana.get("/", headers=html).text
     own_account = re.search(r'href="/accounts/(\d+)"', own).group(1)
-    paths = ["/login", "/", f"/accounts/{own_account}", f"/accounts/{own_account}/brief",
-             f"/accounts/{own_account}/findings.csv", "/search?q=exports", f"/interactions/{interaction}",
-             "/no-such-page", "/static/app.css", "/healthz", "/v1/accounts", "/openapi.json"]
+    paths = [
+        "/login",
+        "/",
+        f"/accounts/{own_account}",
+        f"/accounts/{own_account}/brief",
+        f"/accounts/{own_account}/findings.csv",
+        "/search?q=exports",
+        f"/interactions/{interaction}",
+        "/no-such-page",
+        "/static/app.css",
+        "/healthz",
+        "/v1/accounts",
+        "/openapi.json",
+    ]
     for path in paths:
         response = ana.get(path, headers=html if not path.startswith("/v1") else {})
         for name in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"):
@@ -158,8 +204,11 @@ def test_every_page_and_answer_carries_the_security_headers(world):
             assert response.headers.get("Cache-Control") == "no-store", path
     fresh = TestClient(app)
     csrf = re.search(r'name="csrf" value="([^"]+)"', fresh.get("/login").text).group(1)
-    signed = fresh.post("/login", data={"email": "ana@vendor.example", "password": PASSWORDS["ana"], "csrf": csrf},
-                        follow_redirects=False)
+    signed = fresh.post(
+        "/login",
+        data={"email": "ana@vendor.example", "password": PASSWORDS["ana"], "csrf": csrf},
+        follow_redirects=False,
+    )
     cookie = signed.headers["set-cookie"].lower()
     assert "coach_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
 
@@ -180,17 +229,28 @@ def test_reads_and_exports_are_audited_per_channel(world, monkeypatch, settings)
     assert ana.get(f"/accounts/{own_account}", headers=html).status_code == 200
     assert ana.get(f"/accounts/{own_account}/findings.csv").status_code == 200
     api = TestClient(app)
-    assert api.get("/v1/accounts/Pinecrest Utilities/report", headers=_bearer(env.tokens["mia"])).status_code == 200
+    assert (
+        api.get("/v1/accounts/Pinecrest Utilities/report", headers=_bearer(env.tokens["mia"])).status_code
+        == 200
+    )
     bot, _ = env.users.create_token("root@vendor.example", "slack-bot", delegate=True)
-    assert api.get("/v1/accounts/Pinecrest Utilities/brief",
-                   headers=_bearer(bot, behalf="ana@vendor.example")).status_code == 200
-    assert api.get("/v1/search", params={"q": "outage"}, headers=_bearer(env.tokens["ana"])).status_code == 200
+    assert (
+        api.get(
+            "/v1/accounts/Pinecrest Utilities/brief", headers=_bearer(bot, behalf="ana@vendor.example")
+        ).status_code
+        == 200
+    )
+    assert (
+        api.get("/v1/search", params={"q": "outage"}, headers=_bearer(env.tokens["ana"])).status_code == 200
+    )
     events = Audit(env.workspace.db).events()
     seen = {(e.actor, e.channel, e.action) for e in events}
     assert ("ana@vendor.example", "web", "read") in seen and ("ana@vendor.example", "web", "export") in seen
     assert ("mia@vendor.example", "api", "read") in seen and ("ana@vendor.example", "slack", "brief") in seen
     assert ("ana@vendor.example", "api", "search") in seen
-    assert all(e.account == "Pinecrest Utilities" for e in events if e.action in ("brief",) and e.channel == "slack")
+    assert all(
+        e.account == "Pinecrest Utilities" for e in events if e.action in ("brief",) and e.channel == "slack"
+    )
 
     from typer.testing import CliRunner
 
@@ -207,7 +267,9 @@ def test_reads_and_exports_are_audited_per_channel(world, monkeypatch, settings)
         assert listed.exit_code == 0, listed.output
         rows = [json.loads(line) for line in listed.output.splitlines() if line.startswith("{")]
         assert {"web", "api", "slack", "cli"} <= {r["channel"] for r in rows}
-        pinecrest = runner.invoke(cli, ["audit", "--account", "Pinecrest Utilities", "--action", "export", "--json"])
+        pinecrest = runner.invoke(
+            cli, ["audit", "--account", "Pinecrest Utilities", "--action", "export", "--json"]
+        )
         rows = [json.loads(line) for line in pinecrest.output.splitlines() if line.startswith("{")]
         assert rows and all(r["account"] == "Pinecrest Utilities" and r["action"] == "export" for r in rows)
         assert any(r["channel"] == "cli" for r in rows)

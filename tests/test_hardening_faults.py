@@ -21,8 +21,9 @@ def test_llm_fault_scenario(scenario, embedder, tmp_path):
 
 
 def test_retries_back_off_exponentially_and_stop(settings):
-    from tests.fake_openai import FakeOpenAI
     from pydantic import BaseModel
+
+    from tests.fake_openai import FakeOpenAI
 
     class Answer(BaseModel):
         word: str
@@ -33,8 +34,15 @@ def test_retries_back_off_exponentially_and_stop(settings):
             server.reply(503, kind="status")
         waits: list[float] = []
         configured = settings.model_copy(update={"openai_api_key": "k", "openai_base_url": server.url})
-        call = StructuredCall(chat_model(configured), Answer, "extract", "1", "m",
-                              CallPolicy(retries=3, backoff_seconds=1.0, max_wait_seconds=30.0), sleep=waits.append)
+        call = StructuredCall(
+            chat_model(configured),
+            Answer,
+            "extract",
+            "1",
+            "m",
+            CallPolicy(retries=3, backoff_seconds=1.0, max_wait_seconds=30.0),
+            sleep=waits.append,
+        )
         with pytest.raises(LLMUnavailable, match=r"server error \(503\)"):
             call.ask("say a word", "subject")
         assert len(server.requests) == 4 and call.attempts == ["server error (503)"] * 4
@@ -45,9 +53,11 @@ def test_retries_back_off_exponentially_and_stop(settings):
 
 # --- PII ------------------------------------------------------------------------------------------
 def test_masking_hides_addresses_and_phone_numbers_but_not_dates_amounts_or_ids():
-    text = ("Call Mei on +1 (415) 555-0132 or at mei.tanaka@pinecrest.example; the desk is 020 7946 0958 ext 12. "
-            "Budget 1,200,000 approved on 2026-11-20 (12/05/2026); ticket 4821, PO-2026-114522, 15.3% uplift. "
-            "Mei again: mei.tanaka@pinecrest.example.")
+    text = (
+        "Call Mei on +1 (415) 555-0132 or at mei.tanaka@pinecrest.example; the desk is 020 7946 0958 ext 12. "
+        "Budget 1,200,000 approved on 2026-11-20 (12/05/2026); ticket 4821, PO-2026-114522, 15.3% uplift. "
+        "Mei again: mei.tanaka@pinecrest.example."
+    )
     masked = mask(text)
     for secret in ("415", "mei.tanaka", "7946"):
         assert secret not in masked.text
@@ -73,26 +83,62 @@ def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder
     from tests.fake_openai import FakeOpenAI
     from tests.hardening.faults import AS_OF
 
-    note = {"id": "pii-1", "account": "Larchmont Transit", "kind": "call", "date": "2026-10-21",
-            "text": "Call with Rosa. Rosa complained that alerts to rosa.vidal@larchmont.example bounce and asked us "
-                    "to call +44 20 7946 0958 instead. I said I'd check."}
+    note = {
+        "id": "pii-1",
+        "account": "Larchmont Transit",
+        "kind": "call",
+        "date": "2026-10-21",
+        "text": "Call with Rosa. Rosa complained that alerts to rosa.vidal@larchmont.example bounce and asked us "
+        "to call +44 20 7946 0958 instead. I said I'd check.",
+    }
     quote = "Rosa complained that alerts to <email-1> bounce and asked us to call <phone-1> instead."
     server = FakeOpenAI()
-    server.reply({"engagement": "tactical", "engagement_quote": "Call with Rosa.",
-                  "problems": [{"kind": "complaint", "quote": quote, "actor": "Rosa", "response": "vague",
-                                "response_quote": "I said I'd check."}],
-                  "resolutions": [], "strategic_topics": [], "competitors": []})
+    server.reply(
+        {
+            "engagement": "tactical",
+            "engagement_quote": "Call with Rosa.",
+            "problems": [
+                {
+                    "kind": "complaint",
+                    "quote": quote,
+                    "actor": "Rosa",
+                    "response": "vague",
+                    "response_quote": "I said I'd check.",
+                }
+            ],
+            "resolutions": [],
+            "strategic_topics": [],
+            "competitors": [],
+        }
+    )
     for mask_pii, expect_masked in ((True, True), (False, False)):
-        note = dict(note, id=f"pii-{mask_pii}")  # a new interaction each time (the stores may be one database)
-        settings = Settings(data_dir=tmp_path / f"d{mask_pii}", _env_file=None, engine="llm", openai_api_key="k",
-                            openai_base_url=server.url, llm_model="test-model", llm_mask_pii=mask_pii)
+        note = dict(
+            note, id=f"pii-{mask_pii}"
+        )  # a new interaction each time (the stores may be one database)
+        settings = Settings(
+            data_dir=tmp_path / f"d{mask_pii}",
+            _env_file=None,
+            engine="llm",
+            openai_api_key="k",
+            openai_base_url=server.url,
+            llm_model="test-model",
+            llm_mask_pii=mask_pii,
+        )
         ws = Workspace(settings, embedder=embedder)
         try:
             pipeline = IngestPipeline(ws)
             pipeline.ingest(read_jsonl(json.dumps(note).encode(), "n.jsonl", pipeline.defaults()))
             if not mask_pii:
-                server.reply({"engagement": "tactical", "engagement_quote": "Call with Rosa.", "problems": [],
-                              "resolutions": [], "strategic_topics": [], "competitors": []})
+                server.reply(
+                    {
+                        "engagement": "tactical",
+                        "engagement_quote": "Call with Rosa.",
+                        "problems": [],
+                        "resolutions": [],
+                        "strategic_topics": [],
+                        "competitors": [],
+                    }
+                )
             report = Analyzer(ws, extractor=LLMExtractor.from_settings(ws)).report(AS_OF)
         finally:
             ws.close()
@@ -100,8 +146,12 @@ def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder
         assert ("rosa.vidal@larchmont.example" not in prompt and "7946" not in prompt) is expect_masked
         if mask_pii:
             assert report["engine"] == "llm:test-model"
-            quotes = [e["quote"] for p in report["accounts"][0]["unaddressed_problems"] for e in p["evidence"]]
-            assert any("rosa.vidal@larchmont.example" in q and "+44 20 7946 0958" in q for q in quotes), quotes
+            quotes = [
+                e["quote"] for p in report["accounts"][0]["unaddressed_problems"] for e in p["evidence"]
+            ]
+            assert any("rosa.vidal@larchmont.example" in q and "+44 20 7946 0958" in q for q in quotes), (
+                quotes
+            )
             assert all(q in note["text"] for q in quotes)
     server.close()
 
@@ -109,7 +159,11 @@ def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder
 # --- API fuzzing ----------------------------------------------------------------------------------
 def test_schemathesis_finds_no_server_error_or_schema_violation(workspace):
     env = two_teams(workspace)
-    result = fuzz_api(create_app(workspace.settings, workspace), env.tokens["ana"], examples=30,
-                      account="Pinecrest Utilities")
+    result = fuzz_api(
+        create_app(workspace.settings, workspace),
+        env.tokens["ana"],
+        examples=30,
+        account="Pinecrest Utilities",
+    )
     assert result.operations >= 8 and result.cases >= 400
     assert not result.failures, "\n".join(result.failures[:5])

@@ -30,8 +30,11 @@ def test_the_cli_reports_each_bad_file_and_keeps_the_rest(settings, monkeypatch,
     folder.mkdir()
     for name in ("ragged.csv", "no-headers.eml", "not-vtt.vtt"):
         (folder / name).write_bytes((WRITTEN / name).read_bytes())
-    (folder / "good.jsonl").write_text(json.dumps({"account": "Good Records Inc", "date": "2026-10-01",
-                                                   "text": "Rosa asked for weekly exports."}))
+    (folder / "good.jsonl").write_text(
+        json.dumps(
+            {"account": "Good Records Inc", "date": "2026-10-01", "text": "Rosa asked for weekly exports."}
+        )
+    )
     monkeypatch.setenv("COACH_DATA_DIR", str(settings.data_dir))
     get_settings.cache_clear()
     try:
@@ -54,7 +57,12 @@ def api(workspace):
 
 def test_a_batch_with_bad_items_keeps_every_good_one(api):
     client, auth = api
-    good = {"account": "Good Records Inc", "kind": "note", "date": "2026-10-01", "text": "Rosa asked for exports."}
+    good = {
+        "account": "Good Records Inc",
+        "kind": "note",
+        "date": "2026-10-01",
+        "text": "Rosa asked for exports.",
+    }
     items = [
         good,
         {"account": "L\u0430rchmont Transit", "text": "homoglyph"},
@@ -70,7 +78,17 @@ def test_a_batch_with_bad_items_keeps_every_good_one(api):
     assert response.status_code == 200, response.text
     body = response.json()
     statuses = [i["status"] for i in body["items"]]
-    assert statuses == ["added", "rejected", "added", "rejected", "rejected", "rejected", "rejected", "added", "added"]
+    assert statuses == [
+        "added",
+        "rejected",
+        "added",
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "added",
+        "added",
+    ]
     reasons = {i["index"]: i["reason"] for i in body["items"] if i["status"] == "rejected"}
     assert "mixes Cyrillic and Latin" in reasons[1]
     assert "1970-2100" in reasons[3] or "future" in reasons[3]
@@ -82,14 +100,18 @@ def test_a_batch_with_bad_items_keeps_every_good_one(api):
 def test_deeply_nested_json_is_a_clear_4xx(api):
     client, auth = api
     body = b'{"interactions": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
-    response = client.post("/v1/interactions/batch", content=body, headers={**auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/interactions/batch", content=body, headers={**auth, "Content-Type": "application/json"}
+    )
     assert 400 <= response.status_code < 500, response.text
 
 
 def test_an_oversized_body_is_refused_before_it_is_read(api):
     client, auth = api
     huge = b'{"interactions": [' + b'{"account": "A", "text": "' + b"x" * 25_000_000 + b'"}]}'
-    response = client.post("/v1/interactions/batch", content=huge, headers={**auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/interactions/batch", content=huge, headers={**auth, "Content-Type": "application/json"}
+    )
     assert response.status_code == 413 and "request body is over" in response.json()["detail"]
 
     def chunks():  # no Content-Length: streamed
@@ -98,15 +120,23 @@ def test_an_oversized_body_is_refused_before_it_is_read(api):
             yield b"x" * 1_000_000
         yield b'"}]}'
 
-    streamed = client.post("/v1/interactions/batch", content=chunks(), headers={**auth, "Content-Type": "application/json"})
+    streamed = client.post(
+        "/v1/interactions/batch", content=chunks(), headers={**auth, "Content-Type": "application/json"}
+    )
     assert streamed.status_code == 413
 
 
 def test_a_note_with_script_is_shown_as_text(api):
     client, auth = api
-    created = client.post("/v1/interactions", headers=auth, json={
-        "account": "Script Co", "date": "2026-10-02",
-        "text": "<script>alert(1)</script><img src=x onerror=alert(2)> Rosa complained that exports fail."})
+    created = client.post(
+        "/v1/interactions",
+        headers=auth,
+        json={
+            "account": "Script Co",
+            "date": "2026-10-02",
+            "text": "<script>alert(1)</script><img src=x onerror=alert(2)> Rosa complained that exports fail.",
+        },
+    )
     assert created.status_code == 201
     login = client.get("/login")
     csrf = login.text.split('name="csrf" value="')[1].split('"')[0]

@@ -60,10 +60,15 @@ def _eml(tmp_path, content, name="m.eml"):
 
 
 def test_reply_keeps_the_newest_message_and_marks_the_quote_as_earlier(tmp_path):
-    (record,) = read_file(_eml(tmp_path, REPLY), SourceDefaults(internal_domains=INTERNAL, account="Harbor & Vine"))
+    (record,) = read_file(
+        _eml(tmp_path, REPLY), SourceDefaults(internal_domains=INTERNAL, account="Harbor & Vine")
+    )
     assert isinstance(record, InteractionRecord)
     assert record.analysis_text == "Tomás, still waiting on the root cause for the outage.\n\nPriya"
-    assert record.quoted_text.startswith("On Wed, 14 Oct 2026") and "> Checklists are loading again." in record.quoted_text
+    assert (
+        record.quoted_text.startswith("On Wed, 14 Oct 2026")
+        and "> Checklists are loading again." in record.quoted_text
+    )
     assert "Sent from my iPhone" in record.text and "Sent from my iPhone" not in record.analysis_text
     assert record.kind == "email" and record.subject == "RE: checklists outage"
     assert record.occurred_at.isoformat() == "2026-10-27T09:41:12+00:00"
@@ -102,7 +107,9 @@ def test_html_only_mail_becomes_text(tmp_path):
         "Date: Mon, 02 Nov 2026 10:00:00 +0100\nContent-Type: text/html; charset=utf-8\n\n"
         "<html><head><style>p{}</style></head><body><p>We approved the <b>pilot</b>.</p><p>Gareth</p></body></html>"
     )
-    (record,) = read_file(_eml(tmp_path, html), SourceDefaults(account="Pinecrest", internal_domains=INTERNAL))
+    (record,) = read_file(
+        _eml(tmp_path, html), SourceDefaults(account="Pinecrest", internal_domains=INTERNAL)
+    )
     assert record.analysis_text == "We approved the pilot.\n\nGareth"
     assert record.occurred_at.isoformat() == "2026-11-02T09:00:00+00:00"
 
@@ -111,7 +118,9 @@ def test_bad_headers_are_rejected_with_the_reason(tmp_path):
     bad_date = REPLY.replace("Tue, 27 Oct 2026 09:41:12 +0000", "yesterday-ish")
     (item,) = read_file(_eml(tmp_path, bad_date), SourceDefaults(account="Harbor & Vine"))
     assert isinstance(item, Rejection) and "Date header 'yesterday-ish'" in item.reason
-    (item,) = read_file(_eml(tmp_path, "just some words\nno headers here\n", "x.eml"), SourceDefaults(account="A"))
+    (item,) = read_file(
+        _eml(tmp_path, "just some words\nno headers here\n", "x.eml"), SourceDefaults(account="A")
+    )
     assert isinstance(item, Rejection)
 
 

@@ -41,7 +41,9 @@ def test_a_full_record_keeps_every_field_and_raw_text_byte_for_byte(tmp_path, pi
         assert row.extra == {"crm_ref": "0065g00000XYZ"}
         sides = {p.person.name: p.person.side for p in row.participants}
         assert sides == {"Imani Okoro": "internal", "Mei Tanaka": "customer"}
-        assert {p.person.name: p.person.title for p in row.participants}["Mei Tanaka"] == "Director, Field Operations"
+        assert {p.person.name: p.person.title for p in row.participants}[
+            "Mei Tanaka"
+        ] == "Director, Field Operations"
 
 
 def test_bad_lines_are_rejected_by_line_and_the_good_ones_go_in(tmp_path, pipeline):
@@ -55,7 +57,14 @@ def test_bad_lines_are_rejected_by_line_and_the_good_ones_go_in(tmp_path, pipeli
         json.dumps([1, 2]),
         json.dumps({**GOOD, "id": "n-5", "duration_minutes": -3}),
         json.dumps({**GOOD, "id": "n-6", "participants": [{"title": "CFO"}]}),
-        json.dumps({**GOOD, "id": "n-7", "text": "A second good note about procurement.", "date": "2026-10-03T09:30:00+02:00"}),
+        json.dumps(
+            {
+                **GOOD,
+                "id": "n-7",
+                "text": "A second good note about procurement.",
+                "date": "2026-10-03T09:30:00+02:00",
+            }
+        ),
     ]
     data = "\n".join(lines).encode() + b"\n" + b'{"account": "X", "text": "caf\xe9"}\n'
     path = write(tmp_path / "mixed.jsonl", data)
@@ -76,7 +85,11 @@ def test_bad_lines_are_rejected_by_line_and_the_good_ones_go_in(tmp_path, pipeli
 
 
 def test_a_record_without_id_gets_the_same_derived_id_on_every_import(tmp_path):
-    record = {"account": "Quayside Elevators", "text": "Weekly status, nothing decided.", "date": "2026-08-06"}
+    record = {
+        "account": "Quayside Elevators",
+        "text": "Weekly status, nothing decided.",
+        "date": "2026-08-06",
+    }
     path = write(tmp_path / "a.jsonl", json.dumps(record) + "\n")
     first = _items(path)[0]
     again = _items(write(tmp_path / "b.jsonl", json.dumps(record) + "\n"))[0]
@@ -93,7 +106,9 @@ def test_an_email_record_splits_the_newest_message_from_the_quoted_thread(tmp_pa
         "On Wed, 12 Aug 2026 at 10:01, Colm Byrne <cbyrne@quaysidelifts.ie> wrote:\n"
         "> Dispatchers are still double-entering call-outs.\n"
     )
-    path = write(tmp_path / "mail.jsonl", json.dumps({"account": "Quayside", "kind": "email", "text": text}) + "\n")
+    path = write(
+        tmp_path / "mail.jsonl", json.dumps({"account": "Quayside", "kind": "email", "text": text}) + "\n"
+    )
     (record,) = _items(path)
     assert record.analysis_text == "Colm, I've asked product for the entrapment code; answer by Friday.\nRuth"
     assert record.quoted_text.startswith("On Wed, 12 Aug 2026")

@@ -85,7 +85,11 @@ def test_crm_csv_with_recognised_columns(tmp_path, pipeline):
     good = [i for i in items if isinstance(i, InteractionRecord)]
     bad = {i.origin: i.reason for i in items if isinstance(i, Rejection)}
     assert [g.source_id for g in good] == ["CRM-1", "CRM-2"]
-    assert good[0].kind == "call" and good[0].account == "Norrland Medical Devices" and good[0].rep == "Lars Wikström"
+    assert (
+        good[0].kind == "call"
+        and good[0].account == "Norrland Medical Devices"
+        and good[0].rep == "Lars Wikström"
+    )
     assert good[0].text == "Henrik asked for the quote in SEK,\nand the DPA."
     assert good[1].kind == "email"
     assert set(bad) == {f"{path}:5", f"{path}:6", f"{path}:7"}
@@ -99,7 +103,9 @@ def test_crm_csv_with_an_explicit_mapping(tmp_path):
     path = write(tmp_path / "custom.csv", data)
     (item,) = read_file(path, SourceDefaults())
     assert isinstance(item, Rejection) and "--map text=" in item.reason
-    (record,) = read_file(path, SourceDefaults(csv_mapping={"text": "Memo", "account": "Org", "date": "When"}))
+    (record,) = read_file(
+        path, SourceDefaults(csv_mapping={"text": "Memo", "account": "Org", "date": "When"})
+    )
     assert record.account == "Pinecrest Utilities" and record.occurred_at.date().isoformat() == "2026-11-10"
     (item,) = read_file(path, SourceDefaults(csv_mapping={"text": "Nope"}))
     assert isinstance(item, Rejection) and "'Nope'" in item.reason

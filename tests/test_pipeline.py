@@ -13,10 +13,30 @@ from coach.workspace import Workspace
 from tests.conftest import FIXTURES, ingest_path, write
 
 NOTES = [
-    {"id": "p-1", "account": "Pinecrest Utilities", "date": "2026-08-04", "text": "The COO set a target: 20% fewer truck rolls per outage before the 2029 rate case."},
-    {"id": "p-2", "account": "Pinecrest Utilities", "date": "2026-10-21", "text": "Crews complain the mobile app drains batteries on long shifts."},
-    {"id": "h-1", "account": "Harbor & Vine Hospitality", "date": "2026-08-19", "text": "Their regional VP is trialling a rival field-service product at the new resort."},
-    {"id": "h-2", "account": "Harbor & Vine Hospitality", "date": "2026-07-08", "text": "Invoice corrected and re-sent with the PO number on it."},
+    {
+        "id": "p-1",
+        "account": "Pinecrest Utilities",
+        "date": "2026-08-04",
+        "text": "The COO set a target: 20% fewer truck rolls per outage before the 2029 rate case.",
+    },
+    {
+        "id": "p-2",
+        "account": "Pinecrest Utilities",
+        "date": "2026-10-21",
+        "text": "Crews complain the mobile app drains batteries on long shifts.",
+    },
+    {
+        "id": "h-1",
+        "account": "Harbor & Vine Hospitality",
+        "date": "2026-08-19",
+        "text": "Their regional VP is trialling a rival field-service product at the new resort.",
+    },
+    {
+        "id": "h-2",
+        "account": "Harbor & Vine Hospitality",
+        "date": "2026-07-08",
+        "text": "Invoice corrected and re-sent with the PO number on it.",
+    },
 ]
 
 
@@ -36,13 +56,19 @@ def test_second_import_changes_nothing(tmp_path, pipeline, workspace):
     assert len(first.added) == 4 and first.chunks == 4
     before = _state(workspace)
     second = ingest_path(pipeline, path)
-    assert second.added == [] and second.updated == [] and sorted(second.unchanged) == ["h-1", "h-2", "p-1", "p-2"]
+    assert (
+        second.added == []
+        and second.updated == []
+        and sorted(second.unchanged) == ["h-1", "h-2", "p-1", "p-2"]
+    )
     assert _state(workspace) == before
 
 
 def test_a_changed_record_replaces_its_text_and_its_chunks(tmp_path, pipeline, workspace):
     ingest_path(pipeline, _jsonl(tmp_path, NOTES))
-    long_text = "\n".join(f"Line {i}: the crew app battery drains on twelve-hour winter shifts." for i in range(60))
+    long_text = "\n".join(
+        f"Line {i}: the crew app battery drains on twelve-hour winter shifts." for i in range(60)
+    )
     changed = [dict(NOTES[1], text=long_text)]
     report = ingest_path(pipeline, _jsonl(tmp_path, changed, "changed.jsonl"))
     assert report.updated == ["p-2"]
@@ -71,8 +97,10 @@ class _FailingIndex:
 
     def __getattr__(self, name):
         if name == self._fail_on:
+
             def boom(*args, **kwargs):
                 raise OSError("disk full")
+
             return boom
         return getattr(self._real, name)
 
@@ -140,8 +168,9 @@ def test_reindex_after_deleting_the_chroma_folder_restores_identical_results(tmp
 def test_reindex_missing_only_repairs_what_fell_behind(tmp_path, pipeline, workspace):
     ingest_path(pipeline, _jsonl(tmp_path, NOTES))
     workspace.index.delete_interactions(["p-1"])
-    from coach.store.vectors import ChunkEntry
     import numpy as np
+
+    from coach.store.vectors import ChunkEntry
 
     orphan = ChunkEntry("ghost#0", "ghost", 1, 0, 0, 5, "ghost", 0, "note")
     workspace.index.upsert([orphan], np.ones((1, 384), dtype=np.float32) / np.sqrt(384))

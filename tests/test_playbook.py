@@ -4,8 +4,16 @@ from coach.analysis.judge import PLAYBOOK
 from coach.playbook import Playbook
 from coach.store.vectors import PassageIndex
 
-CODES = ["account_hoping", "competitor_inside", "star_performer", "data_not_strategy", "single_threaded",
-         "complacency", "reactive_firefighting", "going_dark"]
+CODES = [
+    "account_hoping",
+    "competitor_inside",
+    "star_performer",
+    "data_not_strategy",
+    "single_threaded",
+    "complacency",
+    "reactive_firefighting",
+    "going_dark",
+]
 
 
 def test_every_risk_code_has_a_playbook_entry_with_next_steps():
@@ -51,10 +59,16 @@ def test_no_dev_set_names_in_code_rules_or_knowledge():
         record = json.loads(line)
         names.add(record["account"].split()[0])
         names.update(p["name"] for p in record.get("participants", []))
-        names.update(p["name"].split()[-1] for p in record.get("participants", []) if len(p["name"].split()[-1]) > 4)
+        names.update(
+            p["name"].split()[-1] for p in record.get("participants", []) if len(p["name"].split()[-1]) > 4
+        )
     root = Path(__file__).resolve().parent.parent
-    files = [p for d in ("coach", "knowledge", "prompts") for p in (root / d).rglob("*")
-             if p.is_file() and p.suffix in {".py", ".md", ".j2", ".json", ".toml"} and "contract" not in p.parts]
+    files = [
+        p
+        for d in ("coach", "knowledge", "prompts")
+        for p in (root / d).rglob("*")
+        if p.is_file() and p.suffix in {".py", ".md", ".j2", ".json", ".toml"} and "contract" not in p.parts
+    ]
     found = []
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")

@@ -11,9 +11,15 @@ from coach import prompts
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {
     "extract": dict(
-        account="Quayside Elevators", kind="meeting", date="2026-08-13", rep="Ruth Achebe", series="Quayside weekly status",
-        participants=[{"name": "Ruth Achebe", "side": "internal", "title": "Customer Success Manager"},
-                      {"name": "Niamh Doyle", "side": "customer", "title": None}],
+        account="Quayside Elevators",
+        kind="meeting",
+        date="2026-08-13",
+        rep="Ruth Achebe",
+        series="Quayside weekly status",
+        participants=[
+            {"name": "Ruth Achebe", "side": "internal", "title": "Customer Success Manager"},
+            {"name": "Niamh Doyle", "side": "customer", "title": None},
+        ],
         text="Weekly status. Niamh said dispatchers still double-enter call-outs.\nNothing decided.",
     ),
 }

@@ -22,21 +22,35 @@ from coach.store.schema import InteractionRow
 from coach.workspace import Workspace
 from tests.hardening.env import two_teams
 
-TOPICS = ["the depot tablets reboot", "invoices arrive late", "the route export times out", "drivers lose their shift",
-          "the dashboard totals are wrong", "alerts go to the wrong team", "the mobile app logs planners out",
-          "the warehouse scanner freezes", "customs forms are rejected", "the renewal quote is missing a line"]
+TOPICS = [
+    "the depot tablets reboot",
+    "invoices arrive late",
+    "the route export times out",
+    "drivers lose their shift",
+    "the dashboard totals are wrong",
+    "alerts go to the wrong team",
+    "the mobile app logs planners out",
+    "the warehouse scanner freezes",
+    "customs forms are rejected",
+    "the renewal quote is missing a line",
+]
 
 
 def _records(n: int) -> list[dict]:
     records = []
     for i in range(n):
         topic = TOPICS[i % len(TOPICS)]
-        records.append({
-            "id": f"bulk-{i:05d}", "account": f"Bulk Account {i % 50:02d}", "kind": ("call", "note", "meeting")[i % 3],
-            "date": f"2026-{1 + i % 10:02d}-{1 + i % 27:02d}", "rep": f"Rep {i % 7}",
-            "text": f"Call {i} with the operations lead. She complained that {topic} at site {i % 113}. "
-                    f"I said we would look at it before review {i % 31}.",
-        })
+        records.append(
+            {
+                "id": f"bulk-{i:05d}",
+                "account": f"Bulk Account {i % 50:02d}",
+                "kind": ("call", "note", "meeting")[i % 3],
+                "date": f"2026-{1 + i % 10:02d}-{1 + i % 27:02d}",
+                "rep": f"Rep {i % 7}",
+                "text": f"Call {i} with the operations lead. She complained that {topic} at site {i % 113}. "
+                f"I said we would look at it before review {i % 31}.",
+            }
+        )
     return records
 
 
@@ -79,7 +93,9 @@ def test_a_bulk_ingest_killed_midway_and_restarted_stores_every_record_once(work
     assert drift.clean, (len(drift.missing), len(drift.orphans), drift.stale_facts)
     assert drift.chunks_indexed == drift.chunks_expected >= 5000
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and "added 0, updated 0, unchanged 5000, rejected 0" in again.stdout, again.stdout
+    assert again.returncode == 0 and "added 0, updated 0, unchanged 5000, rejected 0" in again.stdout, (
+        again.stdout
+    )
 
 
 def test_doctor_reports_and_repairs_drift(workspace, tmp_path):
@@ -88,9 +104,9 @@ def test_doctor_reports_and_repairs_drift(workspace, tmp_path):
     pipeline.ingest(read_jsonl(data, "d.jsonl", pipeline.defaults()))
     assert check(workspace).clean
     workspace.index.delete_interactions(["bulk-00003", "bulk-00077"])  # chunks lost
-    from coach.store.vectors import ChunkEntry
-
     import numpy as np
+
+    from coach.store.vectors import ChunkEntry
 
     orphan = ChunkEntry("ghost#0", "ghost", 1, 0, 0, 5, "ghost", 0, "note")
     workspace.index.upsert([orphan], np.zeros((1, 384), dtype=np.float32) + 0.01)
@@ -122,7 +138,9 @@ def _archive_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
 
 
-def test_export_then_import_into_an_empty_store_round_trips_exactly(workspace, another_store, tmp_path, embedder):
+def test_export_then_import_into_an_empty_store_round_trips_exactly(
+    workspace, another_store, tmp_path, embedder
+):
     from datetime import date
 
     from coach.analysis.service import Analyzer
@@ -161,7 +179,9 @@ def test_export_then_import_into_an_empty_store_round_trips_exactly(workspace, a
         target.close()
 
 
-def test_a_damaged_archive_is_refused_before_anything_is_written(workspace, another_store, tmp_path, embedder):
+def test_a_damaged_archive_is_refused_before_anything_is_written(
+    workspace, another_store, tmp_path, embedder
+):
     two_teams(workspace)
     folder = tmp_path / "archive"
     export_store(workspace, folder)
@@ -213,16 +233,25 @@ def test_several_workers_share_sessions_limits_and_data(workspace, tmp_path):
 
     import httpx
 
-    if not (workspace.settings.chroma_url and workspace.settings.resolved_database_url.startswith("postgresql")):
+    if not (
+        workspace.settings.chroma_url and workspace.settings.resolved_database_url.startswith("postgresql")
+    ):
         pytest.skip("needs PostgreSQL and a Chroma server (COACH_TEST_BACKEND=server; .ci/run's second pass)")
     env_ = two_teams(workspace)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(_cli_env(workspace.settings), COACH_SECRET_KEY="multi-worker-test-secret",
-               COACH_SIGN_IN_MAX_FAILURES="4")
-    server = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port), "--workers", "3"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = dict(
+        _cli_env(workspace.settings),
+        COACH_SECRET_KEY="multi-worker-test-secret",
+        COACH_SIGN_IN_MAX_FAILURES="4",
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "coach.cli", "serve", "--port", str(port), "--workers", "3"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -240,8 +269,9 @@ def test_several_workers_share_sessions_limits_and_data(workspace, tmp_path):
 
         with httpx.Client(base_url=base) as browser:
             csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text).group(1)
-            signed = browser.post("/login", data={"email": "ana@vendor.example", "password": "ana-password",
-                                                  "csrf": csrf})
+            signed = browser.post(
+                "/login", data={"email": "ana@vendor.example", "password": "ana-password", "csrf": csrf}
+            )
             assert signed.status_code in (200, 303)
             cookie = browser.cookies.get("coach_session")
         for _ in range(10):  # each on a new connection: any worker knows the session
@@ -253,17 +283,26 @@ def test_several_workers_share_sessions_limits_and_data(workspace, tmp_path):
         for attempt in range(6):  # failures on whichever worker: the database counts them all
             with httpx.Client(base_url=base) as client:
                 csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-                statuses.append(client.post("/login", data={"email": "ben@vendor.example", "password": f"x{attempt}",
-                                                            "csrf": csrf}).status_code)
+                statuses.append(
+                    client.post(
+                        "/login",
+                        data={"email": "ben@vendor.example", "password": f"x{attempt}", "csrf": csrf},
+                    ).status_code
+                )
         assert statuses[:4] == [400] * 4 and statuses[4:] == [429, 429], statuses
 
         headers = {"Authorization": f"Bearer {env_.tokens['ana']}"}
         ids = []
         for i in range(9):
             with httpx.Client(base_url=base, headers=headers) as client:
-                response = client.post("/v1/interactions", json={
-                    "account": "Pinecrest Utilities", "date": "2026-11-19",
-                    "text": f"Call {i}. Mei asked for the outage report for depot {i}."})
+                response = client.post(
+                    "/v1/interactions",
+                    json={
+                        "account": "Pinecrest Utilities",
+                        "date": "2026-11-19",
+                        "text": f"Call {i}. Mei asked for the outage report for depot {i}.",
+                    },
+                )
                 assert response.status_code == 201, response.text
                 ids.append(response.json()["interaction"]["id"])
         for interaction in ids:

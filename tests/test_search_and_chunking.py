@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import pytest
@@ -9,10 +10,30 @@ from coach.search import Searcher
 from tests.conftest import FIXTURES, ingest_path, write
 
 NOTES = [
-    {"id": "q-1", "account": "Quayside Elevators", "date": "2026-08-13", "text": "Dispatchers still key emergency call-outs twice because the entrapment priority code is missing."},
-    {"id": "q-2", "account": "Quayside Elevators", "date": "2026-08-20", "text": "Weekly status: same open-items list, eleven open, nothing decided."},
-    {"id": "n-1", "account": "Norrland Medical Devices", "date": "2026-08-26", "text": "Auditors want a signed service record for every hospital visit from March under the new regulation."},
-    {"id": "n-2", "account": "Norrland Medical Devices", "date": "2026-07-30", "text": "Monthly usage dashboard sent; visits up four percent."},
+    {
+        "id": "q-1",
+        "account": "Quayside Elevators",
+        "date": "2026-08-13",
+        "text": "Dispatchers still key emergency call-outs twice because the entrapment priority code is missing.",
+    },
+    {
+        "id": "q-2",
+        "account": "Quayside Elevators",
+        "date": "2026-08-20",
+        "text": "Weekly status: same open-items list, eleven open, nothing decided.",
+    },
+    {
+        "id": "n-1",
+        "account": "Norrland Medical Devices",
+        "date": "2026-08-26",
+        "text": "Auditors want a signed service record for every hospital visit from March under the new regulation.",
+    },
+    {
+        "id": "n-2",
+        "account": "Norrland Medical Devices",
+        "date": "2026-07-30",
+        "text": "Monthly usage dashboard sent; visits up four percent.",
+    },
 ]
 
 
@@ -38,15 +59,28 @@ def test_search_within_an_account_only_returns_that_account(loaded):
     assert Searcher(loaded).search("   ") == []
 
 
-def test_a_rare_word_is_found_when_the_scope_has_more_chunks_than_bm25_scores(tmp_path, pipeline, monkeypatch):
+def test_a_rare_word_is_found_when_the_scope_has_more_chunks_than_bm25_scores(
+    tmp_path, pipeline, monkeypatch
+):
     """Over LEXICAL_MAX_CHUNKS chunks in scope, BM25 scores the chunks that hold a query word rather than the
     first chunks the index returns: a product named once, in the last note, is still found by its name."""
     import coach.search
 
-    filler = [{"id": f"f-{i}", "account": "Quayside Elevators", "date": "2026-08-13",
-               "text": f"Status call {i}: dispatch volumes steady, the open-items list reviewed again."} for i in range(30)]
-    rare = {"id": "rare", "account": "Quayside Elevators", "date": "2026-08-14",
-            "text": "Their fleet team asked whether Liftwatch can export the entrapment log."}
+    filler = [
+        {
+            "id": f"f-{i}",
+            "account": "Quayside Elevators",
+            "date": "2026-08-13",
+            "text": f"Status call {i}: dispatch volumes steady, the open-items list reviewed again.",
+        }
+        for i in range(30)
+    ]
+    rare = {
+        "id": "rare",
+        "account": "Quayside Elevators",
+        "date": "2026-08-14",
+        "text": "Their fleet team asked whether Liftwatch can export the entrapment log.",
+    }
     ingest_path(pipeline, write(tmp_path / "f.jsonl", "\n".join(json.dumps(n) for n in [*filler, rare])))
     monkeypatch.setattr(coach.search, "LEXICAL_MAX_CHUNKS", 10)
     searcher = Searcher(pipeline.ws)
@@ -72,7 +106,7 @@ def test_chunks_fit_the_model_window_break_on_lines_and_overlap(embedder):
         assert embedder.count_tokens(chunk.text) <= 64
         assert chunk.text == text[chunk.start : chunk.end]
         assert chunk.text.split("\n")[0] in lines and chunk.text.split("\n")[-1] in lines
-    assert all(b.start < a.end for a, b in zip(chunks, chunks[1:]))  # overlap
+    assert all(b.start < a.end for a, b in itertools.pairwise(chunks))  # overlap
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
 
 

@@ -34,7 +34,7 @@ class FakeSlack:
             def log_message(self, *args):
                 pass
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 try:
                     body = json.loads(raw)
@@ -47,11 +47,19 @@ class FakeSlack:
                 reply = {"ok": True}
                 if method == "users.info":
                     email = PEOPLE.get(body.get("user"))
-                    reply = {"ok": True, "user": {"id": body.get("user"), "profile": {"email": email}}} if email \
+                    reply = (
+                        {"ok": True, "user": {"id": body.get("user"), "profile": {"email": email}}}
+                        if email
                         else {"ok": False, "error": "user_not_found"}
+                    )
                 elif method == "conversations.replies":
-                    reply = {"ok": True, "messages": [{"text": "Mei complained the crew app crashes offline."},
-                                                      {"text": "She asked for a fix before the storm season."}]}
+                    reply = {
+                        "ok": True,
+                        "messages": [
+                            {"text": "Mei complained the crew app crashes offline."},
+                            {"text": "She asked for a fix before the storm season."},
+                        ],
+                    }
                 data = json.dumps(reply).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -91,11 +99,20 @@ def world(settings, embedder):
     load_sample(_Attributed(IngestPipeline(bootstrap), ana.id))
     token, _ = users.create_token("bot@vendor.example", "slack-bot", delegate=True)
     bootstrap.close()
-    configured = settings.model_copy(update={
-        "slack_signing_secret": SECRET, "slack_bot_token": "xoxb-test", "slack_api_url": slack.url + "/api",
-        "coach_api_url": f"http://127.0.0.1:{port}", "coach_api_token": token, "brief_engine": "llm",
-        "openai_api_key": "k", "openai_base_url": llm.url, "llm_model": "test-model", "llm_timeout_seconds": 10.0,
-    })
+    configured = settings.model_copy(
+        update={
+            "slack_signing_secret": SECRET,
+            "slack_bot_token": "xoxb-test",
+            "slack_api_url": slack.url + "/api",
+            "coach_api_url": f"http://127.0.0.1:{port}",
+            "coach_api_token": token,
+            "brief_engine": "llm",
+            "openai_api_key": "k",
+            "openai_base_url": llm.url,
+            "llm_model": "test-model",
+            "llm_timeout_seconds": 10.0,
+        }
+    )
     ws = Workspace(configured, embedder)
     with serving(create_app(configured, ws), port) as base:
         llm.default = ("status", 500)
@@ -108,15 +125,29 @@ def world(settings, embedder):
 def _signed(body: str, secret=SECRET, timestamp=None):
     ts = str(int(timestamp if timestamp is not None else time.time()))
     signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
-            "Content-Type": "application/x-www-form-urlencoded"}
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 def _command(world, text, user="U_ANA", **headers_kw):
-    body = urlencode({"command": "/coach", "text": text, "user_id": user, "team_id": "T1", "channel_id": "C1",
-                      "trigger_id": "trig-1", "response_url": f"{world['slack'].url}/respond/{user}/{time.time_ns()}"})
+    body = urlencode(
+        {
+            "command": "/coach",
+            "text": text,
+            "user_id": user,
+            "team_id": "T1",
+            "channel_id": "C1",
+            "trigger_id": "trig-1",
+            "response_url": f"{world['slack'].url}/respond/{user}/{time.time_ns()}",
+        }
+    )
     t0 = time.monotonic()
-    response = httpx.post(world["base"] + "/slack/events", content=body, headers=_signed(body, **headers_kw), timeout=10)
+    response = httpx.post(
+        world["base"] + "/slack/events", content=body, headers=_signed(body, **headers_kw), timeout=10
+    )
     return response, time.monotonic() - t0
 
 
@@ -134,7 +165,7 @@ def test_signatures_are_checked(world):
 def test_flags_come_back_with_their_quotes_in_block_kit(world):
     response, took = _command(world, "flags Quayside Elevators")
     assert response.status_code == 200 and took < 3
-    path, body, _ = world["slack"].wait("/respond/U_ANA")
+    _path, body, _ = world["slack"].wait("/respond/U_ANA")
     assert body["response_type"] == "ephemeral"
     blocks = body["blocks"]
     assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"] == "Quayside Elevators"
@@ -150,7 +181,7 @@ def test_a_slow_llm_brief_is_acknowledged_at_once_and_delivered_afterwards(world
     start = len(world["slack"].posts)
     response, took = _command(world, "brief Quayside Elevators | weekly status")
     assert response.status_code == 200 and took < 3
-    _, body, at = world["slack"].wait("/respond/U_ANA", timeout=40, after=start)
+    _, body, _at = world["slack"].wait("/respond/U_ANA", timeout=40, after=start)
     header = body["blocks"][0]["text"]["text"]
     assert header == "Prep brief: Quayside Elevators, weekly status"
     assert "fallback from llm:test-model" in json.dumps(body["blocks"])
@@ -159,7 +190,9 @@ def test_a_slow_llm_brief_is_acknowledged_at_once_and_delivered_afterwards(world
 
 def test_log_search_and_help(world):
     start = len(world["slack"].posts)
-    _command(world, "log Pinecrest Utilities | Call with Mei. She complained that the crew app crashes offline.")
+    _command(
+        world, "log Pinecrest Utilities | Call with Mei. She complained that the crew app crashes offline."
+    )
     _, body, _ = world["slack"].wait("/respond/U_ANA", after=start)
     assert "Logged to *Pinecrest Utilities*" in _texts(body["blocks"])
     start = len(world["slack"].posts)
@@ -190,18 +223,40 @@ def test_people_without_a_coach_user_or_rights_get_a_clear_message_and_no_data(w
 
 def test_the_message_shortcut_logs_a_thread_through_a_modal(world):
     slack = world["slack"]
-    action = {"type": "message_action", "callback_id": "log_to_coach", "trigger_id": "trig-2", "team": {"id": "T1"},
-              "user": {"id": "U_ANA"}, "channel": {"id": "C9"}, "message": {"text": "Mei's crew app crashes", "ts": "1.1"}}
+    action = {
+        "type": "message_action",
+        "callback_id": "log_to_coach",
+        "trigger_id": "trig-2",
+        "team": {"id": "T1"},
+        "user": {"id": "U_ANA"},
+        "channel": {"id": "C9"},
+        "message": {"text": "Mei's crew app crashes", "ts": "1.1"},
+    }
     body = urlencode({"payload": json.dumps(action)})
     assert httpx.post(world["base"] + "/slack/events", content=body, headers=_signed(body)).status_code == 200
     _, opened, _ = slack.wait("views.open")
     view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
-    assert view["callback_id"] == "coach_log" and view["blocks"][1]["element"]["initial_value"] == "Mei's crew app crashes"
-    submission = {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": "U_ANA"}, "view": {"type": "modal",
-        "callback_id": "coach_log", "private_metadata": view["private_metadata"],
-        "state": {"values": {"account": {"value": {"value": "Pinecrest Utilities"}},
-                             "note": {"value": {"value": "Mei's crew app crashes"}},
-                             "thread": {"value": {"selected_options": [{"value": "thread"}]}}}}}}
+    assert (
+        view["callback_id"] == "coach_log"
+        and view["blocks"][1]["element"]["initial_value"] == "Mei's crew app crashes"
+    )
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": {"id": "U_ANA"},
+        "view": {
+            "type": "modal",
+            "callback_id": "coach_log",
+            "private_metadata": view["private_metadata"],
+            "state": {
+                "values": {
+                    "account": {"value": {"value": "Pinecrest Utilities"}},
+                    "note": {"value": {"value": "Mei's crew app crashes"}},
+                    "thread": {"value": {"selected_options": [{"value": "thread"}]}},
+                }
+            },
+        },
+    }
     body = urlencode({"payload": json.dumps(submission)})
     assert httpx.post(world["base"] + "/slack/events", content=body, headers=_signed(body)).status_code == 200
     _, posted, _ = slack.wait("chat.postMessage")
@@ -218,27 +273,49 @@ def test_socket_mode_runs_the_same_handlers(world):
     settings = world["settings"]
     app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token))
     start = len(world["slack"].posts)
-    mention = {"type": "event_callback", "team_id": "T1", "event": {
-        "type": "app_mention", "user": "U_ANA", "text": "<@UBOT> flags Norrland Medical Devices", "ts": "2.2",
-        "channel": "C1"}}
+    mention = {
+        "type": "event_callback",
+        "team_id": "T1",
+        "event": {
+            "type": "app_mention",
+            "user": "U_ANA",
+            "text": "<@UBOT> flags Norrland Medical Devices",
+            "ts": "2.2",
+            "channel": "C1",
+        },
+    }
     response = app.dispatch(BoltRequest(body=mention, mode="socket_mode"))
     assert response.status == 200
     _, posted, _ = world["slack"].wait("chat.postMessage", after=start)
     assert posted["thread_ts"] == "2.2" and "Norrland Medical Devices" in json.dumps(posted)
-    down = build_app(settings, CoachAPI(f"http://127.0.0.1:{free_port()}", "coach_x"))  # the coach API is not there
-    command = {"command": "/coach", "text": "flags Norrland Medical Devices", "user_id": "U_ANA", "team_id": "T1",
-               "response_url": f"{world['slack'].url}/respond/down", "trigger_id": "t"}
+    down = build_app(
+        settings, CoachAPI(f"http://127.0.0.1:{free_port()}", "coach_x")
+    )  # the coach API is not there
+    command = {
+        "command": "/coach",
+        "text": "flags Norrland Medical Devices",
+        "user_id": "U_ANA",
+        "team_id": "T1",
+        "response_url": f"{world['slack'].url}/respond/down",
+        "trigger_id": "t",
+    }
     assert down.dispatch(BoltRequest(body=command, mode="socket_mode")).status == 200
     _, body, _ = world["slack"].wait("/respond/down")
     assert "unreachable" in _texts(body["blocks"])
 
 
-@pytest.mark.parametrize("text,expect", [
-    ("help", "/coach brief"),
-    ("flags Quayside Elevators", "Problem nobody owned"),
-    ("search storm season fix", "Pinecrest Utilities"),
-    ("log Harbor & Vine Hospitality | Call with Priya. She asked for the root cause by Friday.", "Logged to"),
-])
+@pytest.mark.parametrize(
+    "text,expect",
+    [
+        ("help", "/coach brief"),
+        ("flags Quayside Elevators", "Problem nobody owned"),
+        ("search storm season fix", "Pinecrest Utilities"),
+        (
+            "log Harbor & Vine Hospitality | Call with Priya. She asked for the root cause by Friday.",
+            "Logged to",
+        ),
+    ],
+)
 def test_every_command_works_in_socket_mode_too(world, text, expect):
     from slack_bolt.request import BoltRequest
 
@@ -248,8 +325,14 @@ def test_every_command_works_in_socket_mode_too(world, text, expect):
     settings = world["settings"]
     app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token))
     tag = f"socket-{time.time_ns()}"
-    command = {"command": "/coach", "text": text, "user_id": "U_ANA", "team_id": "T1", "trigger_id": "t",
-               "response_url": f"{world['slack'].url}/respond/{tag}"}
+    command = {
+        "command": "/coach",
+        "text": text,
+        "user_id": "U_ANA",
+        "team_id": "T1",
+        "trigger_id": "t",
+        "response_url": f"{world['slack'].url}/respond/{tag}",
+    }
     assert app.dispatch(BoltRequest(body=command, mode="socket_mode")).status == 200
     _, body, _ = world["slack"].wait(f"/respond/{tag}")
     assert expect in json.dumps(body["blocks"])
@@ -265,14 +348,27 @@ def test_a_long_note_and_the_shortcut_open_a_form_in_socket_mode(world):
     app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token))
     start = len(world["slack"].posts)
     long_note = "Workshop notes. " + "The customer walked us through their plans. " * 80
-    command = {"command": "/coach", "text": f"log Pinecrest Utilities | {long_note}", "user_id": "U_ANA",
-               "team_id": "T1", "trigger_id": "trig-long", "response_url": f"{world['slack'].url}/respond/long"}
+    command = {
+        "command": "/coach",
+        "text": f"log Pinecrest Utilities | {long_note}",
+        "user_id": "U_ANA",
+        "team_id": "T1",
+        "trigger_id": "trig-long",
+        "response_url": f"{world['slack'].url}/respond/long",
+    }
     assert app.dispatch(BoltRequest(body=command, mode="socket_mode")).status == 200
     _, opened, _ = world["slack"].wait("views.open", after=start)
     view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
     assert view["blocks"][0]["element"]["initial_value"] == "Pinecrest Utilities"
     start = len(world["slack"].posts)
-    action = {"type": "message_action", "callback_id": "log_to_coach", "trigger_id": "trig-3", "team": {"id": "T1"},
-              "user": {"id": "U_ANA"}, "channel": {"id": "C9"}, "message": {"text": "A message", "ts": "3.3"}}
+    action = {
+        "type": "message_action",
+        "callback_id": "log_to_coach",
+        "trigger_id": "trig-3",
+        "team": {"id": "T1"},
+        "user": {"id": "U_ANA"},
+        "channel": {"id": "C9"},
+        "message": {"text": "A message", "ts": "3.3"},
+    }
     assert app.dispatch(BoltRequest(body=action, mode="socket_mode")).status == 200
     world["slack"].wait("views.open", after=start)

@@ -19,7 +19,9 @@ def store_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'c.db'}"
         return
     if not POSTGRES_URL:
-        pytest.skip("no PostgreSQL server: set COACH_TEST_POSTGRES_URL (.ci/services starts one; CI always does)")
+        pytest.skip(
+            "no PostgreSQL server: set COACH_TEST_POSTGRES_URL (.ci/services starts one; CI always does)"
+        )
     name = f"coach_m_{uuid.uuid4().hex[:12]}"
     with _admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -32,8 +34,18 @@ def test_migrations_reach_head_and_ddl_is_transactional(store_url):
     db = Database(store_url)
     db.migrate()
     tables = set(inspect(db.engine).get_table_names())
-    assert {"accounts", "interactions", "users", "teams", "memberships", "api_tokens", "audit_events",
-            "sign_in_attempts", "slack_links", "alembic_version"} <= tables
+    assert {
+        "accounts",
+        "interactions",
+        "users",
+        "teams",
+        "memberships",
+        "api_tokens",
+        "audit_events",
+        "sign_in_attempts",
+        "slack_links",
+        "alembic_version",
+    } <= tables
     assert "logged_by" in {c["name"] for c in inspect(db.engine).get_columns("interactions")}
     with db.engine.connect() as connection:
         assert connection.execute(text("select version_num from alembic_version")).scalar() == HEAD
@@ -53,7 +65,9 @@ def test_an_older_store_is_upgraded_in_place(store_url):
         config.attributes["connection"] = connection
         command.upgrade(config, "0002")
     with db.engine.begin() as connection:
-        connection.execute(text("insert into accounts (name, key, created_at) values ('A', 'a', '2026-01-01')"))
+        connection.execute(
+            text("insert into accounts (name, key, created_at) values ('A', 'a', '2026-01-01')")
+        )
     db.migrate()
     with db.engine.connect() as connection:
         assert connection.execute(text("select count(*) from accounts")).scalar() == 1
@@ -89,6 +103,8 @@ def test_the_models_match_the_migrations(store_url):
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     db.dispose()
-    if store_url.startswith("sqlite"):  # SQLite cannot add a foreign key to a table: 0003 adds it elsewhere only
+    if store_url.startswith(
+        "sqlite"
+    ):  # SQLite cannot add a foreign key to a table: 0003 adds it elsewhere only
         diff = [d for d in diff if not (d[0] == "add_fk" and d[1].parent.name == "interactions")]
     assert diff == [], diff

@@ -7,7 +7,9 @@ def test_token_counts_offline_with_the_cache_in_the_data_folder(workspace):
     counter = workspace.tokens
     text = "Mei asked for a fix before the winter storms."
     assert 8 <= counter.count(text) <= 14
-    assert counter.truncate(text * 20, 10) != text * 20 and counter.count(counter.truncate(text * 20, 10)) <= 10
+    assert (
+        counter.truncate(text * 20, 10) != text * 20 and counter.count(counter.truncate(text * 20, 10)) <= 10
+    )
     cache = workspace.settings.data_dir / "cache" / "tiktoken"
     assert cache.is_dir() and len(list(cache.iterdir())) == 2
 

@@ -20,10 +20,14 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).parent / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'"
+)
 if not Path(CHROMIUM).exists():
-    pytest.skip("BROWSER TESTS SKIPPED: no chromium at /usr/bin/chromium (apt-get install -y chromium; .ci/run does)",
-                allow_module_level=True)
+    pytest.skip(
+        "BROWSER TESTS SKIPPED: no chromium at /usr/bin/chromium (apt-get install -y chromium; .ci/run does)",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture
@@ -68,7 +72,8 @@ def test_sign_in_paste_a_note_see_cited_flags_and_open_the_brief(live, browser):
     page.get_by_label("Who was there").fill("Mei Tanaka")
     page.get_by_label("Note").fill(
         "Call with Mei. She complained that the crew app <script>alert('x')</script> crashes when the signal drops "
-        "and asked for offline mode before the storm season. I said I'd check with product.")
+        "and asked for offline mode before the storm season. I said I'd check with product."
+    )
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.get_by_role("button", name="Log it").click()
@@ -137,4 +142,6 @@ def test_the_api_docs_render_offline(live, browser):
     page.goto(live + "/redoc")
     page.get_by_text("/v1/interactions").first.wait_for(timeout=15_000)
     # what remains off the machine is cosmetic and refused above: Redoc's web fonts and its own logo
-    assert not [u for u in outside if not u.startswith(("https://fonts.googleapis.com/", "https://cdn.redoc.ly/"))]
+    assert not [
+        u for u in outside if not u.startswith(("https://fonts.googleapis.com/", "https://cdn.redoc.ly/"))
+    ]

@@ -10,8 +10,11 @@ from coach.slackbot.client import CoachAPI
 
 
 def router(settings) -> APIRouter:  # type: ignore[no-untyped-def]
-    bolt = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""),
-                     Links.from_settings(settings))
+    bolt = build_app(
+        settings,
+        CoachAPI(settings.coach_api_url, settings.coach_api_token or ""),
+        Links.from_settings(settings),
+    )
     handler = SlackRequestHandler(bolt)
     routes = APIRouter(include_in_schema=False)
 

@@ -10,8 +10,16 @@ from fastapi.responses import JSONResponse
 
 from api.deps import ApiUser, ServicesDep, audit, search_detail
 from api.schemas import (
-    AccountPublic, BatchItemPublic, BatchPublic, ErrorPublic, InteractionBatchCreate, InteractionCreate,
-    InteractionCreated, InteractionPublic, ParticipantPublic, SearchHitPublic,
+    AccountPublic,
+    BatchItemPublic,
+    BatchPublic,
+    ErrorPublic,
+    InteractionBatchCreate,
+    InteractionCreate,
+    InteractionCreated,
+    InteractionPublic,
+    ParticipantPublic,
+    SearchHitPublic,
 )
 from coach.auth import User
 from coach.briefs import BriefRequest, PrepBrief
@@ -19,21 +27,38 @@ from coach.errors import NotFound, TooLarge
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
 
-router = APIRouter(prefix="/v1", responses={
-    400: {"description": "the request is not what the operation reads (e.g. a body that is not JSON)"},
-    401: {"model": ErrorPublic, "description": "no valid token or session"},
-    404: {"model": ErrorPublic, "description": "no such account or interaction among those you may see"},
-    422: {"description": "invalid input: the message says what to change"},
-    429: {"model": ErrorPublic, "description": "too many requests; retry after the Retry-After header's seconds"},
-})
+router = APIRouter(
+    prefix="/v1",
+    responses={
+        400: {"description": "the request is not what the operation reads (e.g. a body that is not JSON)"},
+        401: {"model": ErrorPublic, "description": "no valid token or session"},
+        404: {"model": ErrorPublic, "description": "no such account or interaction among those you may see"},
+        422: {"description": "invalid input: the message says what to change"},
+        429: {
+            "model": ErrorPublic,
+            "description": "too many requests; retry after the Retry-After header's seconds",
+        },
+    },
+)
 
 
 def public(row: InteractionRow) -> InteractionPublic:
     return InteractionPublic(
-        id=row.id, account=row.account.name, kind=row.kind, date=as_utc(row.occurred_at), rep=row.rep,
-        series=row.series, subject=row.subject, duration_minutes=row.duration_minutes, text=row.raw_text,
-        participants=[ParticipantPublic(name=p.person.name, side=p.person.side, title=p.person.title,
-                                        email=p.person.email) for p in row.participants],
+        id=row.id,
+        account=row.account.name,
+        kind=row.kind,
+        date=as_utc(row.occurred_at),
+        rep=row.rep,
+        series=row.series,
+        subject=row.subject,
+        duration_minutes=row.duration_minutes,
+        text=row.raw_text,
+        participants=[
+            ParticipantPublic(
+                name=p.person.name, side=p.person.side, title=p.person.title, email=p.person.email
+            )
+            for p in row.participants
+        ],
     )
 
 
@@ -46,10 +71,16 @@ def visible_account(svc, user: User, name: str):  # type: ignore[no-untyped-def]
         return row
 
 
-@router.post("/interactions", status_code=201, response_model=InteractionCreated,
-             responses={200: {"model": InteractionCreated, "description": "already stored: unchanged or updated"},
-                        413: {"model": ErrorPublic, "description": "the note is larger than the limit"}},
-             summary="Log one interaction")
+@router.post(
+    "/interactions",
+    status_code=201,
+    response_model=InteractionCreated,
+    responses={
+        200: {"model": InteractionCreated, "description": "already stored: unchanged or updated"},
+        413: {"model": ErrorPublic, "description": "the note is larger than the limit"},
+    },
+    summary="Log one interaction",
+)
 def create_interaction(body: InteractionCreate, user: ApiUser, svc: ServicesDep) -> Any:
     logged = svc.logbook.log_one(user, body.model_dump(exclude_none=True))
     with svc.workspace.db.session() as session:
@@ -58,13 +89,19 @@ def create_interaction(body: InteractionCreate, user: ApiUser, svc: ServicesDep)
     return JSONResponse(result.model_dump(mode="json"), status_code=201 if logged.status == "added" else 200)
 
 
-@router.post("/interactions/batch", response_model=BatchPublic, responses={413: {"model": ErrorPublic}},
-             summary="Log many interactions; each is accepted or rejected on its own")
+@router.post(
+    "/interactions/batch",
+    response_model=BatchPublic,
+    responses={413: {"model": ErrorPublic}},
+    summary="Log many interactions; each is accepted or rejected on its own",
+)
 def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) -> BatchPublic:
     limit = svc.workspace.settings.api_max_batch
     if len(body.interactions) > limit:
-        raise TooLarge(f"{len(body.interactions)} interactions in one batch; the limit is {limit} "
-                       "(COACH_API_MAX_BATCH): send several batches")
+        raise TooLarge(
+            f"{len(body.interactions)} interactions in one batch; the limit is {limit} "
+            "(COACH_API_MAX_BATCH): send several batches"
+        )
     allowed = set(InteractionCreate.model_fields)
     objects: list[dict[str, Any]] = []
     unknown: dict[int, str] = {}
@@ -82,15 +119,28 @@ def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) 
             items.append(BatchItemPublic(index=index, status="rejected", reason=unknown[index]))
         else:
             r = next(kept)
-            items.append(BatchItemPublic(index=index, status=r.status, id=r.id if r.status != "rejected" else None,  # type: ignore[arg-type]
-                                         reason=r.reason))
+            items.append(
+                BatchItemPublic(
+                    index=index,
+                    status=r.status,
+                    id=r.id if r.status != "rejected" else None,  # type: ignore[arg-type]
+                    reason=r.reason,
+                )
+            )
     count = lambda s: sum(1 for i in items if i.status == s)  # noqa: E731
-    return BatchPublic(added=count("added"), updated=count("updated"), unchanged=count("unchanged"),
-                       rejected=count("rejected"), items=items)
+    return BatchPublic(
+        added=count("added"),
+        updated=count("updated"),
+        unchanged=count("unchanged"),
+        rejected=count("rejected"),
+        items=items,
+    )
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionPublic, summary="One interaction")
-def get_interaction(interaction_id: str, user: ApiUser, svc: ServicesDep, request: Request) -> InteractionPublic:
+def get_interaction(
+    interaction_id: str, user: ApiUser, svc: ServicesDep, request: Request
+) -> InteractionPublic:
     with svc.workspace.db.session() as session:
         row = Repository(session).interaction(interaction_id)
         if row is None or not svc.accounts.can_see(user, row.account_id):
@@ -104,15 +154,26 @@ def get_interaction(interaction_id: str, user: ApiUser, svc: ServicesDep, reques
 def list_accounts(user: ApiUser, svc: ServicesDep) -> list[AccountPublic]:
     visible = svc.accounts.visible_ids(user)
     with svc.workspace.db.session() as session:
-        return [AccountPublic(name=s.name, interactions=s.interactions, first=s.first, last=s.last)
-                for s in Repository(session).account_summaries() if visible is None or s.id in visible]
+        return [
+            AccountPublic(name=s.name, interactions=s.interactions, first=s.first, last=s.last)
+            for s in Repository(session).account_summaries()
+            if visible is None or s.id in visible
+        ]
 
 
-@router.get("/accounts/{account:path}/interactions", response_model=list[InteractionPublic],
-            summary="An account's interactions, newest first")
-def account_interactions(account: str, user: ApiUser, svc: ServicesDep, request: Request,
-                         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                         offset: Annotated[int, Query(ge=0)] = 0) -> list[InteractionPublic]:
+@router.get(
+    "/accounts/{account:path}/interactions",
+    response_model=list[InteractionPublic],
+    summary="An account's interactions, newest first",
+)
+def account_interactions(
+    account: str,
+    user: ApiUser,
+    svc: ServicesDep,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[InteractionPublic]:
     row = visible_account(svc, user, account)
     with svc.workspace.db.session() as session:
         rows = Repository(session).interactions(account_ids=[row.id])
@@ -121,9 +182,16 @@ def account_interactions(account: str, user: ApiUser, svc: ServicesDep, request:
     return result
 
 
-@router.get("/accounts/{account:path}/report", summary="The account's report, as in contract/report.schema.json")
-def account_report(account: str, user: ApiUser, svc: ServicesDep, request: Request,
-                   as_of: Annotated[date | None, Query(description="default: today")] = None) -> dict[str, Any]:
+@router.get(
+    "/accounts/{account:path}/report", summary="The account's report, as in contract/report.schema.json"
+)
+def account_report(
+    account: str,
+    user: ApiUser,
+    svc: ServicesDep,
+    request: Request,
+    as_of: Annotated[date | None, Query(description="default: today")] = None,
+) -> dict[str, Any]:
     row = visible_account(svc, user, account)
     day = as_of or date.today()
     analysis = svc.analyzer.account(row.name, day)
@@ -132,30 +200,49 @@ def account_report(account: str, user: ApiUser, svc: ServicesDep, request: Reque
 
 
 @router.get("/accounts/{account:path}/brief", response_model=PrepBrief, summary="A meeting prep brief")
-def account_brief(account: str, user: ApiUser, svc: ServicesDep, request: Request,
-                  meeting: Annotated[str | None, Query(max_length=300)] = None,
-                  attendees: Annotated[str | None, Query(max_length=2000, description="comma-separated")] = None,
-                  on: Annotated[date | None, Query(alias="date", description="meeting date; default today")] = None,
-                  ) -> PrepBrief:
+def account_brief(
+    account: str,
+    user: ApiUser,
+    svc: ServicesDep,
+    request: Request,
+    meeting: Annotated[str | None, Query(max_length=300)] = None,
+    attendees: Annotated[str | None, Query(max_length=2000, description="comma-separated")] = None,
+    on: Annotated[date | None, Query(alias="date", description="meeting date; default today")] = None,
+) -> PrepBrief:
     row = visible_account(svc, user, account)
     people = [a.strip() for a in (attendees or "").split(",") if a.strip()]
-    brief = svc.briefs.brief(BriefRequest(row.name, meeting=meeting, attendees=people, date=on or date.today()))
+    brief = svc.briefs.brief(
+        BriefRequest(row.name, meeting=meeting, attendees=people, date=on or date.today())
+    )
     audit(request, user, "brief", row.name, f"meeting={meeting!r}" if meeting else None)
     return brief
 
 
-@router.get("/search", response_model=list[SearchHitPublic], summary="Search by meaning in the accounts you can see")
-def search(user: ApiUser, svc: ServicesDep, request: Request,
-           q: Annotated[str, Query(min_length=1, max_length=500)],
-           account: Annotated[str | None, Query(max_length=300)] = None,
-           k: Annotated[int, Query(ge=1, le=50)] = 10) -> list[SearchHitPublic]:
+@router.get(
+    "/search", response_model=list[SearchHitPublic], summary="Search by meaning in the accounts you can see"
+)
+def search(
+    user: ApiUser,
+    svc: ServicesDep,
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    account: Annotated[str | None, Query(max_length=300)] = None,
+    k: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[SearchHitPublic]:
     visible = svc.accounts.visible_ids(user)
     ids = None if visible is None else sorted(visible)
     if account is not None:
         ids = [visible_account(svc, user, account).id]
     hits = svc.searcher.search(q, k=k, account_ids=ids)
     audit(request, user, "search", account, search_detail(q, [h.account for h in hits]))
-    return [SearchHitPublic(interaction=h.interaction_id, account=h.account, date=h.occurred_at, kind=h.kind,
-                            excerpt=h.excerpt, score=h.score) for h in hits]
-
-
+    return [
+        SearchHitPublic(
+            interaction=h.interaction_id,
+            account=h.account,
+            date=h.occurred_at,
+            kind=h.kind,
+            excerpt=h.excerpt,
+            score=h.score,
+        )
+        for h in hits
+    ]

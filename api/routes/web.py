@@ -29,7 +29,9 @@ KINDS = ("note", "call", "meeting", "email")
 
 
 def wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/v1/", "/slack/")) and "text/html" in request.headers.get("accept", "")
+    return not request.url.path.startswith(("/v1/", "/slack/")) and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -41,8 +43,14 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     titles = {404: "Not found", 403: "Not allowed", 413: "Too large", 422: "Check the input"}
-    return page(request, "error.html", status=status, title=titles.get(status, "Something went wrong"),
-                message=message, status_code=status)
+    return page(
+        request,
+        "error.html",
+        status=status,
+        title=titles.get(status, "Something went wrong"),
+        message=message,
+        status_code=status,
+    )
 
 
 def _user_or_redirect(request: Request, svc: Services) -> User | RedirectResponse:
@@ -67,25 +75,44 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, svc: ServicesDep, email: Annotated[str, Form(max_length=320)],
-          password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+def login(
+    request: Request,
+    svc: ServicesDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",  # noqa: A002 - the form field's name
+) -> Response:
     check_csrf(request, csrf)
     address = request.client.host if request.client else "unknown"
     wait = svc.throttle.wait(email, address)
     if wait:
         minutes = max(1, round(wait / 60))
-        response = page(request, "login.html", status=429, next=_safe_next(next), email=email, user=None,
-                        error=f"Too many failed sign-ins. Try again in about {minutes} minute(s), or ask an admin "
-                              "to reset the password (`coach users password EMAIL`).")
+        response = page(
+            request,
+            "login.html",
+            status=429,
+            next=_safe_next(next),
+            email=email,
+            user=None,
+            error=f"Too many failed sign-ins. Try again in about {minutes} minute(s), or ask an admin "
+            "to reset the password (`coach users password EMAIL`).",
+        )
         response.headers["Retry-After"] = str(wait)
         return response
     user = svc.users.authenticate(email, password)
     svc.throttle.note(email, address, ok=user is not None)
     if user is None:
-        return page(request, "login.html", status=400, next=_safe_next(next), email=email, user=None,
-                    error="That e-mail and password do not match. Check both, or ask an admin to reset it "
-                          "(`coach users password EMAIL`).")
+        return page(
+            request,
+            "login.html",
+            status=400,
+            next=_safe_next(next),
+            email=email,
+            user=None,
+            error="That e-mail and password do not match. Check both, or ask an admin to reset it "
+            "(`coach users password EMAIL`).",
+        )
     request.session.clear()  # a new session on sign-in: no fixation
     request.session["user"] = user.id
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -108,8 +135,15 @@ def home(request: Request, svc: ServicesDep, account: str = "") -> Response:
     user = _user_or_redirect(request, svc)
     if isinstance(user, RedirectResponse):
         return user
-    return page(request, "home.html", user=user, accounts=_summaries(svc, user), form=_blank_form(account),
-                errors={}, kinds=KINDS)
+    return page(
+        request,
+        "home.html",
+        user=user,
+        accounts=_summaries(svc, user),
+        form=_blank_form(account),
+        errors={},
+        kinds=KINDS,
+    )
 
 
 def _summaries(svc: Services, user: User) -> list[dict[str, Any]]:
@@ -120,25 +154,49 @@ def _summaries(svc: Services, user: User) -> list[dict[str, Any]]:
 
 
 def _blank_form(account: str = "") -> dict[str, str]:
-    return {"account": account, "kind": "note", "date": date.today().isoformat(), "participants": "", "text": "",
-            "series": ""}
+    return {
+        "account": account,
+        "kind": "note",
+        "date": date.today().isoformat(),
+        "participants": "",
+        "text": "",
+        "series": "",
+    }
 
 
 @router.post("/notes", response_class=HTMLResponse)
-def log_note(request: Request, svc: ServicesDep, account: Annotated[str, Form()] = "",
-             kind: Annotated[str, Form()] = "note", when: Annotated[str, Form(alias="date")] = "",
-             participants: Annotated[str, Form()] = "", series: Annotated[str, Form()] = "",
-             text: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "") -> Response:
+def log_note(
+    request: Request,
+    svc: ServicesDep,
+    account: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "note",
+    when: Annotated[str, Form(alias="date")] = "",
+    participants: Annotated[str, Form()] = "",
+    series: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
     user = _user_or_redirect(request, svc)
     if isinstance(user, RedirectResponse):
         return user
     check_csrf(request, csrf)
-    form = {"account": account, "kind": kind, "date": when, "participants": participants, "text": text,
-            "series": series}
+    form = {
+        "account": account,
+        "kind": kind,
+        "date": when,
+        "participants": participants,
+        "text": text,
+        "series": series,
+    }
     errors = _form_errors(form)
     if not errors:
-        obj: dict[str, Any] = {"account": account.strip(), "kind": kind, "text": text, "rep": user.name,
-                               "participants": _participants(participants, user)}
+        obj: dict[str, Any] = {
+            "account": account.strip(),
+            "kind": kind,
+            "text": text,
+            "rep": user.name,
+            "participants": _participants(participants, user),
+        }
         if when.strip():
             obj["date"] = when.strip()
         if series.strip():
@@ -150,8 +208,16 @@ def log_note(request: Request, svc: ServicesDep, account: Annotated[str, Form()]
         else:
             return RedirectResponse(f"/interactions/{logged.id}?logged={logged.status}", status_code=303)
     status = 413 if "too large" in errors.get("text", "") else 422
-    return page(request, "home.html", status=status, user=user, accounts=_summaries(svc, user), form=form,
-                errors=errors, kinds=KINDS)
+    return page(
+        request,
+        "home.html",
+        status=status,
+        user=user,
+        accounts=_summaries(svc, user),
+        form=form,
+        errors=errors,
+        kinds=KINDS,
+    )
 
 
 def _form_errors(form: dict[str, str]) -> dict[str, str]:
@@ -185,8 +251,9 @@ def _participants(value: str, user: User) -> list[dict[str, str]]:
 
 # --- an interaction and its facts ----------------------------------------------------------------
 @router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
-def interaction_page(request: Request, svc: ServicesDep, interaction_id: str, q: str = "",
-                     logged: str = "") -> Response:
+def interaction_page(
+    request: Request, svc: ServicesDep, interaction_id: str, q: str = "", logged: str = ""
+) -> Response:
     user = _user_or_redirect(request, svc)
     if isinstance(user, RedirectResponse):
         return user
@@ -194,14 +261,35 @@ def interaction_page(request: Request, svc: ServicesDep, interaction_id: str, q:
         row = Repository(session).interaction(interaction_id)
         if row is None or not svc.accounts.can_see(user, row.account_id):
             raise NotFound("no such interaction (or not one of yours)")
-        account_id, account, text, when = row.account_id, row.account.name, row.raw_text, as_utc(row.occurred_at)
-        info = {"id": row.id, "kind": row.kind, "date": when.date(), "rep": row.rep, "series": row.series,
-                "participants": [(p.person.name, p.person.side, p.person.title) for p in row.participants]}
+        account_id, account, text, when = (
+            row.account_id,
+            row.account.name,
+            row.raw_text,
+            as_utc(row.occurred_at),
+        )
+        info = {
+            "id": row.id,
+            "kind": row.kind,
+            "date": when.date(),
+            "rep": row.rep,
+            "series": row.series,
+            "participants": [(p.person.name, p.person.side, p.person.title) for p in row.participants],
+        }
     analysis = svc.analyzer.account(account, max(date.today(), when.date()))
     audit(request, user, "read", account, f"interaction {interaction_id}")
     facts = next((j.facts for j in analysis.judged if j.view.id == interaction_id), None)
-    return page(request, "interaction.html", user=user, info=info, account=account, account_id=account_id,
-                segments=_highlight(text, q), facts=facts, report=analysis.report, logged=logged)
+    return page(
+        request,
+        "interaction.html",
+        user=user,
+        info=info,
+        account=account,
+        account_id=account_id,
+        segments=_highlight(text, q),
+        facts=facts,
+        report=analysis.report,
+        logged=logged,
+    )
 
 
 def _highlight(text: str, quote: str) -> list[tuple[str, bool]]:
@@ -212,7 +300,7 @@ def _highlight(text: str, quote: str) -> list[tuple[str, bool]]:
     match = re.search(r"\s+".join(re.escape(w) for w in words), text)
     if match is None:
         return [(text, False)]
-    return [(text[: match.start()], False), (match.group(), True), (text[match.end():], False)]
+    return [(text[: match.start()], False), (match.group(), True), (text[match.end() :], False)]
 
 
 # --- an account -----------------------------------------------------------------------------------
@@ -224,19 +312,39 @@ def account_page(request: Request, svc: ServicesDep, account_id: int) -> Respons
     row = _account_row(svc, user, account_id)
     analysis = svc.analyzer.account(row.name, date.today())
     audit(request, user, "read", row.name, "account page")
-    timeline = [{"id": j.view.id, "date": j.view.occurred_at.date(), "kind": j.view.kind, "series": j.view.series,
-                 "engagement": j.facts.engagement, "opening": " ".join(j.view.text.split())[:160]}
-                for j in reversed(analysis.judged)]
+    timeline = [
+        {
+            "id": j.view.id,
+            "date": j.view.occurred_at.date(),
+            "kind": j.view.kind,
+            "series": j.view.series,
+            "engagement": j.facts.engagement,
+            "opening": " ".join(j.view.text.split())[:160],
+        }
+        for j in reversed(analysis.judged)
+    ]
     trend = [1 if j.facts.engagement == "strategic" else 0 for j in analysis.judged][-12:]
-    return page(request, "account.html", user=user, account_id=account_id, report=analysis.report,
-                engine=analysis.engine, timeline=timeline, trend=trend)
+    return page(
+        request,
+        "account.html",
+        user=user,
+        account_id=account_id,
+        report=analysis.report,
+        engine=analysis.engine,
+        timeline=timeline,
+        trend=trend,
+    )
 
 
 @router.get("/accounts/{account_id}/brief", response_class=HTMLResponse)
-def brief_page(request: Request, svc: ServicesDep, account_id: int,
-               meeting: Annotated[str, Query(max_length=300)] = "",
-               attendees: Annotated[str, Query(max_length=2000)] = "",
-               on: Annotated[str, Query(alias="date", max_length=10)] = "") -> Response:
+def brief_page(
+    request: Request,
+    svc: ServicesDep,
+    account_id: int,
+    meeting: Annotated[str, Query(max_length=300)] = "",
+    attendees: Annotated[str, Query(max_length=2000)] = "",
+    on: Annotated[str, Query(alias="date", max_length=10)] = "",
+) -> Response:
     user = _user_or_redirect(request, svc)
     if isinstance(user, RedirectResponse):
         return user
@@ -248,8 +356,14 @@ def brief_page(request: Request, svc: ServicesDep, account_id: int,
     people = [a.strip() for a in attendees.split(",") if a.strip()]
     brief = svc.briefs.brief(BriefRequest(row.name, meeting=meeting or None, attendees=people, date=day))
     audit(request, user, "brief", row.name, f"meeting={meeting!r}" if meeting else None)
-    return page(request, "brief.html", user=user, account_id=account_id, brief=brief,
-                form={"meeting": meeting, "attendees": attendees, "date": day.isoformat()})
+    return page(
+        request,
+        "brief.html",
+        user=user,
+        account_id=account_id,
+        brief=brief,
+        form={"meeting": meeting, "attendees": attendees, "date": day.isoformat()},
+    )
 
 
 @router.get("/accounts/{account_id}/findings.csv")
@@ -265,14 +379,18 @@ def findings_download(request: Request, svc: ServicesDep, account_id: int) -> Re
     analysis = svc.analyzer.account(row.name, day)
     audit(request, user, "export", row.name, "findings.csv")
     filename = re.sub(r"[^A-Za-z0-9._-]+", "-", row.name).strip("-") or "account"
-    return Response(findings_csv({"as_of": day.isoformat(), "engine": analysis.engine, "accounts": [analysis.report]}),
-                    media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}-findings-{day}.csv"'})
+    return Response(
+        findings_csv({"as_of": day.isoformat(), "engine": analysis.engine, "accounts": [analysis.report]}),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}-findings-{day}.csv"'},
+    )
 
 
 # --- search ---------------------------------------------------------------------------------------
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, svc: ServicesDep, q: Annotated[str, Query(max_length=500)] = "") -> Response:
+def search_page(
+    request: Request, svc: ServicesDep, q: Annotated[str, Query(max_length=500)] = ""
+) -> Response:
     user = _user_or_redirect(request, svc)
     if isinstance(user, RedirectResponse):
         return user

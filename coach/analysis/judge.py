@@ -34,9 +34,61 @@ PLAYBOOK = {
 }
 _WORD = re.compile(r"[a-zA-Z][a-zA-Z0-9]{3,}")
 _COMMON = frozenset(
-    "that this with from have they their there what when which would could should about were been will your "
-    "ours them than then into also just said asked wants need needs know more some other only over same "
-    "after before next week weeks today back still again time call meeting email thanks team".split()
+    [
+        "that",
+        "this",
+        "with",
+        "from",
+        "have",
+        "they",
+        "their",
+        "there",
+        "what",
+        "when",
+        "which",
+        "would",
+        "could",
+        "should",
+        "about",
+        "were",
+        "been",
+        "will",
+        "your",
+        "ours",
+        "them",
+        "than",
+        "then",
+        "into",
+        "also",
+        "just",
+        "said",
+        "asked",
+        "wants",
+        "need",
+        "needs",
+        "know",
+        "more",
+        "some",
+        "other",
+        "only",
+        "over",
+        "same",
+        "after",
+        "before",
+        "next",
+        "week",
+        "weeks",
+        "today",
+        "back",
+        "still",
+        "again",
+        "time",
+        "call",
+        "meeting",
+        "email",
+        "thanks",
+        "team",
+    ]
 )
 
 
@@ -76,14 +128,22 @@ class AccountJudge:
             {
                 "id": j.view.id,
                 "engagement": j.facts.engagement,
-                **({"evidence": _ev(j.view.id, j.facts.engagement_quote)} if j.facts.engagement_quote else {}),
+                **(
+                    {"evidence": _ev(j.view.id, j.facts.engagement_quote)} if j.facts.engagement_quote else {}
+                ),
                 "date": j.view.occurred_at.date().isoformat(),
             }
             for j in items
         ]
         strategic = sum(1 for j in items if j.facts.engagement == "strategic")
         share = strategic / len(items) if items else 0.0
-        label = "strategic" if share >= self.t.strategic_share else "tactical" if share <= self.t.tactical_share else "mixed"
+        label = (
+            "strategic"
+            if share >= self.t.strategic_share
+            else "tactical"
+            if share <= self.t.tactical_share
+            else "mixed"
+        )
         ledger = self.ledger(items)
         unaddressed = [self._problem_finding(e, as_of) for e in ledger if e.addressed_by is None]
         return {
@@ -129,8 +189,12 @@ class AccountJudge:
                 else:
                     open_entries.append(entry)
             for recalled in j.facts.recalled_problems:
-                match = self._best(open_entries, unpack_vector(recalled.vector), recalled.quote.text,
-                                   self.t.match_similarity_with_words)
+                match = self._best(
+                    open_entries,
+                    unpack_vector(recalled.vector),
+                    recalled.quote.text,
+                    self.t.match_similarity_with_words,
+                )
                 if match is not None:
                     match.evidence.append((j.view.id, recalled.quote))
             for resolution in j.facts.resolutions:
@@ -140,9 +204,15 @@ class AccountJudge:
                 for entry in list(open_entries):
                     if not entry.vectors:
                         continue
-                    if entry.raised_in is j and resolution.quote.start <= entry.problem.quote.start and j.view.kind != "email":
+                    if (
+                        entry.raised_in is j
+                        and resolution.quote.start <= entry.problem.quote.start
+                        and j.view.kind != "email"
+                    ):
                         continue
-                    if self._matches(entry, vector, resolution.quote.text, same_conversation=entry.raised_in is j):
+                    if self._matches(
+                        entry, vector, resolution.quote.text, same_conversation=entry.raised_in is j
+                    ):
                         entry.addressed_by = (j.view.id, resolution.quote)
                         open_entries.remove(entry)
         return entries
@@ -152,7 +222,9 @@ class AccountJudge:
             return 0.0
         return max(float(v @ vector) for v in entry.vectors)
 
-    def _matches(self, entry: LedgerEntry, vector: np.ndarray, text: str, same_conversation: bool = False) -> bool:
+    def _matches(
+        self, entry: LedgerEntry, vector: np.ndarray, text: str, same_conversation: bool = False
+    ) -> bool:
         sim = self._similarity(entry, vector)
         if sim >= self.t.match_similarity:
             return True
@@ -164,10 +236,14 @@ class AccountJudge:
         return len(entry.words & _rare_words(text)) >= 2
 
     def _recurrence(self, entries: list[LedgerEntry], vector: np.ndarray, text: str) -> LedgerEntry | None:
-        candidates = [e for e in entries if e.addressed_by is None and e.vectors and self._matches(e, vector, text)]
+        candidates = [
+            e for e in entries if e.addressed_by is None and e.vectors and self._matches(e, vector, text)
+        ]
         return self._best(candidates, vector, text, 0.0) if candidates else None
 
-    def _best(self, entries: list[LedgerEntry], vector: np.ndarray, text: str, floor: float) -> LedgerEntry | None:
+    def _best(
+        self, entries: list[LedgerEntry], vector: np.ndarray, text: str, floor: float
+    ) -> LedgerEntry | None:
         """The entry most like ``text`` (cosine plus a little for shared rare words), if above ``floor``."""
         best, best_sim = None, floor
         for entry in entries:
@@ -198,12 +274,22 @@ class AccountJudge:
         }
 
     # --- risks --------------------------------------------------------------------------------
-    def risks(self, items: list[Judged], as_of: date, share: float, ledger: list[LedgerEntry]) -> list[dict[str, Any]]:
+    def risks(
+        self, items: list[Judged], as_of: date, share: float, ledger: list[LedgerEntry]
+    ) -> list[dict[str, Any]]:
         if not items:
             return []
         found: list[dict[str, Any]] = []
-        for check in (self._going_dark, self._single_threaded, self._star_performer, self._account_hoping,
-                      self._competitor_inside, self._data_not_strategy, self._complacency, self._firefighting):
+        for check in (
+            self._going_dark,
+            self._single_threaded,
+            self._star_performer,
+            self._account_hoping,
+            self._competitor_inside,
+            self._data_not_strategy,
+            self._complacency,
+            self._firefighting,
+        ):
             risk = check(items, as_of, share, ledger)
             if risk:
                 risk["playbook"] = PLAYBOOK[risk["code"]]
@@ -229,8 +315,13 @@ class AccountJudge:
             return None
         severity = "high" if days >= 2 * self.t.going_dark_days else "medium"
         evidence = pending[-2:] or [(open_items[-1].raised_in.view.id, open_items[-1].problem.quote)]
-        return self._risk("going_dark", severity, f"No interaction for {days} days (last {last.view.occurred_at.date()}) "
-                          "while business is pending.", evidence)
+        return self._risk(
+            "going_dark",
+            severity,
+            f"No interaction for {days} days (last {last.view.occurred_at.date()}) "
+            "while business is pending.",
+            evidence,
+        )
 
     def _people(self, items: list[Judged], side: str) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -247,19 +338,29 @@ class AccountJudge:
             return None
         (top, n), *others = counts.most_common()
         with_contact = sum(1 for j in items if any(p.side == "customer" and p.active for p in j.facts.people))
-        seniors = {p.name for j in items for p in j.facts.people
-                   if p.side == "customer" and p.active and p.seniority in ("executive", "senior")}
+        seniors = {
+            p.name
+            for j in items
+            for p in j.facts.people
+            if p.side == "customer" and p.active and p.seniority in ("executive", "senior")
+        }
         if others and not (
             n / max(with_contact, 1) >= self.t.single_thread_share
             and all(c <= 1 for _, c in others)
             and not any(name in seniors for name, _ in others)
         ):
             return None
-        evidence = [(j.view.id, t.quote) for j in items for t in j.facts.strategic if t.kind == "decision_process"]
+        evidence = [
+            (j.view.id, t.quote) for j in items for t in j.facts.strategic if t.kind == "decision_process"
+        ]
         evidence += [(j.view.id, j.facts.engagement_quote) for j in items[-2:] if j.facts.engagement_quote]
-        return self._risk("single_threaded", "high" if not others else "medium",
-                          f"All customer contact runs through {top} ({n} of {len(items)} interactions); "
-                          "no second contact or decision maker engaged.", evidence)
+        return self._risk(
+            "single_threaded",
+            "high" if not others else "medium",
+            f"All customer contact runs through {top} ({n} of {len(items)} interactions); "
+            "no second contact or decision maker engaged.",
+            evidence,
+        )
 
     def _star_performer(self, items, as_of, share, ledger):  # type: ignore[no-untyped-def]
         if len(items) < self.t.min_interactions_for_people_risks:
@@ -276,19 +377,30 @@ class AccountJudge:
         if n / len(items) < self.t.star_performer_share or any(c > 1 for _, c in others):
             return None
         evidence = [(j.view.id, j.facts.engagement_quote) for j in items[-3:] if j.facts.engagement_quote]
-        return self._risk("star_performer", "medium" if others else "high",
-                          f"{top} carries {n} of {len(items)} interactions; nobody else on our side knows the customer.",
-                          evidence)
+        return self._risk(
+            "star_performer",
+            "medium" if others else "high",
+            f"{top} carries {n} of {len(items)} interactions; nobody else on our side knows the customer.",
+            evidence,
+        )
 
     def _account_hoping(self, items, as_of, share, ledger):  # type: ignore[no-untyped-def]
         vague = [(j.view.id, q) for j in items for q in j.facts.vague_next_steps]
         touched = {i for i, _ in vague}
         fire = sum(1 for j in items if j.facts.firefighting)
-        if len(touched) < self.t.hoping_vague_steps or share > self.t.tactical_share or fire / len(items) >= self.t.firefighting_share:
+        if (
+            len(touched) < self.t.hoping_vague_steps
+            or share > self.t.tactical_share
+            or fire / len(items) >= self.t.firefighting_share
+        ):
             return None
-        return self._risk("account_hoping", "high" if len(touched) >= 4 else "medium",
-                          f"{len(items)} touches, {len(touched)} of them ending in a vague next step, and only "
-                          f"{share:.0%} strategic: activity without an account plan.", vague)
+        return self._risk(
+            "account_hoping",
+            "high" if len(touched) >= 4 else "medium",
+            f"{len(items)} touches, {len(touched)} of them ending in a vague next step, and only "
+            f"{share:.0%} strategic: activity without an account plan.",
+            vague,
+        )
 
     def _competitor_inside(self, items, as_of, share, ledger):  # type: ignore[no-untyped-def]
         active = [(j.view.id, c) for j in items for c in j.facts.competitors if c.nature == "active"]
@@ -297,19 +409,32 @@ class AccountJudge:
         names = Counter(c.name for _, c in active)
         name = names.most_common(1)[0][0]
         where = {i for i, _ in active}
-        return self._risk("competitor_inside", "high" if len(where) >= 2 else "medium",
-                          f"A rival ({name}) is active inside the account: mentioned in {len(where)} interaction(s) "
-                          "with a pilot, benchmark or meetings with our stakeholders.", [(i, c.quote) for i, c in active])
+        return self._risk(
+            "competitor_inside",
+            "high" if len(where) >= 2 else "medium",
+            f"A rival ({name}) is active inside the account: mentioned in {len(where)} interaction(s) "
+            "with a pilot, benchmark or meetings with our stakeholders.",
+            [(i, c.quote) for i, c in active],
+        )
 
     def _data_not_strategy(self, items, as_of, share, ledger):  # type: ignore[no-untyped-def]
-        reports = [j for j in items if j.facts.data_report_cues >= 2 and j.facts.engagement == "tactical"
-                   and not any(not d.deferred for d in j.facts.decisions)]
+        reports = [
+            j
+            for j in items
+            if j.facts.data_report_cues >= 2
+            and j.facts.engagement == "tactical"
+            and not any(not d.deferred for d in j.facts.decisions)
+        ]
         if len(reports) < 2 or len(reports) / len(items) < self.t.data_report_share:
             return None
         evidence = [(j.view.id, j.facts.data_reports[0]) for j in reports]
-        return self._risk("data_not_strategy", "medium" if len(reports) < 4 else "high",
-                          f"{len(reports)} interactions are reports, dashboards or usage decks with no decision or "
-                          "insight coming out of them.", evidence)
+        return self._risk(
+            "data_not_strategy",
+            "medium" if len(reports) < 4 else "high",
+            f"{len(reports)} interactions are reports, dashboards or usage decks with no decision or "
+            "insight coming out of them.",
+            evidence,
+        )
 
     def _complacency(self, items, as_of, share, ledger):  # type: ignore[no-untyped-def]
         assumed = [(j.view.id, q) for j in items for q in j.facts.renewal_assumptions]
@@ -320,17 +445,24 @@ class AccountJudge:
         recent_strategic = sum(1 for j in recent if j.facts.engagement == "strategic") / len(recent)
         if not tenure and recent_strategic > 0.3:
             return None
-        return self._risk("complacency", "high" if tenure and recent_strategic <= 0.25 else "medium",
-                          "The renewal is taken for granted and nobody is talking with the customer about its future.",
-                          assumed + tenure)
+        return self._risk(
+            "complacency",
+            "high" if tenure and recent_strategic <= 0.25 else "medium",
+            "The renewal is taken for granted and nobody is talking with the customer about its future.",
+            assumed + tenure,
+        )
 
     def _firefighting(self, items, as_of, share, ledger):  # type: ignore[no-untyped-def]
         fires = [j for j in items if len(j.facts.firefighting) >= 1 and j.facts.engagement == "tactical"]
         if len(fires) < 3 or len(fires) / len(items) < self.t.firefighting_share:
             return None
-        return self._risk("reactive_firefighting", "high" if len(fires) / len(items) >= 0.6 else "medium",
-                          f"{len(fires)} of {len(items)} interactions are escalations, outages or complaints handled "
-                          "after the fact.", [(j.view.id, j.facts.firefighting[0]) for j in fires])
+        return self._risk(
+            "reactive_firefighting",
+            "high" if len(fires) / len(items) >= 0.6 else "medium",
+            f"{len(fires)} of {len(items)} interactions are escalations, outages or complaints handled "
+            "after the fact.",
+            [(j.view.id, j.facts.firefighting[0]) for j in fires],
+        )
 
     # --- meeting series -----------------------------------------------------------------------
     def meetings(self, items: list[Judged]) -> list[dict[str, Any]]:
@@ -341,7 +473,9 @@ class AccountJudge:
                 key = " ".join(j.view.series.split()).casefold()
                 series[key].append(j)
                 names.setdefault(key, j.view.series)
-        return [self._verdict(names[k], occurrences) for k, occurrences in series.items() if len(occurrences) >= 2]
+        return [
+            self._verdict(names[k], occurrences) for k, occurrences in series.items() if len(occurrences) >= 2
+        ]
 
     def _verdict(self, name: str, occ: list[Judged]) -> dict[str, Any]:
         n = len(occ)
@@ -358,17 +492,29 @@ class AccountJudge:
         avg_min = f"{sum(minutes) / len(minutes):.0f} min" if minutes else "length unknown"
         avg_att = f"{sum(attendees) / len(attendees):.0f} people" if attendees else "attendance unknown"
         if len(decisive) / n >= self.t.keep_decisive_share and len(deferred) / n < 0.5:
-            evidence = [(j.view.id, d.quote) for j in decisive for d in j.facts.decisions if not d.deferred][:3]
-            evidence = evidence or [(j.view.id, c.quote) for j in decisive for c in j.facts.commitments if c.firm][:3]
-            return self._meeting(name, "keep", f"{len(decisive)} of {n} meetings ended in decisions or owned actions "
-                                 f"({avg_min}, {avg_att}).", evidence)
+            evidence = [(j.view.id, d.quote) for j in decisive for d in j.facts.decisions if not d.deferred][
+                :3
+            ]
+            evidence = (
+                evidence
+                or [(j.view.id, c.quote) for j in decisive for c in j.facts.commitments if c.firm][:3]
+            )
+            return self._meeting(
+                name,
+                "keep",
+                f"{len(decisive)} of {n} meetings ended in decisions or owned actions "
+                f"({avg_min}, {avg_att}).",
+                evidence,
+            )
         purpose = bool(missed or deferred or strategic >= 0.3)
         if purpose or ((failures or long_ or crowded) and len(readouts) / n < 0.5):
             reasons = []
             if deferred:
                 reasons.append(f"decisions deferred in {len(deferred)} of {n}")
             if missed:
-                reasons.append("the agenda item that mattered was not reached or the decision maker was absent")
+                reasons.append(
+                    "the agenda item that mattered was not reached or the decision maker was absent"
+                )
             if failures:
                 reasons.append("overruns")
             if long_:
@@ -377,20 +523,45 @@ class AccountJudge:
                 reasons.append(f"crowded ({avg_att})")
             if strategic >= 0.3:
                 reasons.append("the purpose is right: it touches the customer's future")
-            evidence = [(j.view.id, d.quote) for j in deferred for d in j.facts.decisions if d.deferred][:2] + missed[:2] + failures[:2]
-            evidence = evidence or [(j.view.id, j.facts.engagement_quote) for j in occ if j.facts.engagement_quote][:2]
-            return self._meeting(name, "reinvent", f"{len(decisive)} of {n} meetings ended in decisions; "
-                                 + "; ".join(reasons) + ".", evidence)
+            evidence = (
+                [(j.view.id, d.quote) for j in deferred for d in j.facts.decisions if d.deferred][:2]
+                + missed[:2]
+                + failures[:2]
+            )
+            evidence = (
+                evidence
+                or [(j.view.id, j.facts.engagement_quote) for j in occ if j.facts.engagement_quote][:2]
+            )
+            return self._meeting(
+                name,
+                "reinvent",
+                f"{len(decisive)} of {n} meetings ended in decisions; " + "; ".join(reasons) + ".",
+                evidence,
+            )
         evidence = [(j.view.id, q) for j in occ for q in j.facts.shape.no_outcome][:3]
         evidence += [(j.view.id, q) for j in occ for q in j.facts.shape.readout][: max(0, 3 - len(evidence))]
-        evidence = evidence or [(j.view.id, j.facts.engagement_quote) for j in occ if j.facts.engagement_quote][:2]
-        return self._meeting(name, "kill", f"{n} meetings, {len(decisive)} with a decision: a status read-out that "
-                             "produces no decisions or actions.", evidence)
+        evidence = (
+            evidence or [(j.view.id, j.facts.engagement_quote) for j in occ if j.facts.engagement_quote][:2]
+        )
+        return self._meeting(
+            name,
+            "kill",
+            f"{n} meetings, {len(decisive)} with a decision: a status read-out that "
+            "produces no decisions or actions.",
+            evidence,
+        )
 
-    def _meeting(self, series: str, verdict: str, why: str, evidence: list[tuple[str, Quote]]) -> dict[str, Any]:
+    def _meeting(
+        self, series: str, verdict: str, why: str, evidence: list[tuple[str, Quote]]
+    ) -> dict[str, Any]:
         unique = list({(i, q.start): (i, q) for i, q in evidence}.values())
-        return {"series": series, "verdict": verdict, "why": why, "evidence": [_ev(i, q) for i, q in unique],
-                "playbook": PLAYBOOK["meetings"]}
+        return {
+            "series": series,
+            "verdict": verdict,
+            "why": why,
+            "evidence": [_ev(i, q) for i, q in unique],
+            "playbook": PLAYBOOK["meetings"],
+        }
 
 
 def _first_names(names: set[str]) -> set[str]:

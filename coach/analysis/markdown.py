@@ -34,7 +34,9 @@ def render_summary(report: dict[str, Any]) -> str:
             lines.append(f"  - {_RISK_NAMES.get(r['code'], r['code'])} [{r['severity']}]")
         for p in sorted(a["unaddressed_problems"], key=lambda p: -p.get("days_open", 0))[:2]:
             quote = " ".join(p["evidence"][0]["quote"].split())
-            lines.append(f"  - open {p.get('days_open', '?')} days: “{quote[:110]}{'…' if len(quote) > 110 else ''}”")
+            lines.append(
+                f"  - open {p.get('days_open', '?')} days: “{quote[:110]}{'…' if len(quote) > 110 else ''}”"
+            )
         for m in a["meetings"]:
             lines.append(f"  - {m['verdict'].upper()}: {m['series']}")
     return "\n".join(lines) or "No accounts yet."
@@ -43,18 +45,30 @@ def render_summary(report: dict[str, Any]) -> str:
 def render_markdown(report: dict[str, Any]) -> str:
     lines = [f"# Coaching report as of {report['as_of']}", f"_engine: {report['engine']}_", ""]
     if not report["accounts"]:
-        lines.append("No accounts to report on. Import notes first: `coach ingest FILE` or `coach analyze FILE`.")
+        lines.append(
+            "No accounts to report on. Import notes first: `coach ingest FILE` or `coach analyze FILE`."
+        )
         return "\n".join(lines)
-    lines += ["| account | engagement | strategic | open problems | risks | meetings to fix |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| account | engagement | strategic | open problems | risks | meetings to fix |",
+        "|---|---|---|---|---|---|",
+    ]
     for a in report["accounts"]:
         e = a["engagement"]
         fix = sum(1 for m in a["meetings"] if m["verdict"] != "keep")
-        lines.append(f"| {a['account']} | {e['label']} | {e['strategic_share']:.0%} | {len(a['unaddressed_problems'])} "
-                     f"| {', '.join(r['code'] for r in a['risks']) or '–'} | {fix} |")
+        lines.append(
+            f"| {a['account']} | {e['label']} | {e['strategic_share']:.0%} | {len(a['unaddressed_problems'])} "
+            f"| {', '.join(r['code'] for r in a['risks']) or '–'} | {fix} |"
+        )
     for a in report["accounts"]:
         e = a["engagement"]
-        lines += ["", f"## {a['account']}", "",
-                  f"**Engagement: {e['label']}**: {e.get('why', '')} ({e['strategic_share']:.0%}).", ""]
+        lines += [
+            "",
+            f"## {a['account']}",
+            "",
+            f"**Engagement: {e['label']}**: {e.get('why', '')} ({e['strategic_share']:.0%}).",
+            "",
+        ]
         strategic = [i for i in a["interactions"] if i["engagement"] == "strategic" and i.get("evidence")]
         if strategic:
             lines.append("Most recent strategic conversation:")
@@ -72,8 +86,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         if a["unaddressed_problems"]:
             lines.append("### Customer problems nobody owned")
             for p in sorted(a["unaddressed_problems"], key=lambda p: -p.get("days_open", 0)):
-                lines.append(f"- **{p.get('days_open', '?')} days open** (raised {p.get('raised_on', '')} in {p['raised_in']}): "
-                             f"{p['summary']}")
+                lines.append(
+                    f"- **{p.get('days_open', '?')} days open** (raised {p.get('raised_on', '')} in {p['raised_in']}): "
+                    f"{p['summary']}"
+                )
                 lines += [f"  {_quote(ev)}" for ev in p["evidence"][:2]]
             lines.append("")
         if a["meetings"]:

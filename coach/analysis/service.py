@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import time as time_
 import json
+import time as time_
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -62,12 +62,17 @@ def view_of(row: InteractionRow) -> InteractionView:
 
 
 def trusted_participants(row: InteractionRow) -> list[tuple[str, str | None, str | None, str | None]]:
-    return [(p.person.name, p.person.side, p.person.title, p.person.email) for p in row.participants
-            if not guard.is_instruction(p.person.name) and not guard.is_instruction(p.person.title or "")]
+    return [
+        (p.person.name, p.person.side, p.person.title, p.person.email)
+        for p in row.participants
+        if not guard.is_instruction(p.person.name) and not guard.is_instruction(p.person.title or "")
+    ]
 
 
 class Analyzer:
-    def __init__(self, workspace: Workspace, extractor: Extractor | None = None, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self, workspace: Workspace, extractor: Extractor | None = None, thresholds: Thresholds | None = None
+    ) -> None:
         self.ws = workspace
         self.extractor = extractor or OfflineExtractor(workspace.embedder)
         self.judge = AccountJudge(thresholds or Thresholds())
@@ -116,15 +121,23 @@ class Analyzer:
         except (IntegrityError, OperationalError):  # another request cached them first, or the store is busy
             pass
 
-    def _analyse(self, session, repo: Repository, account, as_of: date,  # type: ignore[no-untyped-def]
-                 fresh: list[FactsRow]) -> AccountAnalysis:
+    def _analyse(
+        self,
+        session,
+        repo: Repository,
+        account,
+        as_of: date,  # type: ignore[no-untyped-def]
+        fresh: list[FactsRow],
+    ) -> AccountAnalysis:
         until = datetime.combine(as_of, time.max, tzinfo=UTC)
         interactions = repo.interactions(account_ids=[account.id], until=until)
         internal, domains = self._ours(session, repo)
         directory = self._directory(account.name, interactions, internal, domains)
         cache = self._cached(session, [r.id for r in interactions])
         fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
-        judged = [Judged(view_of(r), self._facts(r, directory, fingerprint, cache, fresh)) for r in interactions]
+        judged = [
+            Judged(view_of(r), self._facts(r, directory, fingerprint, cache, fresh)) for r in interactions
+        ]
         report = self.judge.judge(account.name, judged, as_of)
         report_engine = self._engine({j.facts.engine for j in judged}) if judged else self.extractor.engine
         return AccountAnalysis(account.name, as_of, report, judged, directory, report_engine)
@@ -163,7 +176,9 @@ class Analyzer:
     def _internal_people(session) -> list[tuple[str, str, str | None, str | None]]:  # type: ignore[no-untyped-def]
         people = session.scalars(select(PersonRow).where(PersonRow.side == "internal"))
         reps = session.scalars(select(InteractionRow.rep).where(InteractionRow.rep.is_not(None)).distinct())
-        return [(p.name, "internal", p.title, p.email) for p in people] + [(r, "internal", None, None) for r in reps]
+        return [(p.name, "internal", p.title, p.email) for p in people] + [
+            (r, "internal", None, None) for r in reps
+        ]
 
     @staticmethod
     def _directory(account: str, rows: list[InteractionRow], internal, domains) -> Directory:  # type: ignore[no-untyped-def]
@@ -174,21 +189,37 @@ class Analyzer:
         """The cached facts of these interactions for this engine, in one query per 500 ids."""
         found: dict[str, FactsRow] = {}
         for start in range(0, len(ids), 500):
-            stmt = select(FactsRow).where(FactsRow.engine == self.extractor.engine,
-                                          FactsRow.interaction_id.in_(ids[start : start + 500]))
+            stmt = select(FactsRow).where(
+                FactsRow.engine == self.extractor.engine,
+                FactsRow.interaction_id.in_(ids[start : start + 500]),
+            )
             found.update({f.interaction_id: f for f in session.scalars(stmt)})
         return found
 
-    def _facts(self, row: InteractionRow, directory: Directory, fingerprint: str, cache: dict[str, FactsRow],
-               fresh: list[FactsRow]) -> InteractionFacts:
-        key = hashlib.sha256(f"{self.extractor.version}|{row.content_hash}|{fingerprint}".encode()).hexdigest()
+    def _facts(
+        self,
+        row: InteractionRow,
+        directory: Directory,
+        fingerprint: str,
+        cache: dict[str, FactsRow],
+        fresh: list[FactsRow],
+    ) -> InteractionFacts:
+        key = hashlib.sha256(
+            f"{self.extractor.version}|{row.content_hash}|{fingerprint}".encode()
+        ).hexdigest()
         cached = cache.get(row.id)
         if cached is not None and cached.key == key:
             return InteractionFacts.model_validate(cached.data)
         facts = self.extractor.extract(view_of(row), directory)
         if facts.engine != self.extractor.engine:
             return facts  # a fallback answer is not cached: the next run asks the model again
-        fresh.append(FactsRow(interaction_id=row.id, engine=self.extractor.engine, key=key,
-                              data=facts.model_dump(mode="json"), created_at=datetime.now(UTC)))
+        fresh.append(
+            FactsRow(
+                interaction_id=row.id,
+                engine=self.extractor.engine,
+                key=key,
+                data=facts.model_dump(mode="json"),
+                created_at=datetime.now(UTC),
+            )
+        )
         return facts
-

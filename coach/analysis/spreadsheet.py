@@ -26,20 +26,56 @@ def _rows(report: dict[str, Any]) -> Iterator[list[object]]:
         name = account["account"]
         engagement = account["engagement"]
         for e in engagement.get("evidence", [])[:1] or [{}]:
-            yield [name, "engagement", engagement["label"], "", engagement.get("why", ""), e.get("interaction"),
-                   e.get("date"), e.get("quote"), engagement.get("playbook")]
+            yield [
+                name,
+                "engagement",
+                engagement["label"],
+                "",
+                engagement.get("why", ""),
+                e.get("interaction"),
+                e.get("date"),
+                e.get("quote"),
+                engagement.get("playbook"),
+            ]
         for p in account["unaddressed_problems"]:
             for e in p["evidence"]:
-                yield [name, "unaddressed problem", p.get("kind", ""), p.get("severity", ""), p["summary"],
-                       e.get("interaction"), e.get("date"), e.get("quote"), p.get("playbook")]
+                yield [
+                    name,
+                    "unaddressed problem",
+                    p.get("kind", ""),
+                    p.get("severity", ""),
+                    p["summary"],
+                    e.get("interaction"),
+                    e.get("date"),
+                    e.get("quote"),
+                    p.get("playbook"),
+                ]
         for r in account["risks"]:
             for e in r["evidence"] or [{}]:
-                yield [name, "risk", r["code"], r["severity"], r["why"], e.get("interaction"), e.get("date"),
-                       e.get("quote"), r.get("playbook")]
+                yield [
+                    name,
+                    "risk",
+                    r["code"],
+                    r["severity"],
+                    r["why"],
+                    e.get("interaction"),
+                    e.get("date"),
+                    e.get("quote"),
+                    r.get("playbook"),
+                ]
         for m in account["meetings"]:
             for e in m["evidence"] or [{}]:
-                yield [name, "meeting", m["verdict"], "", f"{m['series']}: {m['why']}", e.get("interaction"),
-                       e.get("date"), e.get("quote"), m.get("playbook")]
+                yield [
+                    name,
+                    "meeting",
+                    m["verdict"],
+                    "",
+                    f"{m['series']}: {m['why']}",
+                    e.get("interaction"),
+                    e.get("date"),
+                    e.get("quote"),
+                    m.get("playbook"),
+                ]
 
 
 def findings_csv(report: dict[str, Any]) -> str:

@@ -37,8 +37,13 @@ class PromptBudget:
             left_out.append(what)
             prompt = self.render(fitted)
             used = self.tokens.count(prompt)
-        fitted.budget = Budget(model=self.tokens.model, limit=self.limit, prompt_tokens=used, within=used <= self.limit,
-                               left_out=left_out)
+        fitted.budget = Budget(
+            model=self.tokens.model,
+            limit=self.limit,
+            prompt_tokens=used,
+            within=used <= self.limit,
+            left_out=left_out,
+        )
         return fitted, prompt
 
 

@@ -31,7 +31,9 @@ class Attendee(BaseModel):
     interactions: int = 0
     last_seen: dt.date | None = None
     raised: list[Evidence] = Field(default_factory=list, description="what they raised before, newest first")
-    open_commitments: list[Evidence] = Field(default_factory=list, description="what they promised and is still open")
+    open_commitments: list[Evidence] = Field(
+        default_factory=list, description="what they promised and is still open"
+    )
     note: str | None = None
 
 
@@ -93,7 +95,9 @@ class SeriesFix(BaseModel):
 
 
 class Changes(BaseModel):
-    since: dt.date | None = Field(default=None, description="date of the last meeting of the series (or of any meeting)")
+    since: dt.date | None = Field(
+        default=None, description="date of the last meeting of the series (or of any meeting)"
+    )
     since_what: str
     interactions: list[Evidence] = Field(default_factory=list)
     new_problems: list[Evidence] = Field(default_factory=list)
@@ -116,17 +120,23 @@ class Budget(BaseModel):
     limit: int = Field(description="prompt token budget (settings.brief_prompt_tokens)")
     prompt_tokens: int = Field(description="tokens of the fitted prompt, counted with tiktoken")
     within: bool
-    left_out: list[str] = Field(default_factory=list, description="context dropped to fit, least relevant first")
+    left_out: list[str] = Field(
+        default_factory=list, description="context dropped to fit, least relevant first"
+    )
 
 
 class PrepBrief(BaseModel):
     account: str
     meeting: str | None = None
-    series: str | None = Field(default=None, description="the recurring series the meeting belongs to, if known")
+    series: str | None = Field(
+        default=None, description="the recurring series the meeting belongs to, if known"
+    )
     date: dt.date
     engine: str
     has_history: bool
-    notes: list[str] = Field(default_factory=list, description="plain statements about what the brief could not know")
+    notes: list[str] = Field(
+        default_factory=list, description="plain statements about what the brief could not know"
+    )
     purpose: Line
     agenda: list[Line] = Field(default_factory=list)
     attendees: list[Attendee] = Field(default_factory=list)

@@ -36,8 +36,13 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 class BriefService:
-    def __init__(self, workspace: Workspace, analyzer: Analyzer | None = None, writer: BriefWriter | None = None,
-                 playbook: Playbook | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        analyzer: Analyzer | None = None,
+        writer: BriefWriter | None = None,
+        playbook: Playbook | None = None,
+    ) -> None:
         self.ws = workspace
         self.analyzer = analyzer or Analyzer(workspace)
         self.writer = writer
@@ -81,7 +86,9 @@ class BriefService:
         with self.ws.db.session() as session:
             names = [s.name for s in Repository(session).account_summaries()]
         folded = {n.casefold(): n for n in names}
-        return [folded[m] for m in difflib.get_close_matches(account.casefold(), list(folded), n=3, cutoff=0.5)]
+        return [
+            folded[m] for m in difflib.get_close_matches(account.casefold(), list(folded), n=3, cutoff=0.5)
+        ]
 
     # --- retrieval ----------------------------------------------------------------------------
     def _history(self, brief: PrepBrief, query: str, vector, quoted: set[str]) -> list[Passage]:  # type: ignore[no-untyped-def]
@@ -99,8 +106,12 @@ class BriefService:
             score = (1.0 / (rank + 1)) * (1.0 + 0.5 * recency)
             text = self._trim(without_instructions(hit.excerpt), terms, quoted)
             if text:
-                ranked[hit.interaction_id] = (score, Passage(source=hit.interaction_id, date=day, kind=hit.kind,
-                                                              text=text, score=round(score, 4)))
+                ranked[hit.interaction_id] = (
+                    score,
+                    Passage(
+                        source=hit.interaction_id, date=day, kind=hit.kind, text=text, score=round(score, 4)
+                    ),
+                )
         best = sorted(ranked.values(), key=lambda item: -item[0])[:want]
         return [p for _, p in best]
 
@@ -138,8 +149,12 @@ class BriefService:
         for section_id, score, _ in index.query(vector, want):
             section = sections.get(section_id)
             if section is not None:
-                text = self.ws.tokens.truncate(" ".join(section.text.split()), self.ws.settings.brief_passage_tokens)
-                passages.append(Passage(source=anchor(section.path, section.heading), text=text, score=round(score, 4)))
+                text = self.ws.tokens.truncate(
+                    " ".join(section.text.split()), self.ws.settings.brief_passage_tokens
+                )
+                passages.append(
+                    Passage(source=anchor(section.path, section.heading), text=text, score=round(score, 4))
+                )
         return passages
 
 

@@ -25,7 +25,9 @@ PROMPT = "brief"
 class LLMLine(BaseModel):
     text: str
     source: str = Field(description="an interaction id or a knowledge/...#... reference given in the prompt")
-    quote: str | None = Field(default=None, description="verbatim words of that interaction, when the source is one")
+    quote: str | None = Field(
+        default=None, description="verbatim words of that interaction, when the source is one"
+    )
 
 
 class LLMQuestion(BaseModel):
@@ -50,7 +52,9 @@ class BriefWriter:
     def from_settings(cls, settings: Any) -> BriefWriter:
         return cls(chat_model(settings), settings.llm_model, CallPolicy.from_settings(settings))
 
-    def write(self, brief: PrepBrief, prompt: str, texts: dict[str, str], playbook_refs: set[str]) -> PrepBrief:
+    def write(
+        self, brief: PrepBrief, prompt: str, texts: dict[str, str], playbook_refs: set[str]
+    ) -> PrepBrief:
         """``brief`` with the model's wording where every source checks out; the offline brief on failure."""
         try:
             answer = self._call.ask(prompt, brief.account)
@@ -70,7 +74,9 @@ class BriefWriter:
         if questions:
             written.questions = questions[:3]
         if check.dropped:
-            written.notes.append(f"{check.dropped} line(s) of the model's draft cited no checkable source and were left out.")
+            written.notes.append(
+                f"{check.dropped} line(s) of the model's draft cited no checkable source and were left out."
+            )
         return written
 
 
@@ -103,5 +109,10 @@ class _Sources:
         if checked is None or not item.question.strip():
             return None
         evidence, playbook = checked
-        return Question(question=item.question.strip(), gap="llm", why=item.why.strip(), evidence=evidence,
-                        playbook=playbook or "knowledge/prep-questions.md")
+        return Question(
+            question=item.question.strip(),
+            gap="llm",
+            why=item.why.strip(),
+            evidence=evidence,
+            playbook=playbook or "knowledge/prep-questions.md",
+        )

@@ -15,7 +15,6 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-
 from sqlalchemy import select
 
 from coach.analysis.service import AccountAnalysis, Analyzer
@@ -50,8 +49,14 @@ def parse_week(week: str | None, today: date | None = None) -> tuple[str, date, 
 
 
 class DigestBuilder:
-    def __init__(self, workspace: Workspace, analyzer: Analyzer | None = None, playbook: Playbook | None = None,
-                 charts: bool = True, writer: Any = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        analyzer: Analyzer | None = None,
+        playbook: Playbook | None = None,
+        charts: bool = True,
+        writer: Any = None,
+    ) -> None:
         self.ws = workspace
         self.writer = writer
         self.analyzer = analyzer or Analyzer(workspace)
@@ -73,11 +78,20 @@ class DigestBuilder:
         if manager is None:
             raise NotFound(f"no user {manager_email}; `coach users list` shows them")
         label, start, end = parse_week(week)
-        digest = Digest(manager=manager.name, manager_email=manager.email, teams=list(manager.manages), week=label,
-                        start=start, end=end, app_url=self.ws.settings.app_url.rstrip("/"))
+        digest = Digest(
+            manager=manager.name,
+            manager_email=manager.email,
+            teams=list(manager.manages),
+            week=label,
+            start=start,
+            end=end,
+            app_url=self.ws.settings.app_url.rstrip("/"),
+        )
         if not manager.manages:
-            digest.notes.append(f"{manager.name} manages no team, so there is nothing to digest. Add one with "
-                                f"`coach teams add-member TEAM {manager.email} --manager`.")
+            digest.notes.append(
+                f"{manager.name} manages no team, so there is nothing to digest. Add one with "
+                f"`coach teams add-member TEAM {manager.email} --manager`."
+            )
             digest.headline.append("No team to report on.")
             return digest
         for rep in self._reps(manager):
@@ -88,8 +102,13 @@ class DigestBuilder:
         return digest
 
     def _texts(self, digest: Digest) -> dict[str, str]:
-        ids = {c.interaction for r in digest.reps for a in r.accounts
-               for c in a.new_flags + a.ageing_problems + a.meetings if c.interaction}
+        ids = {
+            c.interaction
+            for r in digest.reps
+            for a in r.accounts
+            for c in a.new_flags + a.ageing_problems + a.meetings
+            if c.interaction
+        }
         ids |= {c.interaction for r in digest.reps for c in r.coaching if c.interaction}
         with self.ws.db.session() as session:
             rows = session.scalars(select(InteractionRow).where(InteractionRow.id.in_(ids or {""})))
@@ -99,15 +118,28 @@ class DigestBuilder:
     def _reps(self, manager: User) -> list[tuple[int, str, str]]:
         with self.ws.db.session() as session:
             teams = select(TeamRow.id).where(TeamRow.name.in_(manager.manages))
-            stmt = (select(UserRow.id, UserRow.name, UserRow.email).join(MembershipRow, MembershipRow.user_id == UserRow.id)
-                    .where(MembershipRow.team_id.in_(teams), MembershipRow.manages.is_(False), UserRow.active.is_(True))
-                    .distinct().order_by(UserRow.name))
+            stmt = (
+                select(UserRow.id, UserRow.name, UserRow.email)
+                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+                .where(
+                    MembershipRow.team_id.in_(teams),
+                    MembershipRow.manages.is_(False),
+                    UserRow.active.is_(True),
+                )
+                .distinct()
+                .order_by(UserRow.name)
+            )
             return [(i, n, e) for i, n, e in session.execute(stmt) if i != manager.id]
 
     def _accounts_of(self, rep_id: int) -> list[tuple[int, str]]:
         with self.ws.db.session() as session:
-            stmt = (select(AccountRow.id, AccountRow.name).join(InteractionRow, InteractionRow.account_id == AccountRow.id)
-                    .where(InteractionRow.logged_by == rep_id).distinct().order_by(AccountRow.name))
+            stmt = (
+                select(AccountRow.id, AccountRow.name)
+                .join(InteractionRow, InteractionRow.account_id == AccountRow.id)
+                .where(InteractionRow.logged_by == rep_id)
+                .distinct()
+                .order_by(AccountRow.name)
+            )
             return list(session.execute(stmt))
 
     # --- one rep ----------------------------------------------------------------------------------
@@ -126,54 +158,101 @@ class DigestBuilder:
             section.chart_png = rep_chart([a.trend for a in section.accounts], end, WEEKS)
         return section
 
-    def _account(self, account_id: int, now: AccountAnalysis, before: AccountAnalysis, start: date,
-                 end: date) -> AccountWeek:
+    def _account(
+        self, account_id: int, now: AccountAnalysis, before: AccountAnalysis, start: date, end: date
+    ) -> AccountWeek:
         report, prior = now.report, before.report
         this_week = [j for j in now.judged if start <= j.view.occurred_at.date() <= end]
         prior_risks = {r["code"] for r in prior.get("risks", [])}
         prior_open = {p["raised_in"] + p["summary"] for p in prior.get("unaddressed_problems", [])}
         open_now = {p["raised_in"] + p["summary"] for p in report["unaddressed_problems"]}
-        new_flags = [self._cite(f"{r['code'].replace('_', ' ')} ({r['severity']}): {r['why']}", r["evidence"], r["playbook"])
-                     for r in report["risks"] if r["code"] not in prior_risks]
-        new_flags += [self._cite(f"new unaddressed problem: {p['summary']}", p["evidence"], p["playbook"])
-                      for p in report["unaddressed_problems"] if p["raised_in"] + p["summary"] not in prior_open]
-        resolved = [self._cite(f"{r['code'].replace('_', ' ')} no longer flagged", r["evidence"], r["playbook"])
-                    for r in prior.get("risks", []) if r["code"] not in {x["code"] for x in report["risks"]}]
-        resolved += [self._cite(f"addressed: {p['summary']}", p["evidence"], p["playbook"])
-                     for p in prior.get("unaddressed_problems", []) if p["raised_in"] + p["summary"] not in open_now]
-        met_before = {p.name for j in now.judged if j.view.occurred_at.date() < start
-                      for p in j.facts.people if p.side == "customer" and p.active}
-        stakeholders = sorted({p.name for j in this_week for p in j.facts.people
-                               if p.side == "customer" and p.active and p.name not in met_before})
-        ageing = [self._cite(f"{p['days_open']} days open: {p['summary']}", p["evidence"], p["playbook"])
-                  for p in report["unaddressed_problems"] if p["days_open"] >= self.ws.settings.digest_ageing_days]
-        meetings = [self._cite(f"{m['series']}: {m['verdict']}. {m['why']}", m["evidence"], m["playbook"])
-                    for m in report["meetings"] if m["verdict"] in ("reinvent", "kill")]
+        new_flags = [
+            self._cite(
+                f"{r['code'].replace('_', ' ')} ({r['severity']}): {r['why']}", r["evidence"], r["playbook"]
+            )
+            for r in report["risks"]
+            if r["code"] not in prior_risks
+        ]
+        new_flags += [
+            self._cite(f"new unaddressed problem: {p['summary']}", p["evidence"], p["playbook"])
+            for p in report["unaddressed_problems"]
+            if p["raised_in"] + p["summary"] not in prior_open
+        ]
+        resolved = [
+            self._cite(f"{r['code'].replace('_', ' ')} no longer flagged", r["evidence"], r["playbook"])
+            for r in prior.get("risks", [])
+            if r["code"] not in {x["code"] for x in report["risks"]}
+        ]
+        resolved += [
+            self._cite(f"addressed: {p['summary']}", p["evidence"], p["playbook"])
+            for p in prior.get("unaddressed_problems", [])
+            if p["raised_in"] + p["summary"] not in open_now
+        ]
+        met_before = {
+            p.name
+            for j in now.judged
+            if j.view.occurred_at.date() < start
+            for p in j.facts.people
+            if p.side == "customer" and p.active
+        }
+        stakeholders = sorted(
+            {
+                p.name
+                for j in this_week
+                for p in j.facts.people
+                if p.side == "customer" and p.active and p.name not in met_before
+            }
+        )
+        ageing = [
+            self._cite(f"{p['days_open']} days open: {p['summary']}", p["evidence"], p["playbook"])
+            for p in report["unaddressed_problems"]
+            if p["days_open"] >= self.ws.settings.digest_ageing_days
+        ]
+        meetings = [
+            self._cite(f"{m['series']}: {m['verdict']}. {m['why']}", m["evidence"], m["playbook"])
+            for m in report["meetings"]
+            if m["verdict"] in ("reinvent", "kill")
+        ]
         trend = self._trend(now, end)
         recent = [t for t in trend[-4:] if t is not None]
         earlier = [t for t in trend[:-4] if t is not None]
         drifting = report["engagement"]["label"] == "tactical" or bool(
-            recent and earlier and sum(recent) / len(recent) < sum(earlier) / len(earlier) - 0.2)
+            recent and earlier and sum(recent) / len(recent) < sum(earlier) / len(earlier) - 0.2
+        )
         return AccountWeek(
-            account=now.name, account_id=account_id, engagement=report["engagement"]["label"],
-            engagement_why=report["engagement"]["why"], interactions_this_week=len(this_week), trend=trend,
-            drifting_tactical=drifting, new_flags=new_flags, resolved=resolved, new_stakeholders=stakeholders,
-            ageing_problems=sorted(ageing, key=lambda c: -int(c.text.split(" ", 1)[0])), meetings=meetings,
+            account=now.name,
+            account_id=account_id,
+            engagement=report["engagement"]["label"],
+            engagement_why=report["engagement"]["why"],
+            interactions_this_week=len(this_week),
+            trend=trend,
+            drifting_tactical=drifting,
+            new_flags=new_flags,
+            resolved=resolved,
+            new_stakeholders=stakeholders,
+            ageing_problems=sorted(ageing, key=lambda c: -int(c.text.split(" ", 1)[0])),
+            meetings=meetings,
             single_threaded=any(r["code"] == "single_threaded" for r in report["risks"]),
         )
 
     @staticmethod
     def _cite(text: str, evidence: list[dict[str, str]], playbook: str | None) -> Cited:
         first = evidence[0] if evidence else {}
-        return Cited(text=text, interaction=first.get("interaction"), quote=first.get("quote"), playbook=playbook)
+        return Cited(
+            text=text, interaction=first.get("interaction"), quote=first.get("quote"), playbook=playbook
+        )
 
     @staticmethod
     def _trend(now: AccountAnalysis, end: date) -> list[float | None]:
         shares: list[float | None] = []
         for back in range(WEEKS - 1, -1, -1):
             week_end = end - timedelta(days=7 * back)
-            week = [j for j in now.judged if week_end - timedelta(days=6) <= j.view.occurred_at.date() <= week_end]
-            shares.append(round(sum(j.facts.engagement == "strategic" for j in week) / len(week), 3) if week else None)
+            week = [
+                j for j in now.judged if week_end - timedelta(days=6) <= j.view.occurred_at.date() <= week_end
+            ]
+            shares.append(
+                round(sum(j.facts.engagement == "strategic" for j in week) / len(week), 3) if week else None
+            )
         return shares
 
     # --- coaching -----------------------------------------------------------------------------------
@@ -186,13 +265,28 @@ class DigestBuilder:
                 weight = 3.0 if "(high)" in flag.text else 2.0 if flag in a.ageing_problems else 1.5
                 step = self._next_step(flag.playbook, flag.text)
                 if step:
-                    candidates.append((weight, code, Cited(text=f"{a.account}: {step}", interaction=flag.interaction,
-                                                           quote=flag.quote, playbook=flag.playbook)))
+                    candidates.append(
+                        (
+                            weight,
+                            code,
+                            Cited(
+                                text=f"{a.account}: {step}",
+                                interaction=flag.interaction,
+                                quote=flag.quote,
+                                playbook=flag.playbook,
+                            ),
+                        )
+                    )
             if a.drifting_tactical:
                 step = self._next_step("knowledge/engagement.md", "")
                 if step:
-                    candidates.append((1.0, "engagement", Cited(text=f"{a.account}: {step}",
-                                                                playbook="knowledge/engagement.md")))
+                    candidates.append(
+                        (
+                            1.0,
+                            "engagement",
+                            Cited(text=f"{a.account}: {step}", playbook="knowledge/engagement.md"),
+                        )
+                    )
         chosen: list[Cited] = []
         codes: set[str] = set()
         ranked = sorted(candidates, key=lambda c: -c[0])
@@ -206,7 +300,9 @@ class DigestBuilder:
         return chosen[:3]
 
     def _next_step(self, playbook: str | None, text: str) -> str | None:
-        entry = next((e for e in self.playbook.entries.values() if e.path == (playbook or "").split("#")[0]), None)
+        entry = next(
+            (e for e in self.playbook.entries.values() if e.path == (playbook or "").split("#")[0]), None
+        )
         steps = entry.next_steps() if entry else []
         if not steps:
             return None
@@ -222,8 +318,11 @@ class DigestBuilder:
             return ["No account activity logged by the team yet."]
         lines = []
         active = sum(a.interactions_this_week for a in accounts)
-        lines.append(f"{active} interaction(s) logged this week across {len(accounts)} account(s)."
-                     if active else "No interactions logged this week.")
+        lines.append(
+            f"{active} interaction(s) logged this week across {len(accounts)} account(s)."
+            if active
+            else "No interactions logged this week."
+        )
         drifting = [a.account for a in accounts if a.drifting_tactical]
         if drifting:
             lines.append(f"{len(drifting)} account(s) tactical or drifting tactical: {_names(drifting)}.")
@@ -234,7 +333,9 @@ class DigestBuilder:
         meetings = [c for a in accounts for c in a.meetings]
         if meetings:
             kill = sum(1 for c in meetings if ": kill." in c.text)
-            lines.append(f"{len(meetings)} recurring meeting(s) to fix: {kill} to kill, {len(meetings) - kill} to reinvent.")
+            lines.append(
+                f"{len(meetings)} recurring meeting(s) to fix: {kill} to kill, {len(meetings) - kill} to reinvent."
+            )
         single = [a.account for a in accounts if a.single_threaded]
         if single:
             lines.append(f"{len(single)} relationship(s) hang on one person: {_names(single)}.")

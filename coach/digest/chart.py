@@ -11,8 +11,8 @@ from datetime import date, timedelta
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
 
 def rep_chart(trends: list[list[float | None]], end: date, weeks: int) -> bytes:
@@ -25,8 +25,15 @@ def rep_chart(trends: list[list[float | None]], end: date, weeks: int) -> bytes:
     labels = [(end - timedelta(days=7 * (weeks - 1 - i))).strftime("%d %b") for i in range(weeks)]
     fig = Figure(figsize=(5.2, 1.6), dpi=100)
     ax = fig.add_subplot()
-    colours = ["#3aa565" if s >= 0.5 else "#e0a3a0" if a else "#e9ecf1" for s, a in zip(shares, active, strict=True)]
-    ax.bar(range(weeks), [s if a else 0.02 for s, a in zip(shares, active, strict=True)], color=colours, width=0.7)
+    colours = [
+        "#3aa565" if s >= 0.5 else "#e0a3a0" if a else "#e9ecf1" for s, a in zip(shares, active, strict=True)
+    ]
+    ax.bar(
+        range(weeks),
+        [s if a else 0.02 for s, a in zip(shares, active, strict=True)],
+        color=colours,
+        width=0.7,
+    )
     ax.axhline(0.5, color="#8a93a5", linewidth=0.7, linestyle="--")
     ax.set_ylim(0, 1)
     ax.set_yticks([0, 0.5, 1], ["0", "50%", "100%"], fontsize=7)

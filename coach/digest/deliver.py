@@ -35,8 +35,11 @@ def render_digest(digest: Digest, format_: str, images: dict[str, str] | None = 
     """html (charts as data: URIs unless ``images`` maps rep e-mails to other sources), md or text."""
     if format_ == "html":
         if images is None:
-            images = {r.email: "data:image/png;base64," + base64.b64encode(r.chart_png).decode()
-                      for r in digest.reps if r.chart_png}
+            images = {
+                r.email: "data:image/png;base64," + base64.b64encode(r.chart_png).decode()
+                for r in digest.reps
+                if r.chart_png
+            }
         return prompts.render("digest.html", digest=digest, images=images)
     if format_ in ("md", "text"):
         return prompts.render("digest.md" if format_ == "md" else "digest.txt", digest=digest)
@@ -56,8 +59,13 @@ def email_message(digest: Digest, settings: Settings) -> EmailMessage:
     html_part = message.get_payload()[1]
     for rep in digest.reps:
         if rep.chart_png:
-            html_part.add_related(rep.chart_png, "image", "png", cid=cids[rep.email],
-                                  filename=f"chart-{rep.rep.replace(' ', '-').lower()}.png")
+            html_part.add_related(
+                rep.chart_png,
+                "image",
+                "png",
+                cid=cids[rep.email],
+                filename=f"chart-{rep.rep.replace(' ', '-').lower()}.png",
+            )
     return message
 
 
@@ -91,7 +99,11 @@ class SlackChannel:
 
     def ready(self) -> str | None:
         s = self.settings
-        return None if (s.slack_webhook_url or s.slack_bot_token) else "neither COACH_SLACK_WEBHOOK_URL nor COACH_SLACK_BOT_TOKEN is set"
+        return (
+            None
+            if (s.slack_webhook_url or s.slack_bot_token)
+            else "neither COACH_SLACK_WEBHOOK_URL nor COACH_SLACK_BOT_TOKEN is set"
+        )
 
     def send(self, digest: Digest) -> None:
         payload = slack_payload(digest)
@@ -107,9 +119,14 @@ class SlackChannel:
 
     def _call(self, method: str, headers: dict[str, str], **kwargs: Any) -> dict[str, Any]:
         url = f"{self.settings.slack_api_url.rstrip('/')}/{method}"
-        response = (self.http.get(url, headers=headers, **kwargs) if "params" in kwargs
-                    else self.http.post(url, headers=headers, **kwargs))
-        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        response = (
+            self.http.get(url, headers=headers, **kwargs)
+            if "params" in kwargs
+            else self.http.post(url, headers=headers, **kwargs)
+        )
+        body = (
+            response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        )
         if response.status_code != 200 or not body.get("ok"):
             raise RuntimeError(f"Slack {method} failed: {body.get('error') or response.status_code}")
         return body
@@ -119,16 +136,26 @@ def slack_payload(digest: Digest) -> dict[str, Any]:
     """Block Kit: a header, the headline, then per rep the coaching points and the accounts with news."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Coaching digest {digest.week}"[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(f"• {_esc(h)}" for h in digest.headline)
-                                     or "Nothing to report."}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "\n".join(f"• {_esc(h)}" for h in digest.headline) or "Nothing to report.",
+            },
+        },
     ]
     for rep in digest.reps:
         lines = [f"*{_esc(rep.rep)}*"]
-        lines += [f"{i}. {_esc(c.text)}" + (f"\n    _“{_esc(c.quote)}”_ ({c.interaction})" if c.quote else "")
-                  for i, c in enumerate(rep.coaching, 1)]
+        lines += [
+            f"{i}. {_esc(c.text)}" + (f"\n    _“{_esc(c.quote)}”_ ({c.interaction})" if c.quote else "")
+            for i, c in enumerate(rep.coaching, 1)
+        ]
         news = [a for a in rep.accounts if a.new_flags or a.ageing_problems]
-        lines += [f"• <{digest.app_url}/accounts/{a.account_id}|{_esc(a.account)}>: "
-                  f"{len(a.new_flags)} new flag(s), {len(a.ageing_problems)} ageing problem(s)" for a in news[:8]]
+        lines += [
+            f"• <{digest.app_url}/accounts/{a.account_id}|{_esc(a.account)}>: "
+            f"{len(a.new_flags)} new flag(s), {len(a.ageing_problems)} ageing problem(s)"
+            for a in news[:8]
+        ]
         blocks.append({"type": "divider"})
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
         if len(blocks) >= 48:
@@ -185,9 +212,15 @@ class DigestSender:
         last 15 minutes is left to it."""
         now = datetime.now(UTC)
         with self.db.session(write=True) as session:
-            row = session.scalar(select(DigestDeliveryRow).where(
-                DigestDeliveryRow.manager_id == manager_id, DigestDeliveryRow.week == week,
-                DigestDeliveryRow.channel == channel).with_for_update())
+            row = session.scalar(
+                select(DigestDeliveryRow)
+                .where(
+                    DigestDeliveryRow.manager_id == manager_id,
+                    DigestDeliveryRow.week == week,
+                    DigestDeliveryRow.channel == channel,
+                )
+                .with_for_update()
+            )
             if row is not None and row.status == "sent":
                 return False
             if row is not None and row.status == "sending":
@@ -195,8 +228,14 @@ class DigestSender:
                 if now - started < timedelta(minutes=15):
                     return False
             if row is None:
-                row = DigestDeliveryRow(manager_id=manager_id, week=week, channel=channel, status="sending",
-                                        attempts=0, updated_at=now)
+                row = DigestDeliveryRow(
+                    manager_id=manager_id,
+                    week=week,
+                    channel=channel,
+                    status="sending",
+                    attempts=0,
+                    updated_at=now,
+                )
                 session.add(row)
             row.status, row.attempts, row.updated_at = "sending", row.attempts + 1, now
             try:
@@ -208,9 +247,13 @@ class DigestSender:
     def _finish(self, manager_id: int, week: str, channel: str, error: str | None = None) -> None:
         now = datetime.now(UTC)
         with self.db.session(write=True) as session:
-            row = session.scalar(select(DigestDeliveryRow).where(
-                DigestDeliveryRow.manager_id == manager_id, DigestDeliveryRow.week == week,
-                DigestDeliveryRow.channel == channel))
+            row = session.scalar(
+                select(DigestDeliveryRow).where(
+                    DigestDeliveryRow.manager_id == manager_id,
+                    DigestDeliveryRow.week == week,
+                    DigestDeliveryRow.channel == channel,
+                )
+            )
             assert row is not None
             row.status = "failed" if error else "sent"
             row.last_error = error[:2000] if error else None

@@ -20,7 +20,9 @@ class AccountWeek(BaseModel):
     engagement: str
     engagement_why: str
     interactions_this_week: int
-    trend: list[float | None] = Field(description="strategic share per week, oldest first (None: no interactions)")
+    trend: list[float | None] = Field(
+        description="strategic share per week, oldest first (None: no interactions)"
+    )
     drifting_tactical: bool
     new_flags: list[Cited] = Field(default_factory=list)
     resolved: list[Cited] = Field(default_factory=list)
@@ -34,7 +36,9 @@ class RepWeek(BaseModel):
     rep: str
     email: str
     accounts: list[AccountWeek] = Field(default_factory=list)
-    coaching: list[Cited] = Field(default_factory=list, description="1-3 points from the playbook, each citing evidence")
+    coaching: list[Cited] = Field(
+        default_factory=list, description="1-3 points from the playbook, each citing evidence"
+    )
     chart_png: bytes | None = Field(default=None, exclude=True, description="strategic vs tactical per week")
 
 

@@ -24,17 +24,21 @@ def parse_spec(spec: str) -> tuple[int, int, int]:
     """'mon 07:00' to (weekday, hour, minute)."""
     m = re.fullmatch(r"\s*([a-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*", spec.lower())
     if not m or m.group(1) not in DAYS or int(m.group(2)) > 23 or int(m.group(3)) > 59:
-        raise InvalidInput(f"{spec!r} is not a weekly time; use e.g. \"mon 07:00\"")
+        raise InvalidInput(f'{spec!r} is not a weekly time; use e.g. "mon 07:00"')
     return DAYS.index(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
 def next_run(now: datetime, spec: str) -> datetime:
     weekday, hour, minute = parse_spec(spec)
-    candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0) + timedelta(days=(weekday - now.weekday()) % 7)
+    candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0) + timedelta(
+        days=(weekday - now.weekday()) % 7
+    )
     return candidate if candidate > now else candidate + timedelta(days=7)
 
 
-def start(spec: str, send: Callable[[], object], now: Callable[[], datetime] = datetime.now) -> threading.Thread:
+def start(
+    spec: str, send: Callable[[], object], now: Callable[[], datetime] = datetime.now
+) -> threading.Thread:
     parse_spec(spec)
 
     def loop() -> None:
@@ -44,7 +48,7 @@ def start(spec: str, send: Callable[[], object], now: Callable[[], datetime] = d
                 threading.Event().wait(min(left, 60))
             try:
                 log.warning("weekly digests: %s", send())
-            except Exception:  # noqa: BLE001 - a failed run is logged; the next week tries again
+            except Exception:
                 log.exception("weekly digests failed")
 
     thread = threading.Thread(target=loop, name="coach-digests", daemon=True)

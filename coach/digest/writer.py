@@ -33,23 +33,31 @@ class LLMNarrative(BaseModel):
 
 
 class DigestWriter:
-    def __init__(self, chat: Any, model: str, tokens: TokenCounter, budget: int,
-                 policy: CallPolicy | None = None) -> None:
+    def __init__(
+        self, chat: Any, model: str, tokens: TokenCounter, budget: int, policy: CallPolicy | None = None
+    ) -> None:
         self.engine = f"llm:{model}"
         self.tokens, self.budget = tokens, budget
         self._call = StructuredCall(chat, LLMNarrative, PROMPT, prompts.version(PROMPT), model, policy)
 
     @classmethod
     def from_workspace(cls, ws: Any) -> DigestWriter:
-        return cls(chat_model(ws.settings), ws.settings.llm_model, ws.tokens, ws.settings.brief_prompt_tokens,
-                   CallPolicy.from_settings(ws.settings))
+        return cls(
+            chat_model(ws.settings),
+            ws.settings.llm_model,
+            ws.tokens,
+            ws.settings.brief_prompt_tokens,
+            CallPolicy.from_settings(ws.settings),
+        )
 
     def prompt(self, digest: Digest) -> str:
         """The prompt, with the least flagged accounts left out until it fits the budget."""
         fitted = digest.model_copy(deep=True)
         text = prompts.render(PROMPT, digest=fitted)
         while self.tokens.count(text) > self.budget:
-            accounts = [(len(a.new_flags) + len(a.ageing_problems), r, a) for r in fitted.reps for a in r.accounts]
+            accounts = [
+                (len(a.new_flags) + len(a.ageing_problems), r, a) for r in fitted.reps for a in r.accounts
+            ]
             if not accounts:
                 break
             _, rep, account = min(accounts, key=lambda x: x[0])
@@ -65,9 +73,15 @@ class DigestWriter:
         except LLMUnavailable as exc:
             log.warning("llm digest writer fell back to offline for %s: %s", digest.manager_email, exc)
             return digest.model_copy(update={"engine": f"offline (fallback from {self.engine}: {exc})"})
-        checked = [c for c in answer.evidence if c.interaction in texts and locate(texts[c.interaction], c.quote)]
+        checked = [
+            c for c in answer.evidence if c.interaction in texts and locate(texts[c.interaction], c.quote)
+        ]
         if not answer.summary.strip() or not checked or len(checked) < len(answer.evidence):
             reason = "cited text that is not in the notes" if answer.evidence else "cited nothing"
-            return digest.model_copy(update={"engine": f"offline (fallback from {self.engine}: the model {reason})"})
+            return digest.model_copy(
+                update={"engine": f"offline (fallback from {self.engine}: the model {reason})"}
+            )
         cites = "; ".join(f"{c.interaction}: “{' '.join(c.quote.split())}”" for c in checked)
-        return digest.model_copy(update={"engine": self.engine, "narrative": f"{answer.summary.strip()} ({cites})"})
+        return digest.model_copy(
+            update={"engine": self.engine, "narrative": f"{answer.summary.strip()} ({cites})"}
+        )

@@ -13,11 +13,17 @@ from coach.ingest.text import read_text
 from coach.ingest.transcripts import read_qmsum, read_vtt
 from coach.records import InteractionRecord, Rejection
 
-__all__ = ["SUFFIXES", "SourceDefaults", "read_file", "read_text", "expand_paths"]
+__all__ = ["SUFFIXES", "SourceDefaults", "expand_paths", "read_file", "read_text"]
 
 Item = InteractionRecord | Rejection
 
-_BYTE_SOURCES = {".jsonl": read_jsonl, ".ndjson": read_jsonl, ".eml": read_eml, ".mbox": read_mbox, ".csv": read_csv}
+_BYTE_SOURCES = {
+    ".jsonl": read_jsonl,
+    ".ndjson": read_jsonl,
+    ".eml": read_eml,
+    ".mbox": read_mbox,
+    ".csv": read_csv,
+}
 _TEXT_SOURCES = {".json": read_qmsum, ".vtt": read_vtt, ".txt": read_text, ".md": read_text}
 SUFFIXES = tuple(sorted(_BYTE_SOURCES) + sorted(_TEXT_SOURCES))
 
@@ -27,16 +33,29 @@ def read_file(path: Path, defaults: SourceDefaults) -> Iterator[Item]:
     only (reported as a rejection); the records before it and every other file still go in."""
     try:
         yield from _read_file(path, defaults)
-    except (RecordError, ValueError, LookupError, TypeError, AttributeError, RecursionError, UnicodeError) as exc:
-        yield Rejection(str(path), f"could not read the rest of this file ({type(exc).__name__}: {exc}); "
-                        "check that it is what its extension says")
+    except (
+        RecordError,
+        ValueError,
+        LookupError,
+        TypeError,
+        AttributeError,
+        RecursionError,
+        UnicodeError,
+    ) as exc:
+        yield Rejection(
+            str(path),
+            f"could not read the rest of this file ({type(exc).__name__}: {exc}); "
+            "check that it is what its extension says",
+        )
 
 
 def _read_file(path: Path, defaults: SourceDefaults) -> Iterator[Item]:
     name = str(path)
     suffix = path.suffix.lower()
     if suffix not in _BYTE_SOURCES and suffix not in _TEXT_SOURCES:
-        yield Rejection(name, f"unknown file type {suffix or '(none)'}: the coach reads {', '.join(SUFFIXES)}")
+        yield Rejection(
+            name, f"unknown file type {suffix or '(none)'}: the coach reads {', '.join(SUFFIXES)}"
+        )
         return
     try:
         data = path.read_bytes()

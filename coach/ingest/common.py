@@ -48,11 +48,15 @@ def parse_date(value: object, *, strict_iso: bool = False) -> datetime:
             parsed = dateparser.isoparse(text)
         except (ValueError, OverflowError):
             if strict_iso:
-                raise RecordError(f"date {text!r} is not ISO 8601 (use e.g. 2026-05-21 or 2026-05-21T14:30)")
+                raise RecordError(
+                    f"date {text!r} is not ISO 8601 (use e.g. 2026-05-21 or 2026-05-21T14:30)"
+                ) from None
             try:
                 parsed = dateparser.parse(text)
             except (ValueError, OverflowError, dateparser.ParserError):
-                raise RecordError(f"date {text!r} is not a date the coach can read (use e.g. 2026-05-21)")
+                raise RecordError(
+                    f"date {text!r} is not a date the coach can read (use e.g. 2026-05-21)"
+                ) from None
     else:
         raise RecordError(f"date {value!r} is not a date (use an ISO 8601 string, e.g. 2026-05-21)")
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
@@ -119,8 +123,10 @@ def check_record(record: InteractionRecord, defaults: SourceDefaults) -> Interac
     if record.occurred_at is not None:
         latest = datetime.now(UTC) + timedelta(days=defaults.max_future_days)
         if record.occurred_at > latest:
-            raise RecordError(f"the date {record.occurred_at.date()} is in the future; log interactions after they "
-                              "happen (COACH_API_MAX_FUTURE_DAYS allows a little slack for time zones)")
+            raise RecordError(
+                f"the date {record.occurred_at.date()} is in the future; log interactions after they "
+                "happen (COACH_API_MAX_FUTURE_DAYS allows a little slack for time zones)"
+            )
     if record.text:
         record.text = CONTROL.sub("", record.text)  # NUL and other control characters: never stored
     if not record.text or not record.text.strip():
@@ -141,7 +147,9 @@ def check_record(record: InteractionRecord, defaults: SourceDefaults) -> Interac
             "(COACH_MAX_TEXT_BYTES); split it into several interactions"
         )
     if _has_surrogates(record.text):
-        raise RecordError("the text holds unpaired surrogate characters (broken UTF-16); re-export it as UTF-8")
+        raise RecordError(
+            "the text holds unpaired surrogate characters (broken UTF-16); re-export it as UTF-8"
+        )
     if record.source_id is not None:
         record.source_id = record.source_id.strip()
         if not record.source_id:
@@ -169,8 +177,10 @@ def clean_name(value: str, what: str) -> str:
         scripts = {unicodedata.name(ch, "?").split(" ")[0] for ch in word if ch.isalpha()}
         mixed = scripts & _LOOKALIKE_SCRIPTS
         if len(mixed) > 1:
-            raise RecordError(f"{what} {value!r}: the word {word!r} mixes {' and '.join(sorted(s.title() for s in mixed))} "
-                              "letters (a look-alike of another name); retype it in one alphabet")
+            raise RecordError(
+                f"{what} {value!r}: the word {word!r} mixes {' and '.join(sorted(s.title() for s in mixed))} "
+                "letters (a look-alike of another name); retype it in one alphabet"
+            )
     return value
 
 

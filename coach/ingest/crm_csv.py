@@ -16,10 +16,29 @@ from pathlib import Path
 from coach.ingest.common import RecordError, SourceDefaults, check_record, parse_date
 from coach.records import InteractionRecord, Participant, Rejection
 
-FIELDS = ("id", "account", "kind", "date", "rep", "subject", "series", "duration_minutes", "text", "participants")
+FIELDS = (
+    "id",
+    "account",
+    "kind",
+    "date",
+    "rep",
+    "subject",
+    "series",
+    "duration_minutes",
+    "text",
+    "participants",
+)
 _GUESSES: dict[str, tuple[str, ...]] = {
     "id": ("id", "activity id", "record id", "task id", "event id"),
-    "account": ("account", "account name", "company", "company name", "organization", "organisation", "customer"),
+    "account": (
+        "account",
+        "account name",
+        "company",
+        "company name",
+        "organization",
+        "organisation",
+        "customer",
+    ),
     "kind": ("kind", "type", "activity type", "task subtype", "event subtype", "channel"),
     "date": ("date", "activity date", "date time", "start", "start date", "created date", "timestamp"),
     "rep": ("rep", "owner", "assigned", "assigned to", "activity owner", "owner name", "created by"),
@@ -29,8 +48,18 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     "text": ("text", "notes", "note", "comments", "full comments", "description", "body", "details"),
     "participants": ("participants", "attendees", "contacts", "name", "contact"),
 }
-_KIND_WORDS = {"call": "call", "phone": "call", "email": "email", "e-mail": "email", "mail": "email",
-               "meeting": "meeting", "event": "meeting", "video": "meeting", "note": "note", "task": "note"}
+_KIND_WORDS = {
+    "call": "call",
+    "phone": "call",
+    "email": "email",
+    "e-mail": "email",
+    "mail": "email",
+    "meeting": "meeting",
+    "event": "meeting",
+    "video": "meeting",
+    "note": "note",
+    "task": "note",
+}
 
 
 def load_mapping(path: Path) -> dict[str, str]:
@@ -62,7 +91,9 @@ def resolve_columns(header: list[str], explicit: dict[str, str]) -> dict[str, st
     columns = {}
     for field, column in explicit.items():
         if _norm(column) not in by_norm:
-            raise RecordError(f"mapped column {column!r} (for {field}) is not in the header: {', '.join(header)}")
+            raise RecordError(
+                f"mapped column {column!r} (for {field}) is not in the header: {', '.join(header)}"
+            )
         columns[field] = by_norm[_norm(column)]
     for field, guesses in _GUESSES.items():
         if field not in columns:
@@ -70,9 +101,7 @@ def resolve_columns(header: list[str], explicit: dict[str, str]) -> dict[str, st
             if found and found not in columns.values():
                 columns[field] = found
     if "text" not in columns:
-        raise RecordError(
-            f"no text column among {', '.join(header)}: map one with --map text=COLUMN"
-        )
+        raise RecordError(f"no text column among {', '.join(header)}: map one with --map text=COLUMN")
     return columns
 
 
@@ -125,7 +154,9 @@ def read_csv(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[Inter
             yield Rejection(origin, str(exc))
 
 
-def _record(row: list[str], index: dict[str, int], origin: str, defaults: SourceDefaults) -> InteractionRecord:
+def _record(
+    row: list[str], index: dict[str, int], origin: str, defaults: SourceDefaults
+) -> InteractionRecord:
     def cell(field: str) -> str | None:
         value = row[index[field]].strip() if field in index else ""
         return value or None

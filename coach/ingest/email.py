@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
+from typing import ClassVar
 
 from coach.ingest.common import LATEST_YEAR, RecordError, SourceDefaults, check_record, parse_date
 from coach.people import email_domain, is_internal_domain
@@ -107,7 +108,7 @@ def _strip_signature(lines: list[str]) -> list[str]:
 
 
 class _HTMLText(HTMLParser):
-    _BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"}
+    _BREAKS: ClassVar[set[str]] = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -213,7 +214,11 @@ def _account_from_domains(participants: list[Participant], defaults: SourceDefau
                 return found
     raise RecordError(
         "cannot tell which account this e-mail belongs to: pass --account NAME"
-        + ("" if defaults.internal_domains else " (or set COACH_INTERNAL_DOMAINS so customer domains are known)")
+        + (
+            ""
+            if defaults.internal_domains
+            else " (or set COACH_INTERNAL_DOMAINS so customer domains are known)"
+        )
     )
 
 

@@ -10,7 +10,18 @@ from typing import Any
 from coach.ingest.common import RecordError, SourceDefaults, check_record, parse_date, parse_kind
 from coach.records import InteractionRecord, Participant, Rejection
 
-_KNOWN = {"id", "account", "kind", "date", "rep", "participants", "subject", "series", "duration_minutes", "text"}
+_KNOWN = {
+    "id",
+    "account",
+    "kind",
+    "date",
+    "rep",
+    "participants",
+    "subject",
+    "series",
+    "duration_minutes",
+    "text",
+}
 
 
 def read_jsonl(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[InteractionRecord | Rejection]:

@@ -67,14 +67,19 @@ class IngestPipeline:
 
     def defaults(self, **kwargs: object) -> SourceDefaults:
         """Source defaults wired to this store (internal domains known so far, accounts by domain)."""
-        defaults = SourceDefaults(max_text_bytes=self.ws.settings.max_text_bytes,
-                                  max_future_days=self.ws.settings.api_max_future_days, **kwargs)  # type: ignore[arg-type]
+        defaults = SourceDefaults(
+            max_text_bytes=self.ws.settings.max_text_bytes,
+            max_future_days=self.ws.settings.api_max_future_days,
+            **kwargs,
+        )  # type: ignore[arg-type]
         defaults.internal_domains = set(self.ws.settings.internal_domains) | self._learnt_domains()
         defaults.account_for_domain = self._account_for_domain
         return defaults
 
     def ingest(
-        self, items: Iterable[InteractionRecord | Rejection], on_item: Callable[[], None] | None = None,
+        self,
+        items: Iterable[InteractionRecord | Rejection],
+        on_item: Callable[[], None] | None = None,
         logged_by: int | Callable[[InteractionRecord], int | None] | None = None,
     ) -> IngestReport:
         """Store the records (embedded first, then written; see the module docstring). ``logged_by`` is the
@@ -130,11 +135,20 @@ class IngestPipeline:
         ids = [p.interaction_id for p in fresh]
         with self.ws.db.session(write=True) as session:
             repo = Repository(session)
-            domains = set(self.ws.settings.internal_domains) | repo.internal_domains() | _declared_domains(fresh)
+            domains = (
+                set(self.ws.settings.internal_domains) | repo.internal_domains() | _declared_domains(fresh)
+            )
             entries: list[ChunkEntry] = []
             for pending, chunks in zip(fresh, chunk_lists, strict=True):
-                row = repo.save(pending.record, pending.interaction_id, pending.content_hash, len(chunks), domains, now,
-                                logged_by=pending.logged_by)
+                row = repo.save(
+                    pending.record,
+                    pending.interaction_id,
+                    pending.content_hash,
+                    len(chunks),
+                    domains,
+                    now,
+                    logged_by=pending.logged_by,
+                )
                 entries.extend(_entries(row, chunks))
             replaced = [i for i in ids if i in stored]
             self.ws.index.delete_interactions(replaced)
@@ -145,7 +159,9 @@ class IngestPipeline:
                 self.ws.index.delete_interactions(ids)
                 raise
         for pending in fresh:
-            (report.updated if pending.interaction_id in stored else report.added).append(pending.interaction_id)
+            (report.updated if pending.interaction_id in stored else report.added).append(
+                pending.interaction_id
+            )
             report.accounts.add(pending.record.account)
         report.chunks += len(entries)
 

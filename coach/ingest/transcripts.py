@@ -20,8 +20,28 @@ _TIMESTAMP = r"(?:\[?\(?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\)?\]?\s*)?"
 _SPEAKER_LINE = re.compile(
     rf"^\s*{_TIMESTAMP}(?P<speaker>[A-Z][\w.'’\- ]{{0,38}}?[\w.)])\s*(?:\({_TIMESTAMP}\))?\s*:\s+(?P<words>\S.*)$"
 )
-_NOT_SPEAKERS = {"note", "notes", "action", "actions", "next steps", "agenda", "subject", "re", "fw", "fwd",
-                 "date", "to", "from", "cc", "todo", "decision", "decisions", "summary", "attendees", "when"}
+_NOT_SPEAKERS = {
+    "note",
+    "notes",
+    "action",
+    "actions",
+    "next steps",
+    "agenda",
+    "subject",
+    "re",
+    "fw",
+    "fwd",
+    "date",
+    "to",
+    "from",
+    "cc",
+    "todo",
+    "decision",
+    "decisions",
+    "summary",
+    "attendees",
+    "when",
+}
 
 
 @dataclass(frozen=True, slots=True)

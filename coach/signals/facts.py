@@ -10,27 +10,41 @@ import base64
 from typing import Literal
 
 import numpy as np
-
 from pydantic import BaseModel, Field
 
 Side = Literal["customer", "internal", "unknown"]
 Seniority = Literal["executive", "senior", "manager", "staff", "unknown"]
 ResponseKind = Literal["fixed", "planned", "answered", "vague", "none"]
 StrategicKind = Literal[
-    "goals", "future_needs", "multi_year_plan", "decision_process", "executive_alignment",
-    "value", "widening", "competitive_threat", "account_plan",
+    "goals",
+    "future_needs",
+    "multi_year_plan",
+    "decision_process",
+    "executive_alignment",
+    "value",
+    "widening",
+    "competitive_threat",
+    "account_plan",
 ]
 TacticalKind = Literal[
-    "admin", "pricing", "support", "status", "usage_report", "demo", "scheduling", "check_in", "technical",
+    "admin",
+    "pricing",
+    "support",
+    "status",
+    "usage_report",
+    "demo",
+    "scheduling",
+    "check_in",
+    "technical",
 ]
 
 
-def pack_vector(vector: "np.ndarray") -> str:
+def pack_vector(vector: np.ndarray) -> str:
     """A compact, fast-to-load form of an embedding for the facts cache: base64 of float16."""
     return base64.b64encode(np.asarray(vector, dtype=np.float16).tobytes()).decode("ascii")
 
 
-def unpack_vector(packed: str | None) -> "np.ndarray":
+def unpack_vector(packed: str | None) -> np.ndarray:
     if not packed:
         return np.zeros(0, dtype=np.float32)
     return np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32)
@@ -50,7 +64,9 @@ class Problem(BaseModel):
     actor: str | None = None
     response: ResponseKind = "none"
     response_quote: Quote | None = None
-    vector: str | None = Field(default=None, description="embedding of the quote (base64 float16), for matching by meaning")
+    vector: str | None = Field(
+        default=None, description="embedding of the quote (base64 float16), for matching by meaning"
+    )
 
 
 class Resolution(BaseModel):
@@ -67,7 +83,9 @@ class Commitment(BaseModel):
     side: Side = "unknown"
     due: str | None = None
     firm: bool = Field(description="has an owner and a date (or is done), not 'we'll look into it'")
-    vector: str | None = Field(default=None, description="embedding of the quote (base64 float16), to match a later delivery")
+    vector: str | None = Field(
+        default=None, description="embedding of the quote (base64 float16), to match a later delivery"
+    )
 
 
 class Decision(BaseModel):
@@ -105,7 +123,9 @@ class MeetingShape(BaseModel):
     owned_actions: int = 0
     no_outcome: list[Quote] = Field(default_factory=list, description="'no decisions', 'nothing to decide'")
     form_failures: list[Quote] = Field(default_factory=list, description="ran over, too long")
-    purpose_missed: list[Quote] = Field(default_factory=list, description="the agenda item that mattered not reached, decision maker absent")
+    purpose_missed: list[Quote] = Field(
+        default_factory=list, description="the agenda item that mattered not reached, decision maker absent"
+    )
     readout: list[Quote] = Field(default_factory=list, description="status, ticket or usage read-out")
     future_discussed: bool = False
 
@@ -134,5 +154,6 @@ class InteractionFacts(BaseModel):
     firefighting: list[Quote] = Field(default_factory=list)
     pending_business: list[Quote] = Field(default_factory=list)
     recalled_problems: list[Problem] = Field(
-        default_factory=list, description="an earlier problem mentioned again as still open ('didn't get to X')"
+        default_factory=list,
+        description="an earlier problem mentioned again as still open ('didn't get to X')",
     )

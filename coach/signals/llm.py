@@ -16,13 +16,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from coach import prompts
-from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model, locate, safe_label, without_instructions
+from coach.llm import (
+    CallPolicy,
+    LLMUnavailable,
+    StructuredCall,
+    chat_model,
+    locate,
+    safe_label,
+    without_instructions,
+)
 from coach.signals.facts import CompetitorMention, InteractionFacts, Problem, Quote, Resolution, Topic
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory
 
 log = logging.getLogger(__name__)
 PROMPT = "extract"
+
+
 class LLMProblem(BaseModel):
     kind: Literal["problem", "complaint", "request", "question"]
     quote: str
@@ -54,7 +64,9 @@ class LLMFacts(BaseModel):
 
 
 class LLMExtractor:
-    def __init__(self, chat: Any, model: str, fallback: OfflineExtractor, policy: CallPolicy | None = None) -> None:
+    def __init__(
+        self, chat: Any, model: str, fallback: OfflineExtractor, policy: CallPolicy | None = None
+    ) -> None:
         self.fallback = fallback
         self.model = model
         self.engine = f"llm:{model}"
@@ -65,8 +77,12 @@ class LLMExtractor:
     @classmethod
     def from_settings(cls, workspace: Any) -> LLMExtractor:
         settings = workspace.settings
-        return cls(chat_model(settings), settings.llm_model, OfflineExtractor(workspace.embedder),
-                   CallPolicy.from_settings(settings))
+        return cls(
+            chat_model(settings),
+            settings.llm_model,
+            OfflineExtractor(workspace.embedder),
+            CallPolicy.from_settings(settings),
+        )
 
     def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
         base = self.fallback.extract(view, directory)
@@ -81,10 +97,17 @@ class LLMExtractor:
 
     def _ask(self, view: InteractionView) -> LLMFacts:
         prompt = prompts.render(  # names and labels that read as instructions never reach the model
-            PROMPT, account=safe_label(view.account) or "(withheld)", kind=view.kind,
-            date=view.occurred_at.date().isoformat(), rep=safe_label(view.rep), series=safe_label(view.series),
-            participants=[{"name": n, "side": s, "title": safe_label(t)} for n, s, t, _ in view.participants
-                          if safe_label(n)],
+            PROMPT,
+            account=safe_label(view.account) or "(withheld)",
+            kind=view.kind,
+            date=view.occurred_at.date().isoformat(),
+            rep=safe_label(view.rep),
+            series=safe_label(view.series),
+            participants=[
+                {"name": n, "side": s, "title": safe_label(t)}
+                for n, s, t, _ in view.participants
+                if safe_label(n)
+            ],
             text=without_instructions(view.text),
         )
         return self._call.ask(prompt, view.id)
@@ -103,14 +126,24 @@ class LLMExtractor:
             if q is None or any(_overlaps(q, known.quote) for known in facts.problems):
                 continue
             rq = quote(p.response_quote) if p.response_quote else None
-            facts.problems.append(Problem(kind=p.kind, quote=q, actor=p.actor,
-                                          response=p.response if rq or p.response == "none" else "none",
-                                          response_quote=rq))
+            facts.problems.append(
+                Problem(
+                    kind=p.kind,
+                    quote=q,
+                    actor=p.actor,
+                    response=p.response if rq or p.response == "none" else "none",
+                    response_quote=rq,
+                )
+            )
         facts.problems.sort(key=lambda p: p.quote.start)
         OfflineExtractor._merge_problems(facts)
         for r in answer.resolutions:
             q = quote(r.quote)
-            if q is not None and r.kind in ("fixed", "planned", "answered") and not any(_overlaps(q, x.quote) for x in facts.resolutions):
+            if (
+                q is not None
+                and r.kind in ("fixed", "planned", "answered")
+                and not any(_overlaps(q, x.quote) for x in facts.resolutions)
+            ):
                 facts.resolutions.append(Resolution(kind=r.kind, quote=q))  # type: ignore[arg-type]
         for t in answer.strategic_topics:
             q = quote(t.quote)

@@ -12,13 +12,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-
-from coach.guard import VERSION as GUARD_VERSION
 from coach.embedding import Embedder
+from coach.guard import VERSION as GUARD_VERSION
 from coach.signals import lexicon as lx
 from coach.signals.facts import (
-    Commitment, CompetitorMention, Decision, InteractionFacts, MeetingShape, Person, Problem, Quote,
-    Resolution, Topic, pack_vector,
+    Commitment,
+    CompetitorMention,
+    Decision,
+    InteractionFacts,
+    MeetingShape,
+    Person,
+    Problem,
+    Quote,
+    Resolution,
+    Topic,
+    pack_vector,
 )
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
@@ -26,17 +34,49 @@ from coach.signals.text import Directory, Reader, Sentence
 VERSION = f"offline-14+{GUARD_VERSION}"  # the guard decides what the engines read
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
-_CONTEXT_PERSON = re.compile(r"(?:\bw/|^(?i:met)|\b(?i:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)")
+_CONTEXT_PERSON = re.compile(
+    r"(?:\bw/|^(?i:met)|\b(?i:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)"
+)
 _EXEC_ACCESS = re.compile(
     r"\b(meet|meeting|met|mtg|minutes with|time with|in the room|pre-wire|walk \w+ through|intro|exec|sponsor|"
-    r"directly|hear (it|them) from us|get \d+ ?(min|minutes))\b", re.IGNORECASE)
+    r"directly|hear (it|them) from us|get \d+ ?(min|minutes))\b",
+    re.IGNORECASE,
+)
 _CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][A-Za-z]+$")
 _TRIALLED = re.compile(
     r"\b(?:trialling|trialing|piloting|evaluating|benchmarking|testing|talking to|switching to|vs\.?|versus|against)\s+([A-Z][\w&]+)"
 )
 _NOT_RIVALS = frozenset(
-    "control target goal plan budget forecast baseline last prior previous actual actuals the our their last-year "
-    "january february march april may june july august september october november december".split()
+    [
+        "control",
+        "target",
+        "goal",
+        "plan",
+        "budget",
+        "forecast",
+        "baseline",
+        "last",
+        "prior",
+        "previous",
+        "actual",
+        "actuals",
+        "the",
+        "our",
+        "their",
+        "last-year",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
 )
 _PAREN = re.compile(r"\(([^)]*)\)")
 _CAP_PHRASE = re.compile(r"\b([A-Z][a-zA-Z0-9&]+(?:\s+[A-Z][a-zA-Z0-9&]+){0,2})\b")
@@ -60,8 +100,16 @@ class InteractionView:
 def seniority(title: str | None) -> str:
     if not title:
         return "unknown"
-    if lx.EXECUTIVE_TITLE.search(title) and not re.search(r"\bhead of (planning|replenishment)\b", title, re.I):
-        return "executive" if re.search(r"\b(chief|c[efiot]o|president|vp|vice president|evp|svp|founder|owner)\b", title, re.I) else "senior"
+    if lx.EXECUTIVE_TITLE.search(title) and not re.search(
+        r"\bhead of (planning|replenishment)\b", title, re.I
+    ):
+        return (
+            "executive"
+            if re.search(
+                r"\b(chief|c[efiot]o|president|vp|vice president|evp|svp|founder|owner)\b", title, re.I
+            )
+            else "senior"
+        )
     if lx.SENIOR_TITLE.search(title):
         return "senior"
     if lx.MANAGER_TITLE.search(title):
@@ -84,7 +132,9 @@ class OfflineExtractor:
         messages, sentences = Reader(directory).read(view.text, view.kind, view.rep)
         sentences = [s for s in sentences if not s.signature]
         self._inherit_actors(sentences, directory, view)
-        facts = InteractionFacts(interaction_id=view.id, engine=self.engine, version=self.version, engagement="tactical")
+        facts = InteractionFacts(
+            interaction_id=view.id, engine=self.engine, version=self.version, engagement="tactical"
+        )
         facts.people = self._people(view, sentences, directory, [m.author for m in messages if m.author])
         self._topics(view, sentences, facts, directory)
         self._problems(view, sentences, facts)
@@ -108,7 +158,9 @@ class OfflineExtractor:
             if s.actor_side != "unknown":
                 block_actor.setdefault(s.block, (s.actor, s.actor_side))
                 continue
-            if re.match(r"^(?:she|he|they|his|her|their)\b", s.text, re.I) or re.match(r"^(wants|asked|says|needs)\b", s.text):
+            if re.match(r"^(?:she|he|they|his|her|their)\b", s.text, re.I) or re.match(
+                r"^(wants|asked|says|needs)\b", s.text
+            ):
                 inherited = block_actor.get(s.block) or context
             else:
                 inherited = block_actor.get(s.block, (None, "unknown"))
@@ -118,24 +170,45 @@ class OfflineExtractor:
             elif view.kind == "email" and s.author_side != "unknown":
                 s.actor_side = s.author_side
 
-    def _people(self, view: InteractionView, sentences: list[Sentence], directory: Directory, authors: list[str]) -> list[Person]:
+    def _people(
+        self, view: InteractionView, sentences: list[Sentence], directory: Directory, authors: list[str]
+    ) -> list[Person]:
         people: dict[str, Person] = {}
         attended = view.kind in ("meeting", "call")
         for name, side, title, _email in view.participants:
-            people[name] = Person(name=name, side=side or directory.side_of(name), title=title,
-                                  seniority=seniority(title), active=attended)
+            people[name] = Person(
+                name=name,
+                side=side or directory.side_of(name),
+                title=title,
+                seniority=seniority(title),
+                active=attended,
+            )
         for s in sentences:
             if s.actor and s.actor_side != "unknown" and s.spoke and not s.inherited:
                 person = directory.find(s.actor)
                 name = person.name if person else s.actor
-                entry = people.setdefault(name, Person(name=name, side=s.actor_side, title=person.title if person else None,
-                                                       seniority=seniority(person.title if person else None)))
+                entry = people.setdefault(
+                    name,
+                    Person(
+                        name=name,
+                        side=s.actor_side,
+                        title=person.title if person else None,
+                        seniority=seniority(person.title if person else None),
+                    ),
+                )
                 entry.active = True
             for m in _CONTEXT_PERSON.finditer(s.text):
                 person = directory.find(m.group("name"))
                 if person:
-                    entry = people.setdefault(person.name, Person(name=person.name, side=person.side, title=person.title,
-                                                                  seniority=seniority(person.title)))
+                    entry = people.setdefault(
+                        person.name,
+                        Person(
+                            name=person.name,
+                            side=person.side,
+                            title=person.title,
+                            seniority=seniority(person.title),
+                        ),
+                    )
                     entry.active = True
         if view.kind == "email":
             # Only the people who wrote a message of the thread took part; the rest were copied.
@@ -145,23 +218,34 @@ class OfflineExtractor:
             for name in wrote:
                 found = directory.find(name)
                 if found and found.name not in people:
-                    people[found.name] = Person(name=found.name, side=found.side, title=found.title,
-                                                seniority=seniority(found.title), active=True)
+                    people[found.name] = Person(
+                        name=found.name,
+                        side=found.side,
+                        title=found.title,
+                        seniority=seniority(found.title),
+                        active=True,
+                    )
         if view.rep:
             people.setdefault(view.rep, Person(name=view.rep, side="internal", active=True))
         return list(people.values())
 
     # --- what --------------------------------------------------------------------------------
-    def _topics(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts, directory: Directory) -> None:
+    def _topics(
+        self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts, directory: Directory
+    ) -> None:
         year = view.occurred_at.year
-        executives = [p for p in directory.people if p.side == "customer" and seniority(p.title) == "executive"]
+        executives = [
+            p for p in directory.people if p.side == "customer" and seniority(p.title) == "executive"
+        ]
         for s in sentences:
             if _EXEC_ACCESS.search(s.text) and any(_mentions(s.text, p.name) for p in executives):
                 facts.strategic.append(Topic(kind="executive_alignment", quote=quote(s), weight=1.0))
             for kind, (pattern, weight) in lx.STRATEGIC.items():
                 if pattern.search(s.text):
                     facts.strategic.append(Topic(kind=kind, quote=quote(s), weight=weight))
-            if any(int(y) > year for y in _FUTURE_YEAR.findall(s.text)) and not lx.TACTICAL["admin"].search(s.text):
+            if any(int(y) > year for y in _FUTURE_YEAR.findall(s.text)) and not lx.TACTICAL["admin"].search(
+                s.text
+            ):
                 facts.strategic.append(Topic(kind="multi_year_plan", quote=quote(s), weight=1.0))
             for kind, pattern in lx.TACTICAL.items():
                 if pattern.search(s.text):
@@ -197,7 +281,8 @@ class OfflineExtractor:
             elif lx.ANSWERED.search(s.text):
                 found = "answered"
             elif (lx.OWNER_MARK.search(s.text) or lx.DECISION.search(s.text)) and (
-                lx.DATE_MARK.search(s.text) or (i + 1 < len(window) and lx.DATE_MARK.search(window[i + 1].text))
+                lx.DATE_MARK.search(s.text)
+                or (i + 1 < len(window) and lx.DATE_MARK.search(window[i + 1].text))
             ):
                 found = "planned"
             elif lx.VAGUE.search(s.text):
@@ -210,16 +295,23 @@ class OfflineExtractor:
         """Starts of the customer's own sentences (their e-mails, their turns) that the request model reads as asking
         us for an action or a reply, where the cue lexicon found nothing."""
         candidates = [
-            s for s in sentences
-            if s.actor_side == "customer" and (view.kind == "email" or s.label) and len(s.text) > 15
-            and not (lx.COMPLAINT.search(s.text) or lx.REQUEST.search(s.text) or lx.NOT_A_PROBLEM.search(s.text))
+            s
+            for s in sentences
+            if s.actor_side == "customer"
+            and (view.kind == "email" or s.label)
+            and len(s.text) > 15
+            and not (
+                lx.COMPLAINT.search(s.text) or lx.REQUEST.search(s.text) or lx.NOT_A_PROBLEM.search(s.text)
+            )
         ]
         model = request_detector()
         if not candidates or model is None:
             return frozenset()
         texts = [s.text for s in candidates]
         p = model.probability(texts, self.embedder.embed(texts))
-        return frozenset(s.start for s, prob in zip(candidates, p, strict=True) if prob >= REQUEST_PROBABILITY)
+        return frozenset(
+            s.start for s, prob in zip(candidates, p, strict=True) if prob >= REQUEST_PROBABILITY
+        )
 
     def _problems(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> None:
         year = view.occurred_at.year
@@ -231,8 +323,10 @@ class OfflineExtractor:
                 if lx.RECALLED.search(s.text):
                     facts.recalled_problems.append(Problem(kind="question", quote=quote(s), actor=s.actor))
                 continue
-            inline = [Sentence(s.start, s.end, m.group(1), s.line, s.block, s.message, "internal", None, "internal")
-                      for m in _PAREN.finditer(s.text)]
+            inline = [
+                Sentence(s.start, s.end, m.group(1), s.line, s.block, s.message, "internal", None, "internal")
+                for m in _PAREN.finditer(s.text)
+            ]
             same_block = [t for t in ordered[i + 1 :] if t.block == s.block]
             response, said = self._response(inline + same_block)
             if response == "none":
@@ -243,8 +337,15 @@ class OfflineExtractor:
                         response, said = self._response(next_block)
             if said is not None and said.start >= s.start and said.end <= s.end:
                 said = Sentence(s.start, s.end, s.text, s.line, s.block, s.message, "internal")
-            facts.problems.append(Problem(kind=kind, quote=quote(s), actor=s.actor, response=response,  # type: ignore[arg-type]
-                                          response_quote=quote(said) if said else None))
+            facts.problems.append(
+                Problem(
+                    kind=kind,
+                    quote=quote(s),
+                    actor=s.actor,
+                    response=response,  # type: ignore[arg-type]
+                    response_quote=quote(said) if said else None,
+                )
+            )
         self._merge_problems(facts)
         for s in ordered:
             if s.actor_side == "customer" and self._is_problem(s, year, requests):
@@ -274,10 +375,19 @@ class OfflineExtractor:
             if lx.DECISION.search(s.text) or (s.label == "decision"):
                 facts.decisions.append(Decision(quote=quote(s), deferred=bool(lx.DEFERRED.search(s.text))))
             if lx.OWNER_MARK.search(s.text) or lx.VAGUE.search(s.text) or lx.ACTION.search(s.text):
-                firm = bool(lx.OWNER_MARK.search(s.text) and lx.DATE_MARK.search(s.text)) or bool(lx.FIXED.search(s.text))
+                firm = bool(lx.OWNER_MARK.search(s.text) and lx.DATE_MARK.search(s.text)) or bool(
+                    lx.FIXED.search(s.text)
+                )
                 due = lx.DATE_MARK.search(s.text)
-                facts.commitments.append(Commitment(quote=quote(s), owner=s.actor, side=s.actor_side if s.actor_side != "unknown" else "internal",  # type: ignore[arg-type]
-                                                    due=due.group(0) if due else None, firm=firm))
+                facts.commitments.append(
+                    Commitment(
+                        quote=quote(s),
+                        owner=s.actor,
+                        side=s.actor_side if s.actor_side != "unknown" else "internal",  # type: ignore[arg-type]
+                        due=due.group(0) if due else None,
+                        firm=firm,
+                    )
+                )
 
     def _risk_cues(self, sentences: list[Sentence], facts: InteractionFacts, directory: Directory) -> None:
         known = {w.casefold() for p in directory.people for w in p.name.split()}
@@ -299,31 +409,55 @@ class OfflineExtractor:
                 facts.pending_business.append(quote(s))
             if lx.COMPETITIVE_CONTEXT.search(text) and not lx.OUR_OFFER.search(text):
                 for name in self._org_names(text, known, account_words):
-                    nature = "past" if lx.COMPETITOR_PAST.search(text) else "hearsay" if lx.COMPETITOR_HEARSAY.search(text) else "active"
+                    nature = (
+                        "past"
+                        if lx.COMPETITOR_PAST.search(text)
+                        else "hearsay"
+                        if lx.COMPETITOR_HEARSAY.search(text)
+                        else "active"
+                    )
                     facts.competitors.append(CompetitorMention(name=name, nature=nature, quote=quote(s)))  # type: ignore[arg-type]
 
     @staticmethod
     def _org_names(text: str, known: set[str], account_words: set[str]) -> list[str]:
         """Capitalised names that read as another vendor: two words, a company-like suffix, a CamelCase brand
         or the object of 'trialling/piloting/evaluating', and not a person or place we know."""
-        names = [m.group(1) for m in _TRIALLED.finditer(text)
-                 if re.fullmatch(r"[A-Z][a-z][A-Za-z&]+", m.group(1)) and m.group(1).casefold() not in _NOT_RIVALS
-                 and m.group(1).casefold() not in known and m.group(1).casefold() not in account_words]
+        names = [
+            m.group(1)
+            for m in _TRIALLED.finditer(text)
+            if re.fullmatch(r"[A-Z][a-z][A-Za-z&]+", m.group(1))
+            and m.group(1).casefold() not in _NOT_RIVALS
+            and m.group(1).casefold() not in known
+            and m.group(1).casefold() not in account_words
+        ]
         for m in _CAP_PHRASE.finditer(text):
             phrase = m.group(1)
             words = phrase.split()
-            if m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (".", ":", "-", "–"):
-                if len(words) < 2:
-                    continue
+            sentence_start = m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (
+                ".",
+                ":",
+                "-",
+                "–",
+            )
+            if sentence_start and len(words) < 2:
+                continue
             if any(w.casefold() in known or w.casefold() in account_words for w in words):
                 continue
-            if any(w.casefold() in {"ceo", "cfo", "coo", "cio", "cto", "vp", "poc", "sow", "sku", "kpi", "fp&a", "it"} for w in words):
+            if any(
+                w.casefold()
+                in {"ceo", "cfo", "coo", "cio", "cto", "vp", "poc", "sow", "sku", "kpi", "fp&a", "it"}
+                for w in words
+            ):
                 continue
-            if (len(words) >= 2 or lx.ORG_SUFFIX.search(phrase) or _CAMEL.match(phrase)) and phrase not in names:
+            if (
+                len(words) >= 2 or lx.ORG_SUFFIX.search(phrase) or _CAMEL.match(phrase)
+            ) and phrase not in names:
                 names.append(phrase)
         return names[:2]
 
-    def _shape(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> MeetingShape:
+    def _shape(
+        self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts
+    ) -> MeetingShape:
         sides = [p.side for p in facts.people if p.active or view.kind in ("meeting", "call")]
         shape = MeetingShape(
             minutes=view.duration_minutes or _minutes_in(view.text),
@@ -345,7 +479,9 @@ class OfflineExtractor:
                 shape.readout.append(quote(s))
         if "internal" in re.sub(r"[^a-z ]", " ", view.text[:200].lower()).split():
             shape.internal_only = True
-        shape.future_discussed = any(t.kind in ("future_needs", "multi_year_plan", "goals") for t in facts.strategic)
+        shape.future_discussed = any(
+            t.kind in ("future_needs", "multi_year_plan", "goals") for t in facts.strategic
+        )
         return shape
 
     def _engagement(self, view: InteractionView, facts: InteractionFacts) -> None:
@@ -361,12 +497,17 @@ class OfflineExtractor:
         facts.engagement = "strategic" if score >= 2.0 and (len(kinds) >= 2 or decisive) else "tactical"
         pool = facts.strategic if facts.engagement == "strategic" else facts.tactical
         if pool:
-            best = max(pool, key=lambda t: (sum(1 for u in pool if u.quote.start == t.quote.start), -t.quote.start))
+            best = max(
+                pool, key=lambda t: (sum(1 for u in pool if u.quote.start == t.quote.start), -t.quote.start)
+            )
             facts.engagement_quote = best.quote
 
     def _embed(self, facts: InteractionFacts) -> None:
-        items = [i for i in (*facts.problems, *facts.resolutions, *facts.recalled_problems, *facts.commitments)
-                 if i.vector is None]
+        items = [
+            i
+            for i in (*facts.problems, *facts.resolutions, *facts.recalled_problems, *facts.commitments)
+            if i.vector is None
+        ]
         if not items:
             return
         vectors = self.embedder.embed([i.quote.text for i in items])
@@ -382,7 +523,9 @@ def _mentions(text: str, name: str) -> bool:
 def _near(a: Problem, b: Problem) -> bool:
     """Problem sentences close together from the same person (or one unnamed) are one problem. (One vague answer
     can cover two people's different problems, so sharing an answer is not enough.)"""
-    return abs(a.quote.start - b.quote.start) < 400 and (a.actor == b.actor or a.actor is None or b.actor is None)
+    return abs(a.quote.start - b.quote.start) < 400 and (
+        a.actor == b.actor or a.actor is None or b.actor is None
+    )
 
 
 def _minutes_in(text: str) -> float | None:
@@ -393,4 +536,3 @@ def _minutes_in(text: str) -> float | None:
 def _attendees_in(text: str) -> int:
     m = re.search(r"\b(\d{1,2})\s*(ppl|people|attendees|on the (call|line))\b", text[:400], re.I)
     return int(m.group(1)) if m else 0
-

@@ -25,12 +25,17 @@ _IMPERATIVE = re.compile(
     r"print|sign|fill|complete|see|read|look|attend|join|bring|remember|don't forget|plan|schedule|come|share|tell)\b"
 )
 _CUES = [
-    re.compile(r"\?\s*$"), _IMPERATIVE, re.compile(r"\bplease\b"), re.compile(r"\b(can|could|would|will) you\b"),
-    re.compile(r"\blet (me|us) know\b"), re.compile(r"\b(i|we) (need|want|would like) (you|to)\b"),
+    re.compile(r"\?\s*$"),
+    _IMPERATIVE,
+    re.compile(r"\bplease\b"),
+    re.compile(r"\b(can|could|would|will) you\b"),
+    re.compile(r"\blet (me|us) know\b"),
+    re.compile(r"\b(i|we) (need|want|would like) (you|to)\b"),
     re.compile(r"\b(meet|meeting|call|lunch|dinner)\b"),
     re.compile(r"\b(tomorrow|monday|tuesday|wednesday|thursday|friday|next week|today|tonight)\b"),
     re.compile(r"\b(should we|shall we|do you|are you|have you|did you|is there)\b"),
-    re.compile(r"\$link|click|unsubscribe|offer|free|%"), re.compile(r"\b(thank|thanks)\b"),
+    re.compile(r"\$link|click|unsubscribe|offer|free|%"),
+    re.compile(r"\b(thank|thanks)\b"),
 ]
 TFIDF = {"ngram_range": (1, 2), "min_df": 2, "sublinear_tf": True}
 
@@ -46,7 +51,9 @@ def cue_features(texts: Sequence[str]) -> np.ndarray:
 def design(texts: Sequence[str], vectorizer, embeddings: np.ndarray):  # type: ignore[no-untyped-def]
     from scipy.sparse import csr_matrix, hstack
 
-    return hstack([vectorizer.transform(texts), csr_matrix(embeddings), csr_matrix(cue_features(texts))]).tocsr()
+    return hstack(
+        [vectorizer.transform(texts), csr_matrix(embeddings), csr_matrix(cue_features(texts))]
+    ).tocsr()
 
 
 def fit(texts: Sequence[str], labels: Sequence[int], embeddings: np.ndarray):  # type: ignore[no-untyped-def]
@@ -66,7 +73,9 @@ class RequestDetector:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         data = json.loads(path.read_text())
-        self._vectorizer = TfidfVectorizer(vocabulary=data["vocabulary"], ngram_range=(1, 2), sublinear_tf=True)
+        self._vectorizer = TfidfVectorizer(
+            vocabulary=data["vocabulary"], ngram_range=(1, 2), sublinear_tf=True
+        )
         self._vectorizer.idf_ = np.asarray(data["idf"])
         self._coef = np.asarray(data["coef"], dtype=np.float64)
         self._intercept = float(data["intercept"])
@@ -85,8 +94,16 @@ def detector() -> RequestDetector | None:
 
 
 def load_enron(folder: Path) -> tuple[list[str], list[int]]:
-    pos = [line.strip() for line in (folder / "intent_pos").read_text(errors="replace").splitlines() if line.strip()]
-    neg = [line.strip() for line in (folder / "intent_neg").read_text(errors="replace").splitlines() if line.strip()]
+    pos = [
+        line.strip()
+        for line in (folder / "intent_pos").read_text(errors="replace").splitlines()
+        if line.strip()
+    ]
+    neg = [
+        line.strip()
+        for line in (folder / "intent_neg").read_text(errors="replace").splitlines()
+        if line.strip()
+    ]
     return pos + neg, [1] * len(pos) + [0] * len(neg)
 
 
@@ -95,14 +112,19 @@ def train(folder: Path, out: Path = MODEL_FILE) -> None:
 
     texts, labels = load_enron(folder)
     vectorizer, model = fit(texts, labels, default_embedder().embed(texts))
-    out.write_text(json.dumps({
-        "trained_on": "Enron intent sentences (vseledkin/enron_intent_dataset_verified, MIT), all 3,655",
-        "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
-        "idf": [round(float(x), 5) for x in vectorizer.idf_],
-        "coef": [round(float(x), 5) for x in model.coef_[0]],
-        "intercept": float(model.intercept_[0]),
-        "threshold": 0.5,
-    }, separators=(",", ":")))
+    out.write_text(
+        json.dumps(
+            {
+                "trained_on": "Enron intent sentences (vseledkin/enron_intent_dataset_verified, MIT), all 3,655",
+                "vocabulary": {k: int(v) for k, v in vectorizer.vocabulary_.items()},
+                "idf": [round(float(x), 5) for x in vectorizer.idf_],
+                "coef": [round(float(x), 5) for x in model.coef_[0]],
+                "intercept": float(model.intercept_[0]),
+                "threshold": 0.5,
+            },
+            separators=(",", ":"),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,17 @@ from coach.people import email_domain, is_internal_domain
 Side = str  # "customer" | "internal" | "unknown"
 
 _HEADER = re.compile(r"^\s*\*?(From|To|Cc|Bcc|Sent|Date|Subject):\*?\s*(.*)$", re.IGNORECASE)
-_ON_WROTE = re.compile(r"^\s*On\b(?P<when>.{0,120}?)[, ]\s*(?P<who>[^,<]*?)\s*(?:<(?P<email>[^>]+)>)?\s*wrote:\s*$", re.IGNORECASE)
-_SEPARATORS = re.compile(
-    r"^\s*(-{2,}\s*(Original Message|Forwarded message)\s*-{2,}|Begin forwarded message:|_{10,})\s*$", re.IGNORECASE
+_ON_WROTE = re.compile(
+    r"^\s*On\b(?P<when>.{0,120}?)[, ]\s*(?P<who>[^,<]*?)\s*(?:<(?P<email>[^>]+)>)?\s*wrote:\s*$",
+    re.IGNORECASE,
 )
-_MOBILE = re.compile(r"^\s*(Sent from my \w+.*|Sent from (Outlook|Mail).*|Get Outlook for .*)$", re.IGNORECASE)
+_SEPARATORS = re.compile(
+    r"^\s*(-{2,}\s*(Original Message|Forwarded message)\s*-{2,}|Begin forwarded message:|_{10,})\s*$",
+    re.IGNORECASE,
+)
+_MOBILE = re.compile(
+    r"^\s*(Sent from my \w+.*|Sent from (Outlook|Mail).*|Get Outlook for .*)$", re.IGNORECASE
+)
 _SIG_DETAIL = re.compile(r"(\|| \+?\d[\d ()-]{7,}|@\w+\.\w+|www\.)")
 _NAME_LINE = re.compile(r"^\s*[-–/]?\s*(?P<name>[A-ZÀ-Þ][\w'’À-ÿ.-]*(?: [A-ZÀ-Þ][\w'’À-ÿ.-]*){0,2})\.?\s*$")
 _GREETING = re.compile(
@@ -51,19 +57,171 @@ _SPEAKING = re.compile(
     r"suggested|proposed|joined|set|reported|flagged|noted|prefers|thinks)\b"
 )
 _PRONOUN_START = re.compile(r"^(?:she|he|they)\b", re.IGNORECASE)
-_SUBJECTLESS = re.compile(r"^(?:wants|wanted|asked|asks|says|said|needs|needed|thinks|complained|mentioned)\b")
-_WE_START = re.compile(r"^(?:i|we|i'll|i'd|we'll|we'd|i've|we've|told|said i|said we|answered|offered|sent|booked|will)\b", re.IGNORECASE)
+_SUBJECTLESS = re.compile(
+    r"^(?:wants|wanted|asked|asks|says|said|needs|needed|thinks|complained|mentioned)\b"
+)
+_WE_START = re.compile(
+    r"^(?:i|we|i'll|i'd|we'll|we'd|i've|we've|told|said i|said we|answered|offered|sent|booked|will)\b",
+    re.IGNORECASE,
+)
 NOT_NAMES = frozenset(
-    """decision decisions action actions next agenda context budget tickets ticket owner owners notes note
-    attendees uptime users update status roadmap phase call meeting email mail subject re fw fwd dear hi
-    hello thanks kiitos hej hei team renewal steering council sync review stand-up standup weekly monthly
-    quarterly agreed answered value goal goals today tomorrow yesterday monday tuesday wednesday thursday
-    friday saturday sunday january february march april may june july august september october november
-    december q1 q2 q3 q4 h1 h2 also the this that these those our their his her its we they she he it
-    and but so if when who what why how where rest most all some everyone nobody none nothing data deck
-    slides context question answer upsell users tickets note internal external board ceo cfo coo cto cio vp
-    ps p.s eta po sow finance procurement legal support engineering product sales marketing ops operations hr
-    security compliance accounting purchasing management leadership""".split()
+    [
+        "decision",
+        "decisions",
+        "action",
+        "actions",
+        "next",
+        "agenda",
+        "context",
+        "budget",
+        "tickets",
+        "ticket",
+        "owner",
+        "owners",
+        "notes",
+        "note",
+        "attendees",
+        "uptime",
+        "users",
+        "update",
+        "status",
+        "roadmap",
+        "phase",
+        "call",
+        "meeting",
+        "email",
+        "mail",
+        "subject",
+        "re",
+        "fw",
+        "fwd",
+        "dear",
+        "hi",
+        "hello",
+        "thanks",
+        "kiitos",
+        "hej",
+        "hei",
+        "team",
+        "renewal",
+        "steering",
+        "council",
+        "sync",
+        "review",
+        "stand-up",
+        "standup",
+        "weekly",
+        "monthly",
+        "quarterly",
+        "agreed",
+        "answered",
+        "value",
+        "goal",
+        "goals",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "h1",
+        "h2",
+        "also",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "our",
+        "their",
+        "his",
+        "her",
+        "its",
+        "we",
+        "they",
+        "she",
+        "he",
+        "it",
+        "and",
+        "but",
+        "so",
+        "if",
+        "when",
+        "who",
+        "what",
+        "why",
+        "how",
+        "where",
+        "rest",
+        "most",
+        "all",
+        "some",
+        "everyone",
+        "nobody",
+        "none",
+        "nothing",
+        "data",
+        "deck",
+        "slides",
+        "context",
+        "question",
+        "answer",
+        "upsell",
+        "users",
+        "tickets",
+        "note",
+        "internal",
+        "external",
+        "board",
+        "ceo",
+        "cfo",
+        "coo",
+        "cto",
+        "cio",
+        "vp",
+        "ps",
+        "p.s",
+        "eta",
+        "po",
+        "sow",
+        "finance",
+        "procurement",
+        "legal",
+        "support",
+        "engineering",
+        "product",
+        "sales",
+        "marketing",
+        "ops",
+        "operations",
+        "hr",
+        "security",
+        "compliance",
+        "accounting",
+        "purchasing",
+        "management",
+        "leadership",
+    ]
 )
 
 
@@ -123,7 +281,9 @@ class Directory:
         if exact is not None:
             return exact
         first = self._by_first.get(folded.split(" ")[0], [])
-        return first[0] if len(first) == 1 or (first and all(f.side == first[0].side for f in first)) else None
+        return (
+            first[0] if len(first) == 1 or (first and all(f.side == first[0].side for f in first)) else None
+        )
 
     def side_of(self, name: str | None, email: str | None = None) -> Side:
         if email:
@@ -204,15 +364,21 @@ def _lines(text: str) -> list[_Line]:
                 break
             depth += 1
             offset += m.end()
-            stripped = stripped[m.end():]
+            stripped = stripped[m.end() :]
         body = stripped.rstrip()
         lead = len(stripped) - len(stripped.lstrip())
         start = match.start() + offset + lead
         end = match.start() + offset + len(body)
         content = body.strip()
         header = _HEADER.match(content)
-        if header and header.group(1).lower() in ("date", "subject") and not (out and out[-1].kind == "header"):
-            header = None  # "Date:" or "Subject:" alone is a note's label; inside a header block it is a header
+        if (
+            header
+            and header.group(1).lower() in ("date", "subject")
+            and not (out and out[-1].kind == "header")
+        ):
+            header = (
+                None  # "Date:" or "Subject:" alone is a note's label; inside a header block it is a header
+            )
         if not content:
             out.append(_Line(start, start, depth, "blank"))
         elif header:
@@ -243,9 +409,13 @@ class Reader:
         for position, (group, author, author_email) in enumerate(groups):
             index = count - 1 - position  # text order is newest first
             body = [ln for ln in group if ln.kind == "text"]
-            message = Message(index, group[0].start if group else 0, group[-1].end if group else 0, quoted=position > 0)
+            message = Message(
+                index, group[0].start if group else 0, group[-1].end if group else 0, quoted=position > 0
+            )
             if kind == "email":
-                message.author, message.author_side = self._email_author(body, text, author, author_email, rep)
+                message.author, message.author_side = self._email_author(
+                    body, text, author, author_email, rep
+                )
             else:
                 message.author, message.author_side = rep, "internal"
             messages.append(message)
@@ -260,7 +430,9 @@ class Reader:
         return messages, sentences
 
     # --- messages --------------------------------------------------------------------------
-    def _message_groups(self, lines: list[_Line], kind: str) -> list[tuple[list[_Line], str | None, str | None]]:
+    def _message_groups(
+        self, lines: list[_Line], kind: str
+    ) -> list[tuple[list[_Line], str | None, str | None]]:
         if kind != "email":
             return [(lines, None, None)]
         groups: list[tuple[list[_Line], str | None, str | None]] = []
@@ -276,7 +448,9 @@ class Reader:
                 starts_new = True
                 m = _ON_WROTE.match(_line_text(line))
                 if m:
-                    who = re.findall(r"[A-ZÀ-Þ][\w'’À-ÿ.-]+(?: [A-ZÀ-Þ][\w'’À-ÿ.-]+){0,2}\s*$", m.group("who") or "")
+                    who = re.findall(
+                        r"[A-ZÀ-Þ][\w'’À-ÿ.-]+(?: [A-ZÀ-Þ][\w'’À-ÿ.-]+){0,2}\s*$", m.group("who") or ""
+                    )
                     new_author, new_email = (who[0].strip() if who else None), m.group("email")
             elif line.kind == "header" and line.header_name == "from":
                 starts_new = bool(current) and any(ln.kind == "text" for ln in current)
@@ -295,7 +469,9 @@ class Reader:
         groups.append((current, author, email))
         return [g for g in groups if any(ln.kind == "text" for ln in g[0])] or [(lines, None, None)]
 
-    def _email_author(self, body: list[_Line], text: str, author: str | None, email: str | None, rep: str | None):
+    def _email_author(
+        self, body: list[_Line], text: str, author: str | None, email: str | None, rep: str | None
+    ):
         if author or email:
             side = self.directory.side_of(author, email)
             if side == "unknown" and rep and author and _first(author) == _first(rep):
@@ -316,7 +492,11 @@ class Reader:
         # Signature details naming the company.
         for line in body[-4:]:
             words = _fold(_line_text_of(text, line))
-            if self.directory.account and _fold(self.directory.account).split(" ")[0] in words and "|" in words:
+            if (
+                self.directory.account
+                and _fold(self.directory.account).split(" ")[0] in words
+                and "|" in words
+            ):
                 return None, "customer"
         # Greeting: whoever is greeted is not the author.
         if body:
@@ -348,7 +528,7 @@ class Reader:
         out: list[Sentence] = []
         block = 0
         previous_blank = True
-        for number, line in enumerate(group):
+        for _number, line in enumerate(group):
             if line.kind == "blank":
                 previous_blank = True
                 continue
@@ -365,10 +545,23 @@ class Reader:
                 piece = raw[offset + s : offset + e].strip()
                 if not piece:
                     continue
-                start = line.start + offset + s + (len(raw[offset + s : offset + e]) - len(raw[offset + s : offset + e].lstrip()))
+                start = (
+                    line.start
+                    + offset
+                    + s
+                    + (len(raw[offset + s : offset + e]) - len(raw[offset + s : offset + e].lstrip()))
+                )
                 out.append(
-                    Sentence(start, start + len(piece), piece, line=line.start, block=block * 1000 + message.index,
-                             message=message.index, author_side=message.author_side, signature=signature)
+                    Sentence(
+                        start,
+                        start + len(piece),
+                        piece,
+                        line=line.start,
+                        block=block * 1000 + message.index,
+                        message=message.index,
+                        author_side=message.author_side,
+                        signature=signature,
+                    )
                 )
         return out
 
@@ -382,9 +575,12 @@ class Reader:
             last_block = s.message
             actor, side = self._actor_of(s.text, message)
             s.spoke = actor is not None and bool(_LABEL.match(s.text) or _SPEAKING.match(s.text))
-            if actor is None and side == "unknown":
-                if _PRONOUN_START.match(s.text) or _SUBJECTLESS.match(s.text):
-                    actor, side = last
+            if (
+                actor is None
+                and side == "unknown"
+                and (_PRONOUN_START.match(s.text) or _SUBJECTLESS.match(s.text))
+            ):
+                actor, side = last
             if actor is not None or side != "unknown":
                 s.actor, s.actor_side = actor, side
                 if side != "unknown":
@@ -458,7 +654,11 @@ def _parse_address(value: str) -> tuple[str | None, str | None]:
     return (name or None), address
 
 
-def directory_from(people: Iterable[tuple[str, str | None, str | None, str | None]], internal_domains: Iterable[str], account: str) -> Directory:
+def directory_from(
+    people: Iterable[tuple[str, str | None, str | None, str | None]],
+    internal_domains: Iterable[str],
+    account: str,
+) -> Directory:
     """A directory from (name, side, title, email) tuples."""
     directory = Directory(internal_domains=set(internal_domains), account=account)
     for name, side, title, email in dict.fromkeys(people):

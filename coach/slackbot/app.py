@@ -83,13 +83,19 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
     api_url = settings.slack_api_url.rstrip("/") + "/"
     app_url = settings.app_url
 
-    def authorize(enterprise_id=None, team_id=None, user_id=None, **_: Any) -> AuthorizeResult:  # noqa: ANN001
+    def authorize(enterprise_id=None, team_id=None, user_id=None, **_: Any) -> AuthorizeResult:
         # Offline-safe: no auth.test round trip (STACK.md); the bot token comes from settings.
-        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token, bot_user_id=None)
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, bot_token=token, bot_user_id=None
+        )
 
-    app = App(signing_secret=settings.slack_signing_secret or "", authorize=authorize,
-              client=WebClient(token=token, base_url=api_url), process_before_response=False,
-              request_verification_enabled=True)
+    app = App(
+        signing_secret=settings.slack_signing_secret or "",
+        authorize=authorize,
+        client=WebClient(token=token, base_url=api_url),
+        process_before_response=False,
+        request_verification_enabled=True,
+    )
 
     def coach_user(client: WebClient, slack_user: str) -> str | None:
         linked = links.get(slack_user)
@@ -102,7 +108,7 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
         email = profile.get("email")
         return email.lower() if email else None
 
-    def run(command: str, slack_user: str, client: WebClient, reply, trigger_id: str | None = None) -> None:  # noqa: ANN001
+    def run(command: str, slack_user: str, client: WebClient, reply, trigger_id: str | None = None) -> None:
         verb, _, rest = command.strip().partition(" ")
         verb, rest = verb.lower(), rest.strip()
         if verb in ("", "help"):
@@ -117,8 +123,10 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
             return
         user = coach_user(client, slack_user)
         if user is None:
-            text = ("I could not find your e-mail in Slack. Link your coach account: `/coach link you@company.com` "
-                    "(ask your admin for a coach user if you have none).")
+            text = (
+                "I could not find your e-mail in Slack. Link your coach account: `/coach link you@company.com` "
+                "(ask your admin for a coach user if you have none)."
+            )
             reply(text, blocks.message(text))
             return
         try:
@@ -127,7 +135,7 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
             text = explain(exc, user, rest)
             reply(text, blocks.message(text))
 
-    def answer(verb: str, rest: str, user: str, client: WebClient, reply, trigger_id: str | None) -> None:  # noqa: ANN001
+    def answer(verb: str, rest: str, user: str, client: WebClient, reply, trigger_id: str | None) -> None:
         if verb == "flags":
             account = rest or _missing("flags <account>")
             reply(f"Flags for {account}", blocks.flags(api.report(user, account), app_url))
@@ -136,7 +144,10 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
             data = api.brief(user, account or _missing("brief <account> [| meeting]"), meeting or None)
             reply(f"Prep brief: {data['account']}", blocks.brief(data, app_url))
         elif verb == "search":
-            reply(f"Search: {rest}", blocks.hits(rest, api.search(user, rest or _missing("search <words>")), app_url))
+            reply(
+                f"Search: {rest}",
+                blocks.hits(rest, api.search(user, rest or _missing("search <words>")), app_url),
+            )
         elif verb == "log":
             account, _, note = (p.strip() for p in rest.partition("|"))
             if (not note or len(note) > LONG_NOTE) and trigger_id:
@@ -145,9 +156,13 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
             if not account or not note:
                 _missing("log <account> | <note>")
             logged = api.log(user, account, note)
-            reply(f"Logged to {account}", blocks.message(
-                f"Logged to *{blocks._esc(logged['interaction']['account'])}* ({logged['status']}). "
-                f"<{app_url}/interactions/{logged['interaction']['id']}|Open it in coach>"))
+            reply(
+                f"Logged to {account}",
+                blocks.message(
+                    f"Logged to *{blocks._esc(logged['interaction']['account'])}* ({logged['status']}). "
+                    f"<{app_url}/interactions/{logged['interaction']['id']}|Open it in coach>"
+                ),
+            )
         else:
             reply(blocks.HELP, blocks.message(f"I don't know `{blocks._esc(verb)}`.\n" + blocks.HELP))
 
@@ -155,8 +170,10 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
         if exc.status == 0:
             return f"coach is unreachable right now: {exc.detail}. Try again in a minute."
         if exc.status == 403:
-            return (f"There is no coach user for {user}. Ask your admin to add you (`coach users add {user}`), or "
-                    "link another address with `/coach link you@company.com`.")
+            return (
+                f"There is no coach user for {user}. Ask your admin to add you (`coach users add {user}`), or "
+                "link another address with `/coach link you@company.com`."
+            )
         if exc.status == 404:
             wanted = rest.split("|")[0].strip()
             try:
@@ -168,34 +185,45 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
             return f"No account you can see is called “{wanted}”.{hint}"
         return f"coach could not do that: {exc.detail}"
 
-    def say_in(say):  # noqa: ANN001, ANN202
+    def say_in(say):
         return lambda text, blocks_: say(text=text, blocks=blocks_)
 
-    def respond_with(respond):  # noqa: ANN001, ANN202
+    def respond_with(respond):
         return lambda text, blocks_: respond(text=text, blocks=blocks_, response_type="ephemeral")
 
     @app.command("/coach")
-    def slash(ack, command, respond, client):  # noqa: ANN001
+    def slash(ack, command, respond, client):
         ack()  # within three seconds; the work follows
-        run(command.get("text", ""), command["user_id"], client, respond_with(respond), command.get("trigger_id"))
+        run(
+            command.get("text", ""),
+            command["user_id"],
+            client,
+            respond_with(respond),
+            command.get("trigger_id"),
+        )
 
     @app.event("app_mention")
-    def mention(event, say, client):  # noqa: ANN001
+    def mention(event, say, client):
         words = " ".join(w for w in event.get("text", "").split() if not w.startswith("<@"))
         thread = event.get("thread_ts") or event.get("ts")
         run(words, event["user"], client, lambda text, b: say(text=text, blocks=b, thread_ts=thread))
 
     @app.shortcut("log_to_coach")
-    def shortcut(ack, shortcut, client):  # noqa: ANN001
+    def shortcut(ack, shortcut, client):
         ack()
         message = shortcut.get("message", {})
-        meta = {"channel": shortcut.get("channel", {}).get("id"), "ts": message.get("ts"),
-                "thread_ts": message.get("thread_ts") or message.get("ts")}
-        client.views_open(trigger_id=shortcut["trigger_id"],
-                          view=log_modal("", message.get("text", ""), thread=True, meta=meta))
+        meta = {
+            "channel": shortcut.get("channel", {}).get("id"),
+            "ts": message.get("ts"),
+            "thread_ts": message.get("thread_ts") or message.get("ts"),
+        }
+        client.views_open(
+            trigger_id=shortcut["trigger_id"],
+            view=log_modal("", message.get("text", ""), thread=True, meta=meta),
+        )
 
     @app.view("coach_log")
-    def submitted(ack, body, view, client):  # noqa: ANN001
+    def submitted(ack, body, view, client):
         values = view["state"]["values"]
         account = values["account"]["value"]["value"].strip()
         note = (values["note"]["value"]["value"] or "").strip()
@@ -207,7 +235,9 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
         user_id = body["user"]["id"]
         meta = _meta(view)
         if with_thread and meta.get("channel") and meta.get("thread_ts"):
-            replies = client.conversations_replies(channel=meta["channel"], ts=meta["thread_ts"]).get("messages", [])
+            replies = client.conversations_replies(channel=meta["channel"], ts=meta["thread_ts"]).get(
+                "messages", []
+            )
             note = "\n".join(m.get("text", "") for m in replies) or note
         post = lambda text, b: client.chat_postMessage(channel=user_id, text=text, blocks=b)  # noqa: E731
         run(f"log {account} | {note}", user_id, client, post)
@@ -228,24 +258,54 @@ def _meta(view: dict[str, Any]) -> dict[str, str]:
         return {}
 
 
-def log_modal(account: str, note: str, thread: bool = False, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+def log_modal(
+    account: str, note: str, thread: bool = False, meta: dict[str, Any] | None = None
+) -> dict[str, Any]:
     import json
 
     view: dict[str, Any] = {
-        "type": "modal", "callback_id": "coach_log", "private_metadata": json.dumps(meta or {}),
-        "title": {"type": "plain_text", "text": "Log to coach"}, "submit": {"type": "plain_text", "text": "Log it"},
+        "type": "modal",
+        "callback_id": "coach_log",
+        "private_metadata": json.dumps(meta or {}),
+        "title": {"type": "plain_text", "text": "Log to coach"},
+        "submit": {"type": "plain_text", "text": "Log it"},
         "blocks": [
-            {"type": "input", "block_id": "account", "label": {"type": "plain_text", "text": "Account"},
-             "element": {"type": "plain_text_input", "action_id": "value", "initial_value": account[:150]}},
-            {"type": "input", "block_id": "note", "label": {"type": "plain_text", "text": "Note"},
-             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True,
-                         "initial_value": note[:3000]}},
+            {
+                "type": "input",
+                "block_id": "account",
+                "label": {"type": "plain_text", "text": "Account"},
+                "element": {"type": "plain_text_input", "action_id": "value", "initial_value": account[:150]},
+            },
+            {
+                "type": "input",
+                "block_id": "note",
+                "label": {"type": "plain_text", "text": "Note"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "initial_value": note[:3000],
+                },
+            },
         ],
     }
     if thread:
-        view["blocks"].append({"type": "input", "block_id": "thread", "optional": True,
-                               "label": {"type": "plain_text", "text": "Thread"},
-                               "element": {"type": "checkboxes", "action_id": "value", "options": [
-                                   {"text": {"type": "plain_text", "text": "Include the whole thread"},
-                                    "value": "thread"}]}})
+        view["blocks"].append(
+            {
+                "type": "input",
+                "block_id": "thread",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Thread"},
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": "Include the whole thread"},
+                            "value": "thread",
+                        }
+                    ],
+                },
+            }
+        )
     return view

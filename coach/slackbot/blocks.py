@@ -23,12 +23,22 @@ def _quote(evidence: list[dict[str, Any]]) -> str:
 def flags(report: dict[str, Any], app_url: str) -> list[dict[str, Any]]:
     account = report["accounts"][0]
     e = account["engagement"]
-    blocks = [{"type": "header", "text": {"type": "plain_text", "text": f"{account['account']}"[:150]}},
-              _section(f"*Engagement: {e['label']}* ({_esc(e['why'])})")]
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{account['account']}"[:150]}},
+        _section(f"*Engagement: {e['label']}* ({_esc(e['why'])})"),
+    ]
     for p in account["unaddressed_problems"][:5]:
-        blocks.append(_section(f"*Problem nobody owned* ({p['days_open']} days): {_esc(p['summary'])}\n{_quote(p['evidence'])}"))
+        blocks.append(
+            _section(
+                f"*Problem nobody owned* ({p['days_open']} days): {_esc(p['summary'])}\n{_quote(p['evidence'])}"
+            )
+        )
     for r in account["risks"][:5]:
-        blocks.append(_section(f"*{r['code'].replace('_', ' ')}* ({r['severity']}): {_esc(r['why'])}\n{_quote(r['evidence'])}"))
+        blocks.append(
+            _section(
+                f"*{r['code'].replace('_', ' ')}* ({r['severity']}): {_esc(r['why'])}\n{_quote(r['evidence'])}"
+            )
+        )
     for m in account["meetings"]:
         if m["verdict"] != "keep":
             blocks.append(_section(f"*{_esc(m['series'])}*: {m['verdict']}. {_esc(m['why'])}"))
@@ -44,17 +54,43 @@ def brief(data: dict[str, Any], app_url: str) -> list[dict[str, Any]]:
     blocks += [_section(f"_{_esc(n)}_") for n in data.get("notes", [])[:2]]
     blocks.append(_section(f"*Purpose*\n{_esc(data['purpose']['text'])}"))
     if data.get("agenda"):
-        blocks.append(_section("*Agenda*\n" + "\n".join(f"{i}. {_esc(a['text'])}" for i, a in enumerate(data["agenda"], 1))))
+        blocks.append(
+            _section(
+                "*Agenda*\n" + "\n".join(f"{i}. {_esc(a['text'])}" for i, a in enumerate(data["agenda"], 1))
+            )
+        )
     if data.get("questions"):
-        blocks.append(_section("*Questions to raise*\n" + "\n".join(
-            f"{i}. *{_esc(q['question'])}*\n    {_esc(q['why'])[:300]}" for i, q in enumerate(data["questions"], 1))))
+        blocks.append(
+            _section(
+                "*Questions to raise*\n"
+                + "\n".join(
+                    f"{i}. *{_esc(q['question'])}*\n    {_esc(q['why'])[:300]}"
+                    for i, q in enumerate(data["questions"], 1)
+                )
+            )
+        )
     if data.get("open_problems"):
-        blocks.append(_section("*Open customer problems*\n" + "\n".join(
-            f"• {p['days_open']} days: {_esc(p['summary'])}" for p in data["open_problems"][:5])))
+        blocks.append(
+            _section(
+                "*Open customer problems*\n"
+                + "\n".join(
+                    f"• {p['days_open']} days: {_esc(p['summary'])}" for p in data["open_problems"][:5]
+                )
+            )
+        )
     if data.get("commitments"):
-        blocks.append(_section("*Open commitments*\n" + "\n".join(
-            f"• {c['side']}: “{_esc(c['text'])}”{' *overdue*' if c.get('overdue') else ''}" for c in data["commitments"][:5])))
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"engine: {_esc(data['engine'])}"}]})
+        blocks.append(
+            _section(
+                "*Open commitments*\n"
+                + "\n".join(
+                    f"• {c['side']}: “{_esc(c['text'])}”{' *overdue*' if c.get('overdue') else ''}"
+                    for c in data["commitments"][:5]
+                )
+            )
+        )
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"engine: {_esc(data['engine'])}"}]}
+    )
     blocks.append(_link(app_url, "Open in coach"))
     return blocks[:50]
 
@@ -62,8 +98,11 @@ def brief(data: dict[str, Any], app_url: str) -> list[dict[str, Any]]:
 def hits(query: str, found: list[dict[str, Any]], app_url: str) -> list[dict[str, Any]]:
     if not found:
         return [_section(f"Nothing in your accounts matches “{_esc(query)}”.")]
-    lines = [f"*{_esc(h['account'])}* · {h['date'][:10]} · <{app_url}/interactions/{quote(h['interaction'])}|{h['interaction']}>\n"
-             f">{_esc(h['excerpt'][:300])}" for h in found]
+    lines = [
+        f"*{_esc(h['account'])}* · {h['date'][:10]} · <{app_url}/interactions/{quote(h['interaction'])}|{h['interaction']}>\n"
+        f">{_esc(h['excerpt'][:300])}"
+        for h in found
+    ]
     return [_section(f"Search: “{_esc(query)}”"), *[_section(line) for line in lines]]
 
 
@@ -72,14 +111,25 @@ def message(text: str) -> list[dict[str, Any]]:
 
 
 def _link(app_url: str, label: str) -> dict[str, Any]:
-    return {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": label},
-                                             "url": f"{app_url.rstrip('/')}/", "action_id": "open_coach"}]}
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": label},
+                "url": f"{app_url.rstrip('/')}/",
+                "action_id": "open_coach",
+            }
+        ],
+    }
 
 
-HELP = ("*coach* in Slack:\n"
-        "• `/coach log <account> | <note>`: log a note (or `/coach log` alone for a form)\n"
-        "• `/coach brief <account> [| meeting]`: a prep brief\n"
-        "• `/coach flags <account>`: problems nobody owned, risks, meetings to fix\n"
-        "• `/coach search <words>`: search your accounts by meaning\n"
-        "• Message menu › *Log to coach*: log any message (and its thread) to an account\n"
-        "Mention @coach with the same words anywhere.")
+HELP = (
+    "*coach* in Slack:\n"
+    "• `/coach log <account> | <note>`: log a note (or `/coach log` alone for a form)\n"
+    "• `/coach brief <account> [| meeting]`: a prep brief\n"
+    "• `/coach flags <account>`: problems nobody owned, risks, meetings to fix\n"
+    "• `/coach search <words>`: search your accounts by meaning\n"
+    "• Message menu › *Log to coach*: log any message (and its thread) to an account\n"
+    "Mention @coach with the same words anywhere."
+)

@@ -20,16 +20,24 @@ class CoachAPIError(Exception):
 
 
 class CoachAPI:
-    def __init__(self, base_url: str, token: str, timeout: float = 120.0, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self, base_url: str, token: str, timeout: float = 120.0, transport: httpx.BaseTransport | None = None
+    ):
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
-                                  headers={"Authorization": f"Bearer {token}"})
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
     def _call(self, method: str, path: str, user: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, headers={"X-Coach-On-Behalf-Of": user}, **kwargs)
         except httpx.HTTPError as exc:
-            raise CoachAPIError(0, f"the coach API at {self.base_url} is unreachable ({type(exc).__name__})") from None
+            raise CoachAPIError(
+                0, f"the coach API at {self.base_url} is unreachable ({type(exc).__name__})"
+            ) from None
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail", response.text)
@@ -52,4 +60,6 @@ class CoachAPI:
         return self._call("GET", "/v1/search", user, params={"q": query, "k": 5})
 
     def log(self, user: str, account: str, text: str, kind: str = "note") -> dict[str, Any]:
-        return self._call("POST", "/v1/interactions", user, json={"account": account, "text": text, "kind": kind})
+        return self._call(
+            "POST", "/v1/interactions", user, json={"account": account, "text": text, "kind": kind}
+        )

@@ -25,8 +25,19 @@ from coach.workspace import Workspace
 
 FORMAT = "coach-archive/1"
 # Parents before children; what import inserts in this order.
-TABLES = ["accounts", "users", "teams", "memberships", "api_tokens", "people", "interactions", "participations",
-          "interaction_facts", "digest_deliveries", "audit_events"]
+TABLES = [
+    "accounts",
+    "users",
+    "teams",
+    "memberships",
+    "api_tokens",
+    "people",
+    "interactions",
+    "participations",
+    "interaction_facts",
+    "digest_deliveries",
+    "audit_events",
+]
 
 
 def _table(name: str) -> Table:
@@ -43,21 +54,24 @@ def _encode(value: Any) -> Any:
 
 
 def _line(row: dict[str, Any]) -> str:
-    return json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"))
+    return json.dumps(
+        {k: _encode(v) for k, v in row.items()}, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
 
 
 def _rows(ws: Workspace, table: Table) -> Iterator[dict[str, Any]]:
     order = list(table.primary_key.columns)
     with ws.db.engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=1000).execute(
-            select(table).order_by(*order))
+            select(table).order_by(*order)
+        )
         for row in result.mappings():
             yield dict(row)
 
 
-def export_store(ws: Workspace, folder: Path, as_of: date | None = None,
-                 on_table: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+def export_store(
+    ws: Workspace, folder: Path, as_of: date | None = None, on_table: Callable[[str, int], None] | None = None
+) -> dict[str, Any]:
     """Write the archive into ``folder`` (created; must be empty). Returns the manifest."""
     from coach.analysis.service import Analyzer
 
@@ -72,15 +86,28 @@ def export_store(ws: Workspace, folder: Path, as_of: date | None = None,
             on_table(name, count)
     day = as_of or datetime.now(UTC).date()
     report = Analyzer(ws).report(day) if files["interactions.jsonl"]["rows"] else {"accounts": []}
-    findings = (json.dumps(a, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for a in report["accounts"])
+    findings = (
+        json.dumps(a, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for a in report["accounts"]
+    )
     count = _write(folder / "findings.jsonl", findings)
-    files["findings.jsonl"] = {"rows": count, "sha256": _sha256(folder / "findings.jsonl"), "as_of": day.isoformat(),
-                               "derived": True}
+    files["findings.jsonl"] = {
+        "rows": count,
+        "sha256": _sha256(folder / "findings.jsonl"),
+        "as_of": day.isoformat(),
+        "derived": True,
+    }
     with ws.db.session() as session:
         revision = session.execute(text("select version_num from alembic_version")).scalar()
-    manifest = {"format": FORMAT, "schema_revision": revision, "created_at": datetime.now(UTC).isoformat(),
-                "backend": ws.db.engine.dialect.name, "files": files}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    manifest = {
+        "format": FORMAT,
+        "schema_revision": revision,
+        "created_at": datetime.now(UTC).isoformat(),
+        "backend": ws.db.engine.dialect.name,
+        "files": files,
+    }
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return manifest
 
 
@@ -130,20 +157,28 @@ def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def import_store(ws: Workspace, folder: Path, on_table: Callable[[str, int], None] | None = None,
-                 on_item: Callable[[], None] | None = None) -> dict[str, int]:
+def import_store(
+    ws: Workspace,
+    folder: Path,
+    on_table: Callable[[str, int], None] | None = None,
+    on_item: Callable[[], None] | None = None,
+) -> dict[str, int]:
     """Load an archive into this (empty) store, then rebuild the index. Returns rows per table."""
     manifest = verify(folder)
     with ws.db.session() as session:
         revision = session.execute(text("select version_num from alembic_version")).scalar()
-        held = {name: session.scalar(select(func.count()).select_from(_table(name)))
-                for name in ("accounts", "interactions", "users", "teams")}
+        held = {
+            name: session.scalar(select(func.count()).select_from(_table(name)))
+            for name in ("accounts", "interactions", "users", "teams")
+        }
     if any(held.values()):
         listed = ", ".join(f"{n} {c}" for n, c in held.items() if c)
         raise InvalidInput(f"this store is not empty ({listed}): import into a new data folder or database")
     if manifest["schema_revision"] != revision:
-        raise InvalidInput(f"the archive is of schema {manifest['schema_revision']}, this store of {revision}: "
-                           "use the coach version that wrote it, or upgrade both first")
+        raise InvalidInput(
+            f"the archive is of schema {manifest['schema_revision']}, this store of {revision}: "
+            "use the coach version that wrote it, or upgrade both first"
+        )
     counts: dict[str, int] = {}
     with ws.db.session(write=True) as session:
         for name in TABLES:
@@ -168,9 +203,12 @@ def import_store(ws: Workspace, folder: Path, on_table: Callable[[str, int], Non
                 table = _table(name)
                 keys = list(table.primary_key.columns)
                 if len(keys) == 1 and isinstance(keys[0].type, Integer):
-                    session.execute(text(
-                        f"select setval(pg_get_serial_sequence('{name}', '{keys[0].name}'), "
-                        f"coalesce((select max({keys[0].name}) from {name}), 0) + 1, false)"))
+                    session.execute(
+                        text(
+                            f"select setval(pg_get_serial_sequence('{name}', '{keys[0].name}'), "
+                            f"coalesce((select max({keys[0].name}) from {name}), 0) + 1, false)"
+                        )
+                    )
         session.commit()
     from coach.ingest.pipeline import IngestPipeline
 

@@ -28,15 +28,23 @@ class Database:
         self.url = url
         # A request may hold two connections (a read and a short write); the pool covers every thread of a worker,
         # and waits rather than fails when it is briefly short (pool_timeout).
-        self.engine: Engine = create_engine(url, future=True, pool_size=pool_size, max_overflow=pool_size // 2,
-                                            pool_timeout=60, pool_pre_ping=not url.startswith("sqlite"))
+        self.engine: Engine = create_engine(
+            url,
+            future=True,
+            pool_size=pool_size,
+            max_overflow=pool_size // 2,
+            pool_timeout=60,
+            pool_pre_ping=not url.startswith("sqlite"),
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Writers take SQLite's write lock when they begin (BEGIN IMMEDIATE), so two writers wait for each other
         # (busy_timeout) instead of failing when one's read snapshot is older than the other's commit.
-        self._writers = sessionmaker(self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+        self._writers = sessionmaker(
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
 
     def migrate(self) -> None:
         config = alembic_config(self.url)

@@ -54,9 +54,13 @@ def check(ws: Workspace) -> Drift:
             revision = None
     actual = ws.index.interaction_chunk_counts()
     return Drift(
-        interactions=len(expected), chunks_expected=sum(expected.values()), chunks_indexed=sum(actual.values()),
+        interactions=len(expected),
+        chunks_expected=sum(expected.values()),
+        chunks_indexed=sum(actual.values()),
         missing=sorted(i for i, n in expected.items() if actual.get(i, 0) != n),
-        orphans=sorted(set(actual) - known), stale_facts=len(cached - known), schema_revision=revision,
+        orphans=sorted(set(actual) - known),
+        stale_facts=len(cached - known),
+        schema_revision=revision,
     )
 
 

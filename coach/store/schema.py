@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -83,7 +94,9 @@ class FactsRow(Base):
 
     __tablename__ = "interaction_facts"
 
-    interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True)
+    interaction_id: Mapped[str] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True
+    )
     engine: Mapped[str] = mapped_column(String(100), primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(JSON)
@@ -111,7 +124,9 @@ class TeamRow(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    memberships: Mapped[list[MembershipRow]] = relationship(back_populates="team", cascade="all, delete-orphan")
+    memberships: Mapped[list[MembershipRow]] = relationship(
+        back_populates="team", cascade="all, delete-orphan"
+    )
 
 
 class MembershipRow(Base):
@@ -181,8 +196,10 @@ class SignInAttemptRow(Base):
     """One sign-in attempt; failures in a window limit further tries (kept in the database: every worker sees them)."""
 
     __tablename__ = "sign_in_attempts"
-    __table_args__ = (Index("ix_sign_in_attempts_email_at", "email", "at"),
-                      Index("ix_sign_in_attempts_address_at", "address", "at"))
+    __table_args__ = (
+        Index("ix_sign_in_attempts_email_at", "email", "at"),
+        Index("ix_sign_in_attempts_address_at", "address", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

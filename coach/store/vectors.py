@@ -7,6 +7,7 @@ is the record of truth; everything here can be rebuilt from it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +143,9 @@ class ChunkIndex:
         where, where_document = _where(account_ids, interaction_ids), _contains(containing)
         if where is None and where_document is None and cap is None:
             return self.count()
-        return len(self._collection.get(where=where, where_document=where_document, include=[], limit=cap)["ids"])
+        return len(
+            self._collection.get(where=where, where_document=where_document, include=[], limit=cap)["ids"]
+        )
 
     def documents(
         self,
@@ -177,10 +180,8 @@ class ChunkIndex:
 
     def reset(self) -> None:
         """Drop and recreate the collection (before a full rebuild)."""
-        try:
+        with contextlib.suppress(Exception):  # absent collection: nothing to drop
             self._client.delete_collection(self._name)
-        except Exception:  # noqa: BLE001 - absent collection: nothing to drop
-            pass
         self._collection = self._open()
 
 
@@ -218,13 +219,22 @@ class PassageIndex:
         got = self._collection.get(include=["metadatas"])
         return {i: str(m.get("hash", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
-    def replace(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict], vectors: np.ndarray) -> None:
+    def replace(
+        self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict], vectors: np.ndarray
+    ) -> None:
         stale = [i for i in self.hashes() if i not in set(ids)]
         if stale:
             self._collection.delete(ids=stale)
         if ids:
-            self._collection.upsert(ids=list(ids), documents=list(texts), metadatas=list(metadatas), embeddings=vectors)
+            self._collection.upsert(
+                ids=list(ids), documents=list(texts), metadatas=list(metadatas), embeddings=vectors
+            )
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float, dict]]:
-        result = self._collection.query(query_embeddings=[vector], n_results=k, include=["metadatas", "distances"])
-        return [(i, 1.0 - float(d), m) for i, d, m in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True)]
+        result = self._collection.query(
+            query_embeddings=[vector], n_results=k, include=["metadatas", "distances"]
+        )
+        return [
+            (i, 1.0 - float(d), m)
+            for i, d, m in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True)
+        ]

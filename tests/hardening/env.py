@@ -14,8 +14,10 @@ from coach.workspace import Workspace
 
 PASSWORDS = {"ana": "ana-password", "ben": "ben-password", "mia": "mia-password", "root": "root-password"}
 BEN_ACCOUNT = "Bravo Freight"
-BEN_NOTE = ("Call with Lena. Lena complained that invoices from the depot arrive three weeks late and asked for a "
-            "weekly export.")
+BEN_NOTE = (
+    "Call with Lena. Lena complained that invoices from the depot arrive three weeks late and asked for a "
+    "weekly export."
+)
 
 
 @dataclass
@@ -54,9 +56,17 @@ def two_teams(workspace: Workspace) -> TwoTeams:
     users.add_member("Team B", "ben@vendor.example")
     pipeline = IngestPipeline(workspace)
     load_sample(_LoggedBy(pipeline, ids["ana"]))  # type: ignore[arg-type]
-    record = {"account": BEN_ACCOUNT, "kind": "call", "date": "2026-10-01", "rep": "Ben Okafor", "text": BEN_NOTE}
+    record = {
+        "account": BEN_ACCOUNT,
+        "kind": "call",
+        "date": "2026-10-01",
+        "rep": "Ben Okafor",
+        "text": BEN_NOTE,
+    }
     import json
 
-    pipeline.ingest(read_jsonl(json.dumps(record).encode(), "ben.jsonl", pipeline.defaults()), logged_by=ids["ben"])
+    pipeline.ingest(
+        read_jsonl(json.dumps(record).encode(), "ben.jsonl", pipeline.defaults()), logged_by=ids["ben"]
+    )
     tokens = {who: users.create_token(f"{who}@vendor.example", "hardening")[0] for who in PASSWORDS}
     return TwoTeams(workspace, users, tokens, ids)

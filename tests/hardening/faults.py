@@ -21,23 +21,49 @@ from tests.fake_openai import FakeOpenAI
 
 AS_OF = date(2026, 11, 20)
 NOTE = {
-    "id": "fault-1", "account": "Larchmont Transit", "kind": "call", "date": "2026-10-21", "rep": "Imani Okoro",
-    "participants": [{"name": "Imani Okoro", "side": "internal"},
-                     {"name": "Rosa Vidal", "side": "customer", "title": "Operations Director"}],
+    "id": "fault-1",
+    "account": "Larchmont Transit",
+    "kind": "call",
+    "date": "2026-10-21",
+    "rep": "Imani Okoro",
+    "participants": [
+        {"name": "Imani Okoro", "side": "internal"},
+        {"name": "Rosa Vidal", "side": "customer", "title": "Operations Director"},
+    ],
     "text": "Check-in with Rosa. Drivers lose the route sheet when the tablet reboots, which happens daily. "
-            "Rosa asked for a fix before the timetable change. I said I'd take it to product.",
+    "Rosa asked for a fix before the timetable change. I said I'd take it to product.",
 }
 GOOD = {
-    "engagement": "tactical", "engagement_quote": "Check-in with Rosa.",
-    "problems": [{"kind": "complaint", "quote": "Drivers lose the route sheet when the tablet reboots, which happens daily.",
-                  "actor": "Rosa Vidal", "response": "vague", "response_quote": "I said I'd take it to product."}],
-    "resolutions": [], "strategic_topics": [], "competitors": [],
+    "engagement": "tactical",
+    "engagement_quote": "Check-in with Rosa.",
+    "problems": [
+        {
+            "kind": "complaint",
+            "quote": "Drivers lose the route sheet when the tablet reboots, which happens daily.",
+            "actor": "Rosa Vidal",
+            "response": "vague",
+            "response_quote": "I said I'd take it to product.",
+        }
+    ],
+    "resolutions": [],
+    "strategic_topics": [],
+    "competitors": [],
 }
-INVENTED = dict(GOOD, problems=[
-    {"kind": "complaint", "quote": "Rosa said the whole contract is at risk and she is talking to a rival.",
-     "actor": "Rosa Vidal", "response": "none"},
-    *GOOD["problems"]],
-    competitors=[{"name": "Routewise", "nature": "active", "quote": "They are piloting Routewise next month."}])
+INVENTED = dict(
+    GOOD,
+    problems=[
+        {
+            "kind": "complaint",
+            "quote": "Rosa said the whole contract is at risk and she is talking to a rival.",
+            "actor": "Rosa Vidal",
+            "response": "none",
+        },
+        *GOOD["problems"],
+    ],
+    competitors=[
+        {"name": "Routewise", "nature": "active", "quote": "They are piloting Routewise next month."}
+    ],
+)
 TRUNCATED = json.dumps(GOOD)[:70]
 SCHEMA_VIOLATION = {"engagement": "very strategic", "problems": "none"}
 
@@ -76,9 +102,18 @@ def run_scenario(name: str, embedder: Any, workdir: Path | None = None, retries:
     replies, expected = SCENARIOS[name]
     server = FakeOpenAI()
     folder = Path(tempfile.mkdtemp(dir=workdir))
-    settings = Settings(data_dir=folder, _env_file=None, engine="llm", openai_api_key="test-key",
-                        openai_base_url=server.url, llm_model="test-model", llm_timeout_seconds=0.5,
-                        llm_retries=retries, llm_backoff_seconds=0.05, llm_max_wait_seconds=5.0)
+    settings = Settings(
+        data_dir=folder,
+        _env_file=None,
+        engine="llm",
+        openai_api_key="test-key",
+        openai_base_url=server.url,
+        llm_model="test-model",
+        llm_timeout_seconds=0.5,
+        llm_retries=retries,
+        llm_backoff_seconds=0.05,
+        llm_max_wait_seconds=5.0,
+    )
     ws = Workspace(settings, embedder=embedder)
     try:
         pipeline = IngestPipeline(ws)
@@ -91,7 +126,9 @@ def run_scenario(name: str, embedder: Any, workdir: Path | None = None, retries:
         seconds = time.perf_counter() - started
         engine = report["engine"]
         account = report["accounts"][0]
-        quotes = [(e["interaction"], e["quote"]) for p in account["unaddressed_problems"] for e in p["evidence"]]
+        quotes = [
+            (e["interaction"], e["quote"]) for p in account["unaddressed_problems"] for e in p["evidence"]
+        ]
         quotes += [(e["interaction"], e["quote"]) for r in account["risks"] for e in r["evidence"]]
         verbatim = all(q in NOTE["text"] for i, q in quotes if i == NOTE["id"])
         problems = account["unaddressed_problems"]
@@ -102,7 +139,9 @@ def run_scenario(name: str, embedder: Any, workdir: Path | None = None, retries:
             ok = engine.startswith(f"offline (fallback from llm:test-model: {expected.split(':', 1)[1]}")
         used = len(server.requests)
         scripted = len(replies)
-        if used != scripted and retries == 2:  # every scripted reply was used, and nothing more (bounded retries)
+        if (
+            used != scripted and retries == 2
+        ):  # every scripted reply was used, and nothing more (bounded retries)
             ok = False
             detail.append(f"{used} requests for {scripted} scripted replies")
         if name == "429 with Retry-After 1 s, then an answer" and seconds < 1.0:
@@ -115,8 +154,9 @@ def run_scenario(name: str, embedder: Any, workdir: Path | None = None, retries:
             ok = False
             detail.append("the open problem was lost")
         if name == "invented quotes":
-            invented = [q for _, q in quotes if "contract is at risk" in q] + \
-                [r for r in account["risks"] if r["code"] == "competitors_inside"]
+            invented = [q for _, q in quotes if "contract is at risk" in q] + [
+                r for r in account["risks"] if r["code"] == "competitors_inside"
+            ]
             if invented:
                 ok = False
                 detail.append("an invented quote or competitor was kept")

@@ -12,11 +12,19 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 @dataclass
@@ -41,17 +49,25 @@ def fuzz_api(app: Any, token: str, examples: int = 25, account: str | None = Non
         operation = loaded.ok()
         result.operations += 1
         runs: list[tuple[GenerationMode, dict[str, Any] | None]] = [
-            (GenerationMode.POSITIVE, None), (GenerationMode.NEGATIVE, None)]
+            (GenerationMode.POSITIVE, None),
+            (GenerationMode.NEGATIVE, None),
+        ]
         if account and "{account}" in operation.path:
             runs.append((GenerationMode.POSITIVE, {"account": account}))
         for mode, path_parameters in runs:
             ran = [0]
 
             @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
-            @hypothesis_settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                                 phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+            @hypothesis_settings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             def one(case: Any) -> None:
-                ran[0] += 1
+                ran[0] += 1  # noqa: B023 - one() runs inside this iteration
                 response = case.call(headers=headers)
                 try:
                     case.validate_response(response, checks=CHECKS)
@@ -59,8 +75,10 @@ def fuzz_api(app: Any, token: str, examples: int = 25, account: str | None = Non
                     if isinstance(exc, KeyboardInterrupt):
                         raise
                     first = str(exc).strip().splitlines()
-                    result.failures.append(f"{operation.label} [{mode.value}] -> {response.status_code}: "
-                                           f"{' '.join(first[:6])[:400]}")
+                    result.failures.append(
+                        f"{operation.label} [{mode.value}] -> {response.status_code}: "  # noqa: B023
+                        f"{' '.join(first[:6])[:400]}"
+                    )
 
             try:
                 one()

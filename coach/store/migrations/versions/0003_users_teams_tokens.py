@@ -54,7 +54,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         # SQLite cannot add a constraint without rebuilding the table (and every table that references it);
         # there the ORM keeps the reference.
-        op.create_foreign_key("fk_interactions_logged_by_users", "interactions", "users", ["logged_by"], ["id"])
+        op.create_foreign_key(
+            "fk_interactions_logged_by_users", "interactions", "users", ["logged_by"], ["id"]
+        )
     op.create_index("ix_interactions_logged_by", "interactions", ["logged_by"])
 
 

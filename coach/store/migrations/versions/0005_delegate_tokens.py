@@ -14,7 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("api_tokens", sa.Column("delegate", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column(
+        "api_tokens", sa.Column("delegate", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
