@@ -14,6 +14,7 @@ from coach.audit import Audit
 from coach.auth import Accounts, SignInThrottle, User, Users
 from coach.briefs import BriefService
 from coach.config import Settings
+from coach.engines import build_engines
 from coach.logbook import Logbook
 from coach.search import Searcher
 from coach.workspace import Workspace
@@ -34,17 +35,9 @@ class Services:
     @classmethod
     def build(cls, workspace: Workspace, settings: Settings | None = None) -> Services:
         settings = settings or workspace.settings
-        extractor = None
-        if settings.engine == "llm":
-            from coach.signals.llm import LLMExtractor
-
-            extractor = LLMExtractor.from_settings(workspace)
-        analyzer = Analyzer(workspace, extractor=extractor)
-        writer = None
-        if (settings.brief_engine or settings.engine) == "llm":
-            from coach.briefs.writer import BriefWriter
-
-            writer = BriefWriter.from_settings(settings)
+        engines = build_engines(settings, workspace.embedder, workspace.tokens)
+        analyzer = Analyzer(workspace, extractor=engines.extractor)
+        writer = engines.brief_writer
         accounts = Accounts(workspace.db)
         throttle = SignInThrottle(
             workspace.db,

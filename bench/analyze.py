@@ -65,10 +65,10 @@ def main() -> int:
         pipeline.ingest(read_jsonl(data, f"bench-{n}.jsonl", pipeline.defaults()))
         account = f"Bench account {n}"
         t0 = time.perf_counter()
-        report = analyzer.report(date(2026, 11, 20), [account])
+        report = analyzer.report(date(2026, 11, 20), [account]).to_json()
         first = time.perf_counter() - t0
         t0 = time.perf_counter()
-        analyzer.report(date(2026, 11, 20), [account])
+        analyzer.report(date(2026, 11, 20), [account]).to_json()
         cached = time.perf_counter() - t0
         a = report["accounts"][0]
         rows.append((n, first, cached, len(a["unaddressed_problems"]), len(a["risks"])))

@@ -114,7 +114,7 @@ def main() -> int:
             f"({time.perf_counter() - t0:.0f} s)"
         )
     t0 = time.perf_counter()
-    Analyzer(ws).report(END)
+    Analyzer(ws).report(END).to_json()
     print(f"warm-up: facts of every interaction extracted and cached ({time.perf_counter() - t0:.0f} s)")
     builder = DigestBuilder(ws)
     times, sizes = [], []

@@ -58,14 +58,14 @@ def dev_and_sample() -> None:
     pipeline = IngestPipeline(ws)
     pipeline.ingest(read_file(DEV / "interactions.jsonl", pipeline.defaults()))
     start = time.perf_counter()
-    report = Analyzer(ws).report(date(2026, 11, 20))
+    report = Analyzer(ws).report(date(2026, 11, 20)).to_json()
     print(f"-- dev set (62 interactions, 8 accounts), analysed in {time.perf_counter() - start:.1f} s")
     score(report, DEV / "truth.json", DEV / "interactions.jsonl")
 
     ws = Workspace(Settings(data_dir=Path(tempfile.mkdtemp(prefix="coach-quality-"))))
     pipeline = IngestPipeline(ws)
     load_sample(pipeline)
-    report = Analyzer(ws).report(date(2026, 11, 20))
+    report = Analyzer(ws).report(date(2026, 11, 20)).to_json()
     texts = Path(tempfile.mkdtemp()) / "sample.jsonl"
     with ws.db.session() as session:
         rows = Repository(session).interactions()

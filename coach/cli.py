@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +23,9 @@ from coach.ingest.pipeline import IngestPipeline, IngestReport
 from coach.search import Searcher
 from coach.store.repository import Repository
 from coach.workspace import Workspace
+
+if TYPE_CHECKING:
+    from coach.engines import Engines
 
 app = typer.Typer(
     help="coach: flags tactical vs strategic engagement, unaddressed customer problems, account risks "
@@ -374,7 +377,7 @@ def analyze(
             err.print(f"[yellow]rejected[/] {rejection.origin}: {rejection.reason}", highlight=False)
         if not names:
             names = sorted(report.accounts) or _accounts_of(ws, report.unchanged)
-    analyzer = Analyzer(ws, extractor=_extractor(ws, engine))
+    analyzer = Analyzer(ws, extractor=_engines(ws, engine).extractor)
     try:
         with _progress() as progress:
             task = progress.add_task("analysing", total=None, records=0)
@@ -386,16 +389,16 @@ def analyze(
     from coach.audit import Audit
 
     trail = Audit(ws.db)
-    for item in result["accounts"]:
+    for item in result.accounts:
         trail.record(
             None,
             "cli",
             "read" if format_ == "md" else "export",
-            item["account"],
+            item.account,
             f"coach analyze --format {format_}",
         )
     if format_ == "json":
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
     elif format_ == "csv":
         from coach.analysis.spreadsheet import findings_csv
 
@@ -435,7 +438,6 @@ def brief(
     every line citing an interaction or a playbook section."""
     from coach.briefs import BriefRequest, BriefService
     from coach.briefs.service import render_brief
-    from coach.briefs.writer import BriefWriter
 
     if format_ not in ("md", "html", "json"):
         _fail("--format must be md, html or json")
@@ -444,15 +446,11 @@ def brief(
     except RecordError as exc:
         _fail(str(exc))
     ws = _workspace()
-    choice = engine or ws.settings.engine
-    if choice not in ("offline", "llm"):
-        _fail(f"unknown engine {choice!r}: use offline or llm")
     from coach.analysis.service import Analyzer
 
+    engines = _engines(ws, engine)
     service = BriefService(
-        ws,
-        analyzer=Analyzer(ws, extractor=_extractor(ws, choice)),
-        writer=BriefWriter.from_settings(ws.settings) if choice == "llm" else None,
+        ws, analyzer=Analyzer(ws, extractor=engines.extractor), writer=engines.brief_writer
     )
     people = [a.strip() for a in (attendees or "").split(",") if a.strip()]
     with err.status("writing the brief…"):
@@ -474,7 +472,7 @@ def brief(
 def _heal_interrupted(ws: Workspace) -> None:
     """Before an import: if an earlier one was killed between the store and the index, repair the index first
     (two counts decide; the repair re-embeds only what is missing), so a restarted import ends in agreement."""
-    from coach.store.doctor import quick_check, repair
+    from coach.maintenance.doctor import quick_check, repair
 
     if quick_check(ws):
         return
@@ -494,7 +492,7 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="The findings as JSON.")] = False,
 ) -> None:
     """Check that the relational store and the vector index agree (and, with --repair, make them agree)."""
-    from coach.store.doctor import check, repair
+    from coach.maintenance.doctor import check, repair
 
     ws = _workspace()
     with err.status("checking the store against the index…"):
@@ -560,7 +558,7 @@ def export_(
     portable archive: JSONL per table plus manifest.json with row counts and SHA-256 checksums."""
     from coach.audit import Audit
     from coach.errors import CoachError
-    from coach.store.archive import export_store
+    from coach.maintenance.archive import export_store
 
     try:
         day = parse_date(as_of).date() if as_of else None
@@ -593,7 +591,7 @@ def import_(
     """Load a `coach export` archive into this empty store (checksums verified first, ids kept), then rebuild
     the vector index from the stored text."""
     from coach.errors import CoachError
-    from coach.store.archive import import_store
+    from coach.maintenance.archive import import_store
 
     ws = _workspace()
     with _progress() as progress:
@@ -610,15 +608,13 @@ def import_(
     out.print("imported " + ", ".join(f"{n} {c:,}" for n, c in counts.items() if c) + "; index rebuilt")
 
 
-def _extractor(ws: Workspace, engine: str | None):  # type: ignore[no-untyped-def]
-    choice = engine or ws.settings.engine
-    if choice == "offline":
-        return None
-    if choice == "llm":
-        from coach.signals.llm import LLMExtractor
+def _engines(ws: Workspace, engine: str | None) -> Engines:
+    from coach.engines import build_engines
 
-        return LLMExtractor.from_settings(ws)
-    _fail(f"unknown engine {choice!r}: use offline or llm")
+    try:
+        return build_engines(ws.settings, ws.embedder, ws.tokens, engine)
+    except CoachError as exc:
+        _fail(str(exc))
 
 
 def _accounts_of(ws: Workspace, ids: list[str]) -> list[str]:

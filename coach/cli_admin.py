@@ -207,12 +207,12 @@ def serve(
         )
         raise typer.Exit(2)
     if digests:
-        from coach.digest import DigestBuilder
+        from coach.digest import digest_builder
         from coach.digest.deliver import DigestSender, EmailChannel, SlackChannel
         from coach.digest.schedule import start
 
         ws = Workspace(settings)
-        sender = DigestSender(DigestBuilder(ws), [EmailChannel(settings), SlackChannel(settings)])
+        sender = DigestSender(digest_builder(ws), [EmailChannel(settings), SlackChannel(settings)])
         _run(lambda: start(digests, lambda: sender.run()))
         out.print(f"weekly digests: every {digests} (local time)")
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from coach.config import get_settings
 from coach.errors import CoachError
 from coach.workspace import Workspace
 
+if TYPE_CHECKING:
+    from coach.digest import DigestBuilder
+
 out = Console()
 err = Console(stderr=True)
 digest_app = typer.Typer(
@@ -20,20 +23,14 @@ digest_app = typer.Typer(
 )
 
 
-def _builder(engine: str | None):  # type: ignore[no-untyped-def]
-    from coach.digest import DigestBuilder
+def _builder(engine: str | None) -> DigestBuilder:
+    from coach.digest import digest_builder
 
-    ws = Workspace(get_settings())
-    choice = engine or ws.settings.engine
-    if choice not in ("offline", "llm"):
-        err.print(f"[bold red]error:[/] unknown engine {choice!r}: use offline or llm")
-        raise typer.Exit(2)
-    writer = None
-    if choice == "llm":
-        from coach.digest.writer import DigestWriter
-
-        writer = DigestWriter.from_workspace(ws)
-    return DigestBuilder(ws, writer=writer)
+    try:
+        return digest_builder(Workspace(get_settings()), engine)
+    except CoachError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
 
 
 @digest_app.command()

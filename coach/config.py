@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         description="Engine that words prep briefs in the web app and API (default: the engine).",
     )
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'llm' engine.")
+    llm_provider: str = Field(
+        default="openai",
+        description="LangChain provider of the chat model (openai, anthropic, ollama, ...; its langchain "
+        "integration package must be installed). 'openai' also serves any OpenAI-compatible server.",
+    )
     openai_api_key: str | None = Field(
         default=None,
         validation_alias=AliasChoices("COACH_OPENAI_API_KEY", "OPENAI_API_KEY"),
@@ -65,16 +70,9 @@ class Settings(BaseSettings):
         default=2,
         ge=0,
         le=6,
-        description="Retries of an LLM call after a timeout, a dropped connection, a 429 or a 5xx (then the offline "
-        "engine answers and says why). Malformed output is asked for once more regardless.",
-    )
-    llm_backoff_seconds: float = Field(
-        default=0.5, ge=0, description="First wait before a retry; doubles each time (with jitter)."
-    )
-    llm_max_wait_seconds: float = Field(
-        default=20.0,
-        ge=0,
-        description="Longest wait between tries; a 429 whose Retry-After asks for more falls back at once.",
+        description="Retries the model client makes after a timeout, a dropped connection, a 408/409/429 or a 5xx, "
+        "with backoff and the server's Retry-After (then the offline engine answers and says why). Malformed output "
+        "is asked for once more regardless.",
     )
     llm_mask_pii: bool = Field(
         default=True,

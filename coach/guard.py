@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-VERSION = "guard-2"
-
 # Characters that hide text or reorder it on screen: zero-width and bidirectional controls.
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+from coach import resources
+
 _FRONT = re.compile(r"^---\n(.*?)\n---\n", re.DOTALL)
 
 
@@ -45,6 +47,17 @@ class Entry:
     summary: str
     path: str
     sections: tuple[Section, ...]
+    meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def prep_question(self) -> tuple[str, float, bool] | None:
+        """For a risk: the heading of its question in the prep-questions page, its weight among a brief's
+        questions, and whether it is a strategic item (front matter ``prep_question``, ``prep_weight``,
+        ``prep_strategic``)."""
+        heading = self.meta.get("prep_question")
+        if not heading:
+            return None
+        return str(heading), float(self.meta.get("prep_weight", 70)), bool(self.meta.get("prep_strategic"))
 
     def section(self, heading: str) -> Section | None:
         return next((s for s in self.sections if s.heading.casefold() == heading.casefold()), None)
@@ -55,7 +68,8 @@ class Entry:
 
 
 class Playbook:
-    def __init__(self, folder: Path = DEFAULT_DIR) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        folder = folder or resources.folder("knowledge")
         self.folder = folder
         self.entries: dict[str, Entry] = {}
         for path in sorted(folder.rglob("*.md")):
@@ -101,10 +115,16 @@ def _parse(path: Path, root: Path) -> Entry:
         heading, _, text = part.partition("\n")
         sections.append(Section(code, title, heading.strip(), text.strip(), relative))
     return Entry(
-        code, title, str(meta.get("kind", "concept")), str(meta.get("summary", "")), relative, tuple(sections)
+        code,
+        title,
+        str(meta.get("kind", "concept")),
+        str(meta.get("summary", "")),
+        relative,
+        tuple(sections),
+        dict(meta),
     )
 
 
 @lru_cache(maxsize=4)
 def load(folder: str | None = None) -> Playbook:
-    return Playbook(Path(folder) if folder else DEFAULT_DIR)
+    return Playbook(Path(folder) if folder else None)

@@ -1,22 +1,28 @@
-"""Prompt templates: ``prompts/<name>.j2``, one Jinja2 environment, StrictUndefined, a version per template."""
+"""Prompt templates: ``prompts/<name>.j2``, one Jinja2 environment, StrictUndefined, a version per template.
+
+A template for a model states its version on its first line (``{#- version: extract-2 -#}``) and has two blocks:
+``system`` (our instructions) and ``human`` (the data they apply to, untrusted); ``messages`` renders both.
+Templates for people (``*.md.j2``, ``*.html.j2``, ``*.txt.j2``) render whole with ``render``.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from coach.llm import Messages
+from coach.resources import folder
+
 _VERSION = re.compile(r"\{#-?\s*version:\s*(\S+)\s*-?#\}")
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(str(PROMPTS_DIR)),
+        loader=FileSystemLoader(str(folder("prompts"))),
         undefined=StrictUndefined,
         # prompts and Markdown are plain text; *.html.j2 pages are escaped
         autoescape=select_autoescape(
@@ -26,9 +32,10 @@ def environment() -> Environment:
     )
 
 
+@lru_cache(maxsize=32)
 def version(name: str) -> str:
     """The version a template states on its first line, e.g. ``{#- version: brief-1 -#}``."""
-    source = (PROMPTS_DIR / f"{name}.j2").read_text(encoding="utf-8")
+    source = (folder("prompts") / f"{name}.j2").read_text(encoding="utf-8")
     match = _VERSION.search(source)
     if not match:
         raise ValueError(f"prompts/{name}.j2 states no version ({{#- version: NAME -#}} on its first line)")
@@ -37,3 +44,12 @@ def version(name: str) -> str:
 
 def render(name: str, **values: Any) -> str:
     return environment().get_template(f"{name}.j2").render(**values)
+
+
+def messages(name: str, **values: Any) -> Messages:
+    """The template's ``system`` and ``human`` blocks, rendered with ``values``."""
+    template = environment().get_template(f"{name}.j2")
+    context = template.new_context(values)
+    system = "".join(template.blocks["system"](context)).strip() + "\n"
+    human = "".join(template.blocks["human"](template.new_context(values))).strip() + "\n"
+    return Messages(system=system, human=human)

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from coach.config import Settings
-from coach.embedding import MiniLMEmbedder, default_embedder
+from coach.embedding import default_embedder
 from coach.ingest import read_file
 from coach.ingest.pipeline import IngestPipeline, IngestReport
 from coach.workspace import Workspace
+from tests.embedders import HashEmbedder, MemoEmbedder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -126,9 +127,21 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         pass
 
 
+@pytest.fixture(scope="session", autouse=True)
+def embedder() -> Iterator[MemoEmbedder]:
+    """The real model, loaded once and shared by every test, each text embedded once per session. Workspaces
+    built from settings alone (the CLI's, the app's) use it too."""
+    memo = MemoEmbedder(default_embedder(32))
+    patch = pytest.MonkeyPatch()
+    patch.setattr("coach.workspace.default_embedder", lambda batch_size=32: memo)
+    yield memo
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
-def embedder() -> MiniLMEmbedder:
-    return default_embedder(32)
+def hash_embedder() -> HashEmbedder:
+    """A small deterministic embedder, for tests about durability, scale or access rather than meaning."""
+    return HashEmbedder()
 
 
 @pytest.fixture
@@ -137,7 +150,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def workspace(settings: Settings, embedder: MiniLMEmbedder) -> Iterator[Workspace]:
+def workspace(settings: Settings, embedder: MemoEmbedder) -> Iterator[Workspace]:
     ws = Workspace(settings, embedder=embedder)
     yield ws
     ws.close()

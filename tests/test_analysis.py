@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from coach.analysis.markdown import render_markdown
+from coach.analysis.report import Report
 from coach.analysis.service import Analyzer
 from coach.ingest.bundled import load_sample
 from tests.conftest import SHARED, ingest_path, write
@@ -25,7 +26,7 @@ def _schema():
 @pytest.fixture
 def sample_report(pipeline, workspace):
     load_sample(pipeline)
-    report = Analyzer(workspace).report(AS_OF)
+    report = Analyzer(workspace).report(AS_OF).to_json()
     return report, {a["account"]: a for a in report["accounts"]}
 
 
@@ -111,11 +112,11 @@ def test_as_of_leaves_out_later_interactions(pipeline, workspace, tmp_path):
         },
     ]
     ingest_path(pipeline, write(tmp_path / "n.jsonl", "\n".join(json.dumps(n) for n in notes)))
-    early = Analyzer(workspace).report(date(2026, 4, 1))["accounts"][0]
+    early = Analyzer(workspace).report(date(2026, 4, 1)).to_json()["accounts"][0]
     assert [i["id"] for i in early["interactions"]] == ["a"]
     assert [p["raised_in"] for p in early["unaddressed_problems"]] == ["a"]
     assert early["unaddressed_problems"][0]["days_open"] == 31
-    late = Analyzer(workspace).report(date(2026, 6, 1))["accounts"][0]
+    late = Analyzer(workspace).report(date(2026, 6, 1)).to_json()["accounts"][0]
     assert late["unaddressed_problems"] == []  # the later fix answers it, in other words
 
 
@@ -151,11 +152,11 @@ def test_instructions_inside_a_note_change_no_finding(pipeline, workspace, tmp_p
     ]
     path = write(tmp_path / "clean.jsonl", "\n".join(json.dumps(n) for n in notes))
     ingest_path(pipeline, path)
-    before = Analyzer(workspace).report(AS_OF)["accounts"][0]
+    before = Analyzer(workspace).report(AS_OF).to_json()["accounts"][0]
     injected = [dict(n, text=n["text"] + "\n" + INJECTION) for n in notes]
     write(tmp_path / "injected.jsonl", "\n".join(json.dumps(n) for n in injected))
     ingest_path(pipeline, tmp_path / "injected.jsonl")
-    after = Analyzer(workspace).report(AS_OF)["accounts"][0]
+    after = Analyzer(workspace).report(AS_OF).to_json()["accounts"][0]
 
     def summary(a):
         return (
@@ -170,7 +171,7 @@ def test_instructions_inside_a_note_change_no_finding(pipeline, workspace, tmp_p
 
 def test_markdown_reads_as_a_report(sample_report):
     report, _ = sample_report
-    text = render_markdown(report)
+    text = render_markdown(Report.model_validate(report))
     assert text.startswith("# Coaching report as of 2026-11-20")
     assert "## Harbor & Vine Hospitality" in text and "### Customer problems nobody owned" in text
     assert "KILL: Quayside weekly status" in text
@@ -179,7 +180,7 @@ def test_markdown_reads_as_a_report(sample_report):
 
 def test_an_empty_store_reports_nothing_and_says_so(workspace):
     report = Analyzer(workspace).report(AS_OF)
-    assert report["accounts"] == []
+    assert report.to_json()["accounts"] == []
     assert "No accounts to report on" in render_markdown(report)
 
 
@@ -195,9 +196,9 @@ def test_facts_are_cached_and_recomputed_only_when_the_text_changes(pipeline, wo
     analyzer = Analyzer(workspace)
     real = analyzer.extractor.extract
     analyzer.extractor.extract = lambda *a, **k: calls.append(1) or real(*a, **k)
-    analyzer.report(AS_OF)
-    analyzer.report(AS_OF)
+    analyzer.report(AS_OF).to_json()
+    analyzer.report(AS_OF).to_json()
     assert len(calls) == 1
     ingest_path(pipeline, write(tmp_path / "b.jsonl", json.dumps(dict(note, text=note["text"] + " Thanks!"))))
-    analyzer.report(AS_OF)
+    analyzer.report(AS_OF).to_json()
     assert len(calls) == 2

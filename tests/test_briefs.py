@@ -16,6 +16,7 @@ from coach.briefs.service import render_brief, render_prompt
 from coach.briefs.writer import BriefWriter
 from coach.ingest.bundled import load_sample
 from coach.ingest.jsonl import read_jsonl
+from coach.llm import chat_model
 from coach.store.repository import Repository
 from tests.conftest import ingest_path, write
 from tests.fake_openai import FakeOpenAI
@@ -85,7 +86,7 @@ def test_the_open_problems_and_commitments_are_the_accounts_own(workspace, sampl
     brief = BriefService(workspace).brief(
         BriefRequest("Quayside Elevators", meeting="weekly status", date=DAY)
     )
-    report = Analyzer(workspace).report(DAY, ["Quayside Elevators"])["accounts"][0]
+    report = Analyzer(workspace).report(DAY, ["Quayside Elevators"]).to_json()["accounts"][0]
     assert {p.raised_in for p in brief.open_problems} == {
         p["raised_in"] for p in report["unaddressed_problems"]
     }
@@ -216,13 +217,13 @@ def _big_account(n: int) -> list[dict]:
     return out
 
 
-def test_a_5000_interaction_account_stays_within_budget_and_keeps_its_open_problems(settings, embedder):
+def test_a_5000_interaction_account_stays_within_budget_and_keeps_its_open_problems(settings, hash_embedder):
     from coach.analysis.service import Analyzer
     from coach.ingest.pipeline import IngestPipeline
     from coach.workspace import Workspace
 
     ws = Workspace(
-        settings.model_copy(update={"brief_prompt_tokens": 1500, "brief_context_passages": 12}), embedder
+        settings.model_copy(update={"brief_prompt_tokens": 1500, "brief_context_passages": 12}), hash_embedder
     )
     try:
         pipeline = IngestPipeline(ws)
@@ -230,7 +231,7 @@ def test_a_5000_interaction_account_stays_within_budget_and_keeps_its_open_probl
         assert len(pipeline.ingest(read_jsonl(data, "big.jsonl", pipeline.defaults())).added) == 5000
         on = date(2026, 9, 20)
         brief = BriefService(ws).brief(BriefRequest("Big Account", meeting="Account review", date=on))
-        report = Analyzer(ws).report(on, ["Big Account"])["accounts"][0]
+        report = Analyzer(ws).report(on, ["Big Account"]).to_json()["accounts"][0]
     finally:
         ws.close()
     prompt = render_prompt(brief)
@@ -283,10 +284,9 @@ def _writer(settings, server):
             "openai_base_url": server.url,
             "llm_model": "test-model",
             "llm_timeout_seconds": 2.0,
-            "llm_backoff_seconds": 0.01,
         }
     )
-    return BriefWriter.from_settings(llm)
+    return BriefWriter(chat_model(llm), "test-model")
 
 
 def test_the_llm_writes_the_brief_and_only_checkable_sources_survive(workspace, sample, settings, server):
@@ -325,9 +325,9 @@ def test_the_llm_writes_the_brief_and_only_checkable_sources_survive(workspace, 
     assert any("2 line(s)" in n for n in brief.notes)
     (request,) = server.requests
     assert request["model"] == "test-model" and request["response_format"]["type"] == "json_schema"
-    prompt = server.prompts()[0]
-    assert "DATA, not instructions" in prompt and "<<<CONTEXT" in prompt
-    assert ws_tokens(workspace, prompt) <= workspace.settings.brief_prompt_tokens
+    system, human = server.prompts()
+    assert "DATA, not instructions" in system and "<<<CONTEXT" in human and "<<<CONTEXT" not in system
+    assert ws_tokens(workspace, system + human) <= workspace.settings.brief_prompt_tokens
 
 
 def ws_tokens(workspace, text):
@@ -345,7 +345,7 @@ def test_when_the_llm_keeps_failing_the_offline_brief_answers_and_says_so(
     assert brief.engine.startswith("offline (fallback from llm:test-model:")
     assert len(server.requests) == tries and len(brief.questions) == 3 and brief.open_problems
     offline = BriefService(workspace).brief(BriefRequest("Quayside Elevators", date=DAY))
-    assert brief.model_dump(exclude={"engine"}) == offline.model_dump(exclude={"engine"})
+    assert brief.model_dump(exclude={"engine", "engine_detail"}) == offline.model_dump(exclude={"engine", "engine_detail"})
 
 
 def test_no_history_means_no_llm_call(workspace, sample, server):

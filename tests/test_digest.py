@@ -297,7 +297,6 @@ def _writer(workspace, server):
             "openai_base_url": server.url,
             "llm_model": "test-model",
             "llm_timeout_seconds": 2.0,
-            "llm_backoff_seconds": 0.01,
         }
     )
     return DigestWriter(chat_model(settings), "test-model", workspace.tokens, 3000)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from api.app import create_app
-from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model
+from coach.llm import LLMUnavailable, Messages, StructuredCall, chat_model
 from coach.pii import mask
 from tests.hardening.env import two_teams
 from tests.hardening.faults import SCENARIOS, run_scenario
@@ -20,7 +20,7 @@ def test_llm_fault_scenario(scenario, embedder, tmp_path):
     assert outcome.ok, f"{scenario}: engine={outcome.engine!r}, {outcome.requests} requests; {outcome.detail}"
 
 
-def test_retries_back_off_exponentially_and_stop(settings):
+def test_the_client_retries_transient_failures_as_configured_then_the_call_gives_up(settings):
     from pydantic import BaseModel
 
     from tests.fake_openai import FakeOpenAI
@@ -32,21 +32,37 @@ def test_retries_back_off_exponentially_and_stop(settings):
     try:
         for _ in range(4):
             server.reply(503, kind="status")
-        waits: list[float] = []
-        configured = settings.model_copy(update={"openai_api_key": "k", "openai_base_url": server.url})
-        call = StructuredCall(
-            chat_model(configured),
-            Answer,
-            "extract",
-            "1",
-            "m",
-            CallPolicy(retries=3, backoff_seconds=1.0, max_wait_seconds=30.0),
-            sleep=waits.append,
+        configured = settings.model_copy(
+            update={"openai_api_key": "k", "openai_base_url": server.url, "llm_retries": 3}
         )
+        call = StructuredCall(chat_model(configured), Answer, "extract", "1", "m")
         with pytest.raises(LLMUnavailable, match=r"server error \(503\)"):
-            call.ask("say a word", "subject")
-        assert len(server.requests) == 4 and call.attempts == ["server error (503)"] * 4
-        assert len(waits) == 3 and all(0.5 * 2**i <= w <= 2**i for i, w in enumerate(waits))
+            call.ask(Messages("Answer with one word.", "say a word"), "subject")
+        assert len(server.requests) == 4 and call.attempts == ["server error (503)"]
+    finally:
+        server.close()
+
+
+def test_a_bug_in_our_code_is_raised_not_reported_as_malformed_output(settings):
+    from pydantic import BaseModel, field_validator
+
+    from tests.fake_openai import FakeOpenAI
+
+    class Answer(BaseModel):
+        word: str
+
+        @field_validator("word")
+        @classmethod
+        def _broken(cls, value: str) -> str:
+            raise ZeroDivisionError("a bug")
+
+    server = FakeOpenAI()
+    try:
+        server.reply({"word": "hello"}, kind="json")
+        configured = settings.model_copy(update={"openai_api_key": "k", "openai_base_url": server.url})
+        call = StructuredCall(chat_model(configured), Answer, "extract", "1", "m")
+        with pytest.raises(ZeroDivisionError):
+            call.ask(Messages("Answer with one word.", "say a word"), "subject")
     finally:
         server.close()
 
@@ -76,9 +92,9 @@ def test_a_text_that_already_holds_a_placeholder_is_restored_exactly():
 def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder, tmp_path):
     from coach.analysis.service import Analyzer
     from coach.config import Settings
+    from coach.engines import build_engines
     from coach.ingest.jsonl import read_jsonl
     from coach.ingest.pipeline import IngestPipeline
-    from coach.signals.llm import LLMExtractor
     from coach.workspace import Workspace
     from tests.fake_openai import FakeOpenAI
     from tests.hardening.faults import AS_OF
@@ -139,7 +155,11 @@ def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder
                         "competitors": [],
                     }
                 )
-            report = Analyzer(ws, extractor=LLMExtractor.from_settings(ws)).report(AS_OF)
+            report = (
+                Analyzer(ws, extractor=build_engines(ws.settings, ws.embedder, ws.tokens, "llm").extractor)
+                .report(AS_OF)
+                .to_json()
+            )
         finally:
             ws.close()
         prompt = server.prompts()[-1]

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
+from coach.evidence import locate
 from coach.guard import blank, instruction_spans, is_instruction
-from coach.llm import locate, without_instructions
+from coach.llm import without_instructions
 from tests.conftest import SHARED
 from tests.hardening.control import guard_off
 from tests.hardening.injection import InjectionBench, attempts

@@ -1,6 +1,6 @@
 from coach.ingest import read_file
 from coach.ingest.common import SourceDefaults
-from coach.ingest.email import split_body
+from coach.ingest.threads import split_body
 from coach.records import InteractionRecord, Rejection
 from coach.store.repository import Repository
 from tests.conftest import ingest_path, write

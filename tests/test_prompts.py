@@ -7,6 +7,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from coach import prompts
+from coach.resources import folder
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {
@@ -27,7 +28,8 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_prompt_renders_as_pinned(name):
-    rendered = prompts.render(name, **CASES[name])
+    messages = prompts.messages(name, **CASES[name])
+    rendered = f"--- system ---\n{messages.system}--- human ---\n{messages.human}"
     golden = GOLDEN / f"{name}.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(rendered, encoding="utf-8")
@@ -35,7 +37,13 @@ def test_prompt_renders_as_pinned(name):
 
 
 def test_every_prompt_states_a_version_and_refuses_missing_values():
-    for path in prompts.PROMPTS_DIR.glob("*.j2"):
+    for path in folder("prompts").glob("*.j2"):
         assert prompts.version(path.stem)
     with pytest.raises(UndefinedError):
-        prompts.render("extract", account="A")
+        prompts.messages("extract", account="A")
+
+
+def test_a_model_prompt_keeps_instructions_and_the_notes_in_separate_messages():
+    messages = prompts.messages("extract", **CASES["extract"])
+    assert "VERBATIM" in messages.system and "double-enter" not in messages.system
+    assert "double-enter call-outs" in messages.human and "Rules:" not in messages.human

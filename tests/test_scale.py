@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from coach.ingest.jsonl import read_jsonl
 from coach.ingest.pipeline import IngestPipeline
-from coach.store.archive import export_store, import_store
-from coach.store.doctor import check
+from coach.maintenance.archive import export_store, import_store
+from coach.maintenance.doctor import check
 from coach.store.schema import InteractionRow
 from coach.workspace import Workspace
 from tests.hardening.env import two_teams
@@ -68,11 +68,14 @@ def _count(ws: Workspace) -> tuple[int, int]:
     return int(total or 0), int(distinct or 0)
 
 
-def test_a_bulk_ingest_killed_midway_and_restarted_stores_every_record_once(workspace, tmp_path):
+def test_a_bulk_ingest_killed_midway_and_restarted_stores_every_record_once(
+    settings, hash_embedder, tmp_path
+):
+    workspace = Workspace(settings, embedder=hash_embedder)  # closed with its data folder by pytest
     data = tmp_path / "bulk.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in _records(5000)) + "\n")
     env = _cli_env(workspace.settings)
-    command = [sys.executable, "-m", "coach.cli", "ingest", str(data)]
+    command = [sys.executable, "-m", "tests.hash_cli", "ingest", str(data)]
     first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
     stored = 0
@@ -148,7 +151,7 @@ def test_export_then_import_into_an_empty_store_round_trips_exactly(
     from coach.search import Searcher
 
     env = two_teams(workspace)
-    Analyzer(workspace).report(date(2026, 11, 20))  # cached facts
+    Analyzer(workspace).report(date(2026, 11, 20)).to_json()  # cached facts
     Audit(workspace.db).record(env.users.by_email("ana@vendor.example"), "web", "read", "Pinecrest Utilities")
     first = tmp_path / "first"
     manifest = export_store(workspace, first, as_of=date(2026, 11, 20))

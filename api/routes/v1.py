@@ -21,6 +21,7 @@ from api.schemas import (
     ParticipantPublic,
     SearchHitPublic,
 )
+from coach.analysis.report import Report
 from coach.auth import User
 from coach.briefs import BriefRequest, PrepBrief
 from coach.errors import NotFound, TooLarge
@@ -183,7 +184,10 @@ def account_interactions(
 
 
 @router.get(
-    "/accounts/{account:path}/report", summary="The account's report, as in contract/report.schema.json"
+    "/accounts/{account:path}/report",
+    response_model=Report,
+    response_model_exclude_none=True,
+    summary="The account's report, as in contract/report.schema.json",
 )
 def account_report(
     account: str,
@@ -191,12 +195,12 @@ def account_report(
     svc: ServicesDep,
     request: Request,
     as_of: Annotated[date | None, Query(description="default: today")] = None,
-) -> dict[str, Any]:
+) -> Report:
     row = visible_account(svc, user, account)
     day = as_of or date.today()
     analysis = svc.analyzer.account(row.name, day)
     audit(request, user, "read", row.name, "report")
-    return {"as_of": day.isoformat(), "engine": analysis.engine, "accounts": [analysis.report]}
+    return analysis.as_report()
 
 
 @router.get("/accounts/{account:path}/brief", response_model=PrepBrief, summary="A meeting prep brief")

@@ -330,7 +330,6 @@ def account_page(request: Request, svc: ServicesDep, account_id: int) -> Respons
         user=user,
         account_id=account_id,
         report=analysis.report,
-        engine=analysis.engine,
         timeline=timeline,
         trend=trend,
     )
@@ -380,7 +379,7 @@ def findings_download(request: Request, svc: ServicesDep, account_id: int) -> Re
     audit(request, user, "export", row.name, "findings.csv")
     filename = re.sub(r"[^A-Za-z0-9._-]+", "-", row.name).strip("-") or "account"
     return Response(
-        findings_csv({"as_of": day.isoformat(), "engine": analysis.engine, "accounts": [analysis.report]}),
+        findings_csv(analysis.as_report()),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}-findings-{day}.csv"'},
     )

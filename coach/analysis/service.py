@@ -5,18 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import time as time_
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from coach import guard
-from coach.analysis.judge import AccountJudge, Judged
+from coach.analysis.judge import AccountJudge
+from coach.analysis.judged import Judged
+from coach.analysis.report import AccountReport, EngineUsed, Fallback, Report
 from coach.analysis.thresholds import Thresholds
 from coach.errors import NotFound
+from coach.playbook import Playbook
 from coach.signals.facts import InteractionFacts
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory, directory_from
@@ -29,10 +33,16 @@ from coach.workspace import Workspace
 class AccountAnalysis:
     name: str
     as_of: date
-    report: dict[str, Any]
+    report: AccountReport
     judged: list[Judged]
     directory: Directory
-    engine: str
+    engine: EngineUsed
+
+    def as_report(self) -> Report:
+        """This account alone, as the report contract."""
+        return Report(
+            as_of=self.as_of, engine=self.engine.label, engine_detail=self.engine, accounts=[self.report]
+        )
 
 
 OURS_TTL = 10.0
@@ -71,18 +81,22 @@ def trusted_participants(row: InteractionRow) -> list[tuple[str, str | None, str
 
 class Analyzer:
     def __init__(
-        self, workspace: Workspace, extractor: Extractor | None = None, thresholds: Thresholds | None = None
+        self,
+        workspace: Workspace,
+        extractor: Extractor | None = None,
+        thresholds: Thresholds | None = None,
+        playbook: Playbook | None = None,
     ) -> None:
         self.ws = workspace
         self.extractor = extractor or OfflineExtractor(workspace.embedder)
-        self.judge = AccountJudge(thresholds or Thresholds())
+        self.judge = AccountJudge(thresholds or Thresholds(), playbook)
         self._ours_cache: tuple[float, list, set[str]] | None = None
 
     def report(
         self, as_of: date, accounts: list[str] | None = None, on_account: Callable[[str], None] | None = None
-    ) -> dict[str, Any]:
-        results = []
-        engines: set[str] = set()
+    ) -> Report:
+        results: list[AccountReport] = []
+        engine = self._used([])
         fresh: list[FactsRow] = []
         self._ours_cache = None  # a report reads our people once, fresh
         with self.ws.db.session() as session:
@@ -91,13 +105,13 @@ class Analyzer:
                 if on_account:
                     on_account(account.name)
                 analysis = self._analyse(session, repo, account, as_of, fresh)
-                engines.update(j.facts.engine for j in analysis.judged)
+                engine = engine.merged(analysis.engine)
                 results.append(analysis.report)
                 if len(fresh) >= 1000:  # cache as we go: a long run that stops keeps what it extracted
                     self._store(fresh)
                     fresh.clear()
         self._store(fresh)
-        return {"as_of": as_of.isoformat(), "engine": self._engine(engines), "accounts": results}
+        return Report(as_of=as_of, engine=engine.label, engine_detail=engine, accounts=results)
 
     def account(self, name: str, as_of: date) -> AccountAnalysis:
         """One account judged as of a date, with the facts behind the report (for briefs and digests)."""
@@ -139,18 +153,19 @@ class Analyzer:
             Judged(view_of(r), self._facts(r, directory, fingerprint, cache, fresh)) for r in interactions
         ]
         report = self.judge.judge(account.name, judged, as_of)
-        report_engine = self._engine({j.facts.engine for j in judged}) if judged else self.extractor.engine
-        return AccountAnalysis(account.name, as_of, report, judged, directory, report_engine)
+        return AccountAnalysis(account.name, as_of, report, judged, directory, self._used(judged))
 
-    def _engine(self, used: set[str]) -> str:
-        """The engine that produced the report, and whether (and why) the LLM fell back to offline."""
-        fell_back = sorted(e for e in used if e != self.extractor.engine)
-        if not fell_back:
-            return self.extractor.engine
-        reasons = "; ".join(sorted({e.split(": ", 1)[-1].removesuffix(")") for e in fell_back}))
-        if self.extractor.engine not in used:
-            return f"offline (fallback from {self.extractor.engine}: {reasons})"
-        return f"{self.extractor.engine} (offline fallback for some interactions: {reasons})"
+    def _used(self, judged: list[Judged]) -> EngineUsed:
+        """Which engine read these interactions, and where (and why) it fell back to offline."""
+        requested = "llm" if self.extractor.engine.startswith("llm:") else "offline"
+        model = self.extractor.engine.split(":", 1)[1] if requested == "llm" else None
+        reasons = Counter(j.facts.fallback for j in judged if j.facts.fallback)
+        return EngineUsed(
+            requested=requested,
+            model=model,
+            fallbacks=[Fallback(step="read", reason=r, count=n) for r, n in sorted(reasons.items())],
+            answered=sum(1 for j in judged if not j.facts.fallback),
+        )
 
     def _accounts(self, repo: Repository, names: list[str] | None):  # type: ignore[no-untyped-def]
         if not names:
@@ -211,7 +226,7 @@ class Analyzer:
         if cached is not None and cached.key == key:
             return InteractionFacts.model_validate(cached.data)
         facts = self.extractor.extract(view_of(row), directory)
-        if facts.engine != self.extractor.engine:
+        if facts.fallback:
             return facts  # a fallback answer is not cached: the next run asks the model again
         fresh.append(
             FactsRow(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+
+from coach.analysis.report import AccountReport, Evidence, Report
 
 COLUMNS = ["account", "finding", "code", "severity", "summary", "interaction", "date", "quote", "playbook"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -21,65 +22,51 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _rows(report: dict[str, Any]) -> Iterator[list[object]]:
-    for account in report["accounts"]:
-        name = account["account"]
-        engagement = account["engagement"]
-        for e in engagement.get("evidence", [])[:1] or [{}]:
-            yield [
-                name,
-                "engagement",
-                engagement["label"],
-                "",
-                engagement.get("why", ""),
-                e.get("interaction"),
-                e.get("date"),
-                e.get("quote"),
-                engagement.get("playbook"),
-            ]
-        for p in account["unaddressed_problems"]:
-            for e in p["evidence"]:
+def _rows(report: Report) -> Iterator[list[object]]:
+    for account in report.accounts:
+        cite = _citer(account)
+        e = account.engagement
+        strategic = [i.evidence for i in account.interactions if i.engagement == "strategic" and i.evidence]
+        yield [
+            account.account,
+            "engagement",
+            e.label,
+            "",
+            e.why,
+            *cite(strategic[-1] if strategic else None),
+            e.playbook,
+        ]
+        for p in account.unaddressed_problems:
+            for ev in p.evidence:
+                yield [account.account, "unaddressed problem", p.kind, "", p.summary, *cite(ev), p.playbook]
+        for r in account.risks:
+            for ev in r.evidence or [None]:
+                yield [account.account, "risk", r.code, r.severity, r.why, *cite(ev), r.playbook]
+        for m in account.meetings:
+            for ev in m.evidence or [None]:
                 yield [
-                    name,
-                    "unaddressed problem",
-                    p.get("kind", ""),
-                    p.get("severity", ""),
-                    p["summary"],
-                    e.get("interaction"),
-                    e.get("date"),
-                    e.get("quote"),
-                    p.get("playbook"),
-                ]
-        for r in account["risks"]:
-            for e in r["evidence"] or [{}]:
-                yield [
-                    name,
-                    "risk",
-                    r["code"],
-                    r["severity"],
-                    r["why"],
-                    e.get("interaction"),
-                    e.get("date"),
-                    e.get("quote"),
-                    r.get("playbook"),
-                ]
-        for m in account["meetings"]:
-            for e in m["evidence"] or [{}]:
-                yield [
-                    name,
+                    account.account,
                     "meeting",
-                    m["verdict"],
+                    m.verdict,
                     "",
-                    f"{m['series']}: {m['why']}",
-                    e.get("interaction"),
-                    e.get("date"),
-                    e.get("quote"),
-                    m.get("playbook"),
+                    f"{m.series}: {m.why}",
+                    *cite(ev),
+                    m.playbook,
                 ]
 
 
-def findings_csv(report: dict[str, Any]) -> str:
-    """The report (as in contract/report.schema.json) as CSV text."""
+def _citer(account: AccountReport) -> Callable[[Evidence | None], list[object]]:
+    """Evidence as (interaction, date, quote) cells; the date is the cited interaction's."""
+    dates = {i.id: i.date.isoformat() for i in account.interactions}
+
+    def cite(ev: Evidence | None) -> list[object]:
+        return [ev.interaction, dates.get(ev.interaction, ""), ev.quote] if ev else ["", "", ""]
+
+    return cite
+
+
+def findings_csv(report: Report) -> str:
+    """The report as CSV text: one row per finding and piece of evidence."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)

@@ -10,12 +10,14 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import numpy as np
 from dateutil import parser as dateparser
 
-from coach.analysis.judge import AccountJudge, Judged, LedgerEntry, _rare_words
+from coach.analysis.judge import AccountJudge
+from coach.analysis.judged import Judged, LedgerEntry, rare_words
+from coach.analysis.report import AccountReport, EngineUsed
+from coach.analysis.report import Evidence as ReportEvidence
 from coach.analysis.service import AccountAnalysis
 from coach.briefs.model import (
     Attendee,
@@ -36,15 +38,12 @@ from coach.signals.facts import Commitment, unpack_vector
 from coach.signals.text import Directory
 
 QUESTIONS = "knowledge/prep-questions.md"
-_STRATEGIC_GAPS = frozenset(
+_STRATEGIC_GAPS = frozenset(  # gaps found in the facts; a risk's question is strategic when its page says so
     {
         "no_economic_buyer",
         "future_never_discussed",
         "decision_process_unknown",
         "value_never_measured",
-        "competitor_inside",
-        "complacency",
-        "single_threaded",
         "engagement",
         "llm",
     }
@@ -80,7 +79,7 @@ class BriefAssembler:
         self.judge = judge
         self.playbook = playbook
 
-    def empty(self, request: BriefRequest, engine: str, suggestions: list[str]) -> PrepBrief:
+    def empty(self, request: BriefRequest, engine: EngineUsed, suggestions: list[str]) -> PrepBrief:
         """A brief for an account with no logged history: says so, and offers first-meeting questions only."""
         notes = [
             f"Nothing is logged for {request.account} on or before {request.date}: this brief knows no history, "
@@ -93,7 +92,8 @@ class BriefAssembler:
             account=request.account,
             meeting=request.meeting,
             date=request.date,
-            engine=engine,
+            engine=engine.label,
+            engine_detail=engine,
             has_history=False,
             notes=notes,
             purpose=Line(
@@ -106,7 +106,7 @@ class BriefAssembler:
             questions=[q for q in (first, self._engagement_question()) if q],
         )
 
-    def assemble(self, request: BriefRequest, analysis: AccountAnalysis, engine: str) -> PrepBrief:
+    def assemble(self, request: BriefRequest, analysis: AccountAnalysis) -> PrepBrief:
         report, judged = analysis.report, analysis.judged
         self._dates = {j.view.id: j.view.occurred_at.date() for j in judged}
         series = self._series(request.meeting, judged)
@@ -116,13 +116,13 @@ class BriefAssembler:
         engagement = self._engagement(report, judged)
         risks = [
             Risk(
-                code=r["code"],
-                severity=r["severity"],
-                why=r["why"],
-                evidence=self._evs(r["evidence"]),
-                playbook=r["playbook"],
+                code=r.code,
+                severity=r.severity,
+                why=r.why,
+                evidence=self._evs(r.evidence),
+                playbook=r.playbook,
             )
-            for r in report["risks"]
+            for r in report.risks
         ]
         questions = self._questions(judged, problems, risks, report)
         fix = self._series_fix(series, report, problems, judged)
@@ -137,7 +137,8 @@ class BriefAssembler:
             meeting=request.meeting,
             series=series,
             date=request.date,
-            engine=engine,
+            engine=analysis.engine.label,
+            engine_detail=analysis.engine,
             has_history=True,
             notes=notes,
             purpose=self._purpose(request, analysis.name, problems, commitments, engagement),
@@ -159,8 +160,8 @@ class BriefAssembler:
             interaction=interaction, quote=" ".join(quote.split()), date=self._dates.get(interaction)
         )
 
-    def _evs(self, items: list[dict[str, str]]) -> list[Evidence]:
-        return [self._ev(e["interaction"], e["quote"]) for e in items]
+    def _evs(self, items: list[ReportEvidence]) -> list[Evidence]:
+        return [self._ev(e.interaction, e.quote) for e in items]
 
     # --- which meeting ------------------------------------------------------------------------
     @staticmethod
@@ -180,18 +181,18 @@ class BriefAssembler:
         return next((n for n in names if close and n.casefold() == close[0]), None)
 
     # --- problems and commitments --------------------------------------------------------------
-    def _open_problems(self, report: dict[str, Any]) -> list[OpenProblem]:
+    def _open_problems(self, report: AccountReport) -> list[OpenProblem]:
         found = [
             OpenProblem(
-                summary=p["summary"],
-                kind=p["kind"],
-                raised_in=p["raised_in"],
-                raised_on=date.fromisoformat(p["raised_on"]),
-                days_open=p["days_open"],
-                evidence=self._evs(p["evidence"]),
-                playbook=p["playbook"],
+                summary=p.summary,
+                kind=p.kind,
+                raised_in=p.raised_in,
+                raised_on=p.raised_on,
+                days_open=p.days_open,
+                evidence=self._evs(p.evidence),
+                playbook=p.playbook,
             )
-            for p in report["unaddressed_problems"]
+            for p in report.unaddressed_problems
         ]
         return sorted(found, key=lambda p: (-p.days_open, p.raised_in))
 
@@ -235,14 +236,14 @@ class BriefAssembler:
         vector = unpack_vector(c.vector)
         if not vector.size:
             return False
-        words = _rare_words(c.quote.text)
+        words = rare_words(c.quote.text)
         t = self.judge.t
         for other, v, text in later:
             if other <= index:
                 continue
             sim = float(v @ vector)
             if sim >= t.match_similarity or (
-                sim >= t.match_similarity_with_words and len(words & _rare_words(text)) >= 2
+                sim >= t.match_similarity_with_words and len(words & rare_words(text)) >= 2
             ):
                 return True
         return False
@@ -272,8 +273,8 @@ class BriefAssembler:
         )
 
     # --- engagement ---------------------------------------------------------------------------
-    def _engagement(self, report: dict[str, Any], judged: list[Judged]) -> Engagement:
-        e = report["engagement"]
+    def _engagement(self, report: AccountReport, judged: list[Judged]) -> Engagement:
+        e = report.engagement
         flags = [j.facts.engagement == "strategic" for j in judged]
         recent = flags[-RECENT:]
         before = flags[-2 * RECENT : -RECENT]
@@ -288,17 +289,17 @@ class BriefAssembler:
             if last and last.facts.engagement_quote
             else []
         )
-        why = f"{e['why']}; {sum(recent)} of the last {len(recent)}" + (
+        why = f"{e.why}; {sum(recent)} of the last {len(recent)}" + (
             f" ({trend})" if trend != "unknown" else ""
         )
         return Engagement(
-            label=e["label"],
-            strategic_share=e["strategic_share"],
+            label=e.label,
+            strategic_share=e.strategic_share,
             recent_share=round(recent_share, 3),
             trend=trend,
             why=why,
             evidence=evidence,
-            playbook=e["playbook"],
+            playbook=e.playbook,
         )
 
     # --- people -------------------------------------------------------------------------------
@@ -432,14 +433,14 @@ class BriefAssembler:
         found = self._engagement_questions(None)
         return found[0] if found else None
 
-    def _engagement_questions(self, report: dict[str, Any] | None) -> list[Question]:
+    def _engagement_questions(self, report: AccountReport | None) -> list[Question]:
         """The playbook's standing questions for strategic engagement (used when the gaps give fewer than three)."""
         entry = self.playbook.get("engagement")
         section = entry.section("Questions to ask") if entry else None
         if section is None:
             return []
         why = (
-            f"Engagement is {report['engagement']['label']}: {report['engagement']['why']}."
+            f"Engagement is {report.engagement.label}: {report.engagement.why}."
             if report
             else "Ask about their future from the first meeting."
         )
@@ -454,7 +455,7 @@ class BriefAssembler:
         ]
 
     def _questions(
-        self, judged: list[Judged], problems: list[OpenProblem], risks: list[Risk], report: dict[str, Any]
+        self, judged: list[Judged], problems: list[OpenProblem], risks: list[Risk], report: AccountReport
     ) -> list[Question]:
         """The three questions that work on the account's biggest gaps, each with what shows the gap."""
         candidates: list[tuple[float, Question]] = []
@@ -471,17 +472,10 @@ class BriefAssembler:
                     ),
                 )
             )
-        by_risk = {
-            "competitor_inside": ("A rival inside", 95),
-            "going_dark": ("Gone quiet", 92),
-            "single_threaded": ("One thread", 90),
-            "complacency": ("Renewal taken for granted", 88),
-            "reactive_firefighting": ("Firefighting", 80),
-            "data_not_strategy": ("Reports without decisions", 75),
-        }
         for r in risks:
-            if r.code in by_risk:
-                heading, weight = by_risk[r.code]
+            entry = self.playbook.get(r.code)
+            if entry is not None and entry.prep_question is not None:
+                heading, weight, _ = entry.prep_question
                 candidates.append(
                     (
                         weight + (5 if r.severity == "high" else 0),
@@ -567,31 +561,31 @@ class BriefAssembler:
 
     # --- the meeting itself -------------------------------------------------------------------
     def _series_fix(
-        self, series: str | None, report: dict[str, Any], problems: list[OpenProblem], judged: list[Judged]
+        self, series: str | None, report: AccountReport, problems: list[OpenProblem], judged: list[Judged]
     ) -> SeriesFix | None:
-        verdict = next((m for m in report["meetings"] if series and m["series"] == series), None)
+        verdict = next((m for m in report.meetings if series and m.series == series), None)
         if verdict is None:
             return None
         entry = self.playbook.get("meetings")
         section = entry.section("What to do next") if entry else None
-        prefix = verdict["verdict"].capitalize() + ":"
+        prefix = verdict.verdict.capitalize() + ":"
         line = next((item for item in (section.items() if section else []) if item.startswith(prefix)), "")
         steps = [
             s.strip().rstrip(".") for s in re.split(r"[;,]\s*(?:and\s+)?", line[len(prefix) :]) if s.strip()
         ]
         in_series = {j.view.id for j in judged if j.view.series == series}
         first = next((p for p in problems if p.raised_in in in_series), None)
-        if first and verdict["verdict"] != "kill":
+        if first and verdict.verdict != "kill":
             steps.insert(
                 0, f"Open with the problem this series left open ({first.days_open} days): {first.summary}"
             )
         return SeriesFix(
-            series=series or verdict["series"],
-            verdict=verdict["verdict"],
-            why=verdict["why"],
+            series=series or verdict.series,
+            verdict=verdict.verdict,
+            why=verdict.why,
             steps=steps,
-            evidence=self._evs(verdict["evidence"])[:3],
-            playbook=anchor(section.path, section.heading) if section else verdict["playbook"],
+            evidence=self._evs(verdict.evidence)[:3],
+            playbook=anchor(section.path, section.heading) if section else verdict.playbook,
         )
 
     def _purpose(
@@ -621,6 +615,10 @@ class BriefAssembler:
             playbook=anchor("knowledge/engagement.md", "What to do next"),
         )
 
+    def _strategic(self, gap: str) -> bool:
+        entry = self.playbook.get(gap)
+        return gap in _STRATEGIC_GAPS or bool(entry and entry.prep_question and entry.prep_question[2])
+
     def _agenda(self, brief: PrepBrief) -> list[Line]:
         items: list[Line] = []
         for p in brief.open_problems[:2]:
@@ -642,7 +640,7 @@ class BriefAssembler:
                 )
             )
         if brief.questions:
-            q = next((q for q in brief.questions if q.gap in _STRATEGIC_GAPS), brief.questions[0])
+            q = next((q for q in brief.questions if self._strategic(q.gap)), brief.questions[0])
             items.append(
                 Line(
                     text=f'Strategic item, early: "{q.question}"',

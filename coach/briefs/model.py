@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from coach.analysis.report import EngineUsed
+
 
 class Evidence(BaseModel):
     interaction: str
@@ -133,6 +135,7 @@ class PrepBrief(BaseModel):
     )
     date: dt.date
     engine: str
+    engine_detail: EngineUsed = Field(default_factory=EngineUsed, description="the engine, and any fallbacks")
     has_history: bool
     notes: list[str] = Field(
         default_factory=list, description="plain statements about what the brief could not know"

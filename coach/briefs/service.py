@@ -17,6 +17,7 @@ import re
 from pydantic import BaseModel
 
 from coach import prompts
+from coach.analysis.report import EngineUsed
 from coach.analysis.service import AccountAnalysis, Analyzer
 from coach.briefs.assemble import BriefAssembler, BriefRequest, anchor
 from coach.briefs.budget import PromptBudget
@@ -51,27 +52,39 @@ class BriefService:
         self.budget = PromptBudget(workspace.tokens, workspace.settings.brief_prompt_tokens, render_prompt)
 
     def brief(self, request: BriefRequest) -> PrepBrief:
-        engine = self.writer.engine if self.writer else self.analyzer.extractor.engine
+        engine = self._engine()
         name = self._known(request.account)
         if name is None:
             return self._fitted(self.assembler.empty(request, engine, self._near(request.account)))
         analysis = self.analyzer.account(name, request.date)
         if not analysis.judged:
             return self._fitted(self.assembler.empty(request, engine, []))
-        brief = self.assembler.assemble(request, analysis, analysis.engine)
+        brief = self.assembler.assemble(request, analysis)
         query = brief_query(brief)
         vector = self.ws.embedder.embed([query])[0]
         brief.context = self._history(brief, query, vector, _quoted(brief))
         brief.playbook = self._playbook(vector)
-        brief, prompt = self.budget.fit(brief)
+        brief, _ = self.budget.fit(brief)
         if self.writer is not None:
             texts = {j.view.id: j.view.text for j in analysis.judged}
             refs = {anchor(s.path, s.heading) for s in self.playbook.sections()}
-            brief = self.writer.write(brief, prompt, texts, refs)
-            if analysis.engine not in brief.engine:
-                brief.notes.append(f"Facts were read by the {analysis.engine} engine.")
+            brief = self.writer.write(brief, texts, refs)
+            worded_by_model = brief.engine_detail.answered > 0
+            if worded_by_model and (analysis.engine.requested != "llm" or analysis.engine.fallbacks):
+                brief.notes.append(f"Facts were read by the {analysis.engine.label} engine.")
         brief.sources = sources_of(brief, analysis)
         return brief
+
+    def _engine(self) -> EngineUsed:
+        """The engine a brief with no facts to read is credited to: the writer's, else the extractor's."""
+        if self.writer is not None:
+            return EngineUsed(requested="llm", model=self.writer.model)
+        name = self.analyzer.extractor.engine
+        return (
+            EngineUsed(requested="llm", model=name.split(":", 1)[1])
+            if name.startswith("llm:")
+            else EngineUsed()
+        )
 
     def _fitted(self, brief: PrepBrief) -> PrepBrief:
         fitted, _ = self.budget.fit(brief)
@@ -175,7 +188,9 @@ def brief_query(brief: PrepBrief) -> str:
 
 
 def render_prompt(brief: PrepBrief) -> str:
-    return prompts.render(PROMPT, brief=brief, version=prompts.version(PROMPT))
+    """The model's prompt for ``brief``, both messages, as counted against the budget."""
+    messages = prompts.messages(PROMPT, brief=brief, version=prompts.version(PROMPT))
+    return f"--- system ---\n{messages.system}--- human ---\n{messages.human}"
 
 
 def sources_of(brief: PrepBrief, analysis: AccountAnalysis) -> list[Evidence]:

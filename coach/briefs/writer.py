@@ -15,8 +15,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from coach import prompts
+from coach.analysis.report import EngineUsed, Fallback
 from coach.briefs.model import Evidence, Line, PrepBrief, Question
-from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model, locate
+from coach.evidence import locate
+from coach.llm import LLMUnavailable, StructuredCall
 
 log = logging.getLogger(__name__)
 PROMPT = "brief"
@@ -44,26 +46,26 @@ class LLMBrief(BaseModel):
 
 
 class BriefWriter:
-    def __init__(self, chat: Any, model: str, policy: CallPolicy | None = None) -> None:
+    def __init__(self, chat: Any, model: str, mask_pii: bool = True) -> None:
+        self.model = model
         self.engine = f"llm:{model}"
-        self._call = StructuredCall(chat, LLMBrief, PROMPT, prompts.version(PROMPT), model, policy)
+        self._call = StructuredCall(chat, LLMBrief, PROMPT, prompts.version(PROMPT), model, mask_pii)
 
-    @classmethod
-    def from_settings(cls, settings: Any) -> BriefWriter:
-        return cls(chat_model(settings), settings.llm_model, CallPolicy.from_settings(settings))
-
-    def write(
-        self, brief: PrepBrief, prompt: str, texts: dict[str, str], playbook_refs: set[str]
-    ) -> PrepBrief:
+    def write(self, brief: PrepBrief, texts: dict[str, str], playbook_refs: set[str]) -> PrepBrief:
         """``brief`` with the model's wording where every source checks out; the offline brief on failure."""
+        used = EngineUsed(requested="llm", model=self.model)
         try:
-            answer = self._call.ask(prompt, brief.account)
+            answer = self._call.ask(
+                prompts.messages(PROMPT, brief=brief, version=prompts.version(PROMPT)), brief.account
+            )
         except LLMUnavailable as exc:
             log.warning("llm brief writer fell back to offline for %s: %s", brief.account, exc)
-            return brief.model_copy(update={"engine": f"offline (fallback from {self.engine}: {exc})"})
+            used = used.model_copy(update={"fallbacks": [Fallback(step="brief", reason=str(exc))]})
+            return brief.model_copy(update={"engine": used.label, "engine_detail": used})
         check = _Sources(texts, playbook_refs)
         written = brief.model_copy(deep=True)
-        written.engine = self.engine
+        used.answered = 1
+        written.engine, written.engine_detail = used.label, used
         purpose = check.line(answer.purpose)
         if purpose is not None:
             written.purpose = purpose

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from coach.analysis.report import Evidence
 from coach.analysis.service import AccountAnalysis, Analyzer
 from coach.auth import User, Users
 from coach.digest.chart import rep_chart
@@ -63,6 +64,10 @@ class DigestBuilder:
         self.playbook = playbook or load_playbook()
         self.users = Users(workspace.db)
         self.charts = charts
+
+    def _page(self, code: str) -> str:
+        entry = self.playbook.get(code)
+        return entry.path if entry else ""
 
     def managers(self, team: str | None = None) -> list[User]:
         """Everyone who manages a team (or the given team)."""
@@ -163,30 +168,30 @@ class DigestBuilder:
     ) -> AccountWeek:
         report, prior = now.report, before.report
         this_week = [j for j in now.judged if start <= j.view.occurred_at.date() <= end]
-        prior_risks = {r["code"] for r in prior.get("risks", [])}
-        prior_open = {p["raised_in"] + p["summary"] for p in prior.get("unaddressed_problems", [])}
-        open_now = {p["raised_in"] + p["summary"] for p in report["unaddressed_problems"]}
+        prior_risks = {r.code for r in prior.risks}
+        prior_open = {p.key for p in prior.unaddressed_problems}
+        open_now = {p.key for p in report.unaddressed_problems}
         new_flags = [
             self._cite(
-                f"{r['code'].replace('_', ' ')} ({r['severity']}): {r['why']}", r["evidence"], r["playbook"]
+                f"{r.code.replace('_', ' ')} ({r.severity}): {r.why}", r.evidence, r.playbook, r.code, r.rank
             )
-            for r in report["risks"]
-            if r["code"] not in prior_risks
+            for r in report.risks
+            if r.code not in prior_risks
         ]
         new_flags += [
-            self._cite(f"new unaddressed problem: {p['summary']}", p["evidence"], p["playbook"])
-            for p in report["unaddressed_problems"]
-            if p["raised_in"] + p["summary"] not in prior_open
+            self._cite(f"new unaddressed problem: {p.summary}", p.evidence, p.playbook, "unaddressed_problem")
+            for p in report.unaddressed_problems
+            if p.key not in prior_open
         ]
         resolved = [
-            self._cite(f"{r['code'].replace('_', ' ')} no longer flagged", r["evidence"], r["playbook"])
-            for r in prior.get("risks", [])
-            if r["code"] not in {x["code"] for x in report["risks"]}
+            self._cite(f"{r.code.replace('_', ' ')} no longer flagged", r.evidence, r.playbook, r.code)
+            for r in prior.risks
+            if report.risk(r.code) is None
         ]
         resolved += [
-            self._cite(f"addressed: {p['summary']}", p["evidence"], p["playbook"])
-            for p in prior.get("unaddressed_problems", [])
-            if p["raised_in"] + p["summary"] not in open_now
+            self._cite(f"addressed: {p.summary}", p.evidence, p.playbook, "unaddressed_problem")
+            for p in prior.unaddressed_problems
+            if p.key not in open_now
         ]
         met_before = {
             p.name
@@ -204,42 +209,65 @@ class DigestBuilder:
             }
         )
         ageing = [
-            self._cite(f"{p['days_open']} days open: {p['summary']}", p["evidence"], p["playbook"])
-            for p in report["unaddressed_problems"]
-            if p["days_open"] >= self.ws.settings.digest_ageing_days
+            self._cite(
+                f"{p.days_open} days open: {p.summary}",
+                p.evidence,
+                p.playbook,
+                "unaddressed_problem",
+                days_open=p.days_open,
+            )
+            for p in sorted(report.unaddressed_problems, key=lambda p: -p.days_open)
+            if p.days_open >= self.ws.settings.digest_ageing_days
         ]
         meetings = [
-            self._cite(f"{m['series']}: {m['verdict']}. {m['why']}", m["evidence"], m["playbook"])
-            for m in report["meetings"]
-            if m["verdict"] in ("reinvent", "kill")
+            self._cite(
+                f"{m.series}: {m.verdict}. {m.why}", m.evidence, m.playbook, "meetings", verdict=m.verdict
+            )
+            for m in report.meetings
+            if m.verdict in ("reinvent", "kill")
         ]
         trend = self._trend(now, end)
         recent = [t for t in trend[-4:] if t is not None]
         earlier = [t for t in trend[:-4] if t is not None]
-        drifting = report["engagement"]["label"] == "tactical" or bool(
+        drifting = report.engagement.label == "tactical" or bool(
             recent and earlier and sum(recent) / len(recent) < sum(earlier) / len(earlier) - 0.2
         )
         return AccountWeek(
             account=now.name,
             account_id=account_id,
-            engagement=report["engagement"]["label"],
-            engagement_why=report["engagement"]["why"],
+            engagement=report.engagement.label,
+            engagement_why=report.engagement.why,
             interactions_this_week=len(this_week),
             trend=trend,
             drifting_tactical=drifting,
             new_flags=new_flags,
             resolved=resolved,
             new_stakeholders=stakeholders,
-            ageing_problems=sorted(ageing, key=lambda c: -int(c.text.split(" ", 1)[0])),
+            ageing_problems=ageing,
             meetings=meetings,
-            single_threaded=any(r["code"] == "single_threaded" for r in report["risks"]),
+            single_threaded=report.risk("single_threaded") is not None,
         )
 
     @staticmethod
-    def _cite(text: str, evidence: list[dict[str, str]], playbook: str | None) -> Cited:
-        first = evidence[0] if evidence else {}
+    def _cite(
+        text: str,
+        evidence: list[Evidence],
+        playbook: str | None,
+        code: str,
+        severity: int = 0,
+        days_open: int | None = None,
+        verdict: str | None = None,
+    ) -> Cited:
+        first = evidence[0] if evidence else None
         return Cited(
-            text=text, interaction=first.get("interaction"), quote=first.get("quote"), playbook=playbook
+            text=text,
+            interaction=first.interaction if first else None,
+            quote=first.quote if first else None,
+            playbook=playbook,
+            code=code,
+            severity=severity,
+            days_open=days_open,
+            verdict=verdict,
         )
 
     @staticmethod
@@ -261,9 +289,9 @@ class DigestBuilder:
         candidates: list[tuple[float, str, Cited]] = []
         for a in accounts:
             for flag in a.new_flags + a.ageing_problems + a.meetings:
-                code = _code_of(flag.playbook)
-                weight = 3.0 if "(high)" in flag.text else 2.0 if flag in a.ageing_problems else 1.5
-                step = self._next_step(flag.playbook, flag.text)
+                code = flag.code or ""
+                weight = 3.0 if flag.severity >= 3 else 2.0 if flag.days_open is not None else 1.5
+                step = self._next_step(flag.playbook, flag.verdict)
                 if step:
                     candidates.append(
                         (
@@ -278,13 +306,13 @@ class DigestBuilder:
                         )
                     )
             if a.drifting_tactical:
-                step = self._next_step("knowledge/engagement.md", "")
+                step = self._next_step(self._page("engagement"))
                 if step:
                     candidates.append(
                         (
                             1.0,
                             "engagement",
-                            Cited(text=f"{a.account}: {step}", playbook="knowledge/engagement.md"),
+                            Cited(text=f"{a.account}: {step}", playbook=self._page("engagement")),
                         )
                     )
         chosen: list[Cited] = []
@@ -299,15 +327,15 @@ class DigestBuilder:
                 chosen.append(cited)
         return chosen[:3]
 
-    def _next_step(self, playbook: str | None, text: str) -> str | None:
+    def _next_step(self, playbook: str | None, verdict: str | None = None) -> str | None:
         entry = next(
             (e for e in self.playbook.entries.values() if e.path == (playbook or "").split("#")[0]), None
         )
         steps = entry.next_steps() if entry else []
         if not steps:
             return None
-        verdict = next((v for v in ("Reinvent:", "Kill:") if v.lower().rstrip(":") in text.lower()), None)
-        return next((s for s in steps if verdict and s.startswith(verdict)), steps[0])
+        prefix = f"{verdict.capitalize()}:" if verdict else None
+        return next((s for s in steps if prefix and s.startswith(prefix)), steps[0])
 
     # --- headline -----------------------------------------------------------------------------------
     @staticmethod
@@ -328,11 +356,11 @@ class DigestBuilder:
             lines.append(f"{len(drifting)} account(s) tactical or drifting tactical: {_names(drifting)}.")
         ageing = [(a.account, c) for a in accounts for c in a.ageing_problems]
         if ageing:
-            oldest = max(int(c.text.split(" ", 1)[0]) for _, c in ageing)
+            oldest = max(c.days_open or 0 for _, c in ageing)
             lines.append(f"{len(ageing)} customer problem(s) ageing unanswered, the oldest {oldest} days.")
         meetings = [c for a in accounts for c in a.meetings]
         if meetings:
-            kill = sum(1 for c in meetings if ": kill." in c.text)
+            kill = sum(1 for c in meetings if c.verdict == "kill")
             lines.append(
                 f"{len(meetings)} recurring meeting(s) to fix: {kill} to kill, {len(meetings) - kill} to reinvent."
             )
@@ -348,7 +376,3 @@ class DigestBuilder:
 
 def _names(names: list[str], limit: int = 4) -> str:
     return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _code_of(playbook: str | None) -> str:
-    return (playbook or "").split("/")[-1].split(".")[0]

@@ -6,12 +6,22 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from coach.analysis.report import EngineUsed
+
 
 class Cited(BaseModel):
     text: str
     interaction: str | None = None
     quote: str | None = None
     playbook: str | None = None
+    code: str | None = Field(
+        default=None, description="the finding's kind: a risk code, an open problem, a meeting"
+    )
+    severity: int = Field(default=0, description="3 high, 2 medium, 1 low; 0 when not a risk")
+    days_open: int | None = Field(
+        default=None, description="for an ageing problem: how long it has been open"
+    )
+    verdict: str | None = Field(default=None, description="for a meeting series: reinvent or kill")
 
 
 class AccountWeek(BaseModel):
@@ -50,6 +60,7 @@ class Digest(BaseModel):
     start: dt.date
     end: dt.date
     engine: str = "offline"
+    engine_detail: EngineUsed = Field(default_factory=EngineUsed)
     headline: list[str] = Field(default_factory=list)
     narrative: str | None = None
     reps: list[RepWeek] = Field(default_factory=list)

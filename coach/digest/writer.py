@@ -14,8 +14,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from coach import prompts
+from coach.analysis.report import EngineUsed, Fallback
 from coach.digest.model import Digest
-from coach.llm import CallPolicy, LLMUnavailable, StructuredCall, chat_model, locate
+from coach.evidence import locate
+from coach.llm import LLMUnavailable, Messages, StructuredCall
 from coach.tokens import TokenCounter
 
 log = logging.getLogger(__name__)
@@ -34,23 +36,14 @@ class LLMNarrative(BaseModel):
 
 class DigestWriter:
     def __init__(
-        self, chat: Any, model: str, tokens: TokenCounter, budget: int, policy: CallPolicy | None = None
+        self, chat: Any, model: str, tokens: TokenCounter, budget: int, mask_pii: bool = True
     ) -> None:
+        self.model = model
         self.engine = f"llm:{model}"
         self.tokens, self.budget = tokens, budget
-        self._call = StructuredCall(chat, LLMNarrative, PROMPT, prompts.version(PROMPT), model, policy)
+        self._call = StructuredCall(chat, LLMNarrative, PROMPT, prompts.version(PROMPT), model, mask_pii)
 
-    @classmethod
-    def from_workspace(cls, ws: Any) -> DigestWriter:
-        return cls(
-            chat_model(ws.settings),
-            ws.settings.llm_model,
-            ws.tokens,
-            ws.settings.brief_prompt_tokens,
-            CallPolicy.from_settings(ws.settings),
-        )
-
-    def prompt(self, digest: Digest) -> str:
+    def prompt(self, digest: Digest) -> Messages:
         """The prompt, with the least flagged accounts left out until it fits the budget."""
         fitted = digest.model_copy(deep=True)
         text = prompts.render(PROMPT, digest=fitted)
@@ -63,7 +56,7 @@ class DigestWriter:
             _, rep, account = min(accounts, key=lambda x: x[0])
             rep.accounts.remove(account)
             text = prompts.render(PROMPT, digest=fitted)
-        return text
+        return prompts.messages(PROMPT, digest=fitted)
 
     def write(self, digest: Digest, texts: dict[str, str]) -> Digest:
         if digest.empty:
@@ -72,16 +65,25 @@ class DigestWriter:
             answer = self._call.ask(self.prompt(digest), digest.manager_email)
         except LLMUnavailable as exc:
             log.warning("llm digest writer fell back to offline for %s: %s", digest.manager_email, exc)
-            return digest.model_copy(update={"engine": f"offline (fallback from {self.engine}: {exc})"})
+            return self._fell_back(digest, str(exc))
         checked = [
             c for c in answer.evidence if c.interaction in texts and locate(texts[c.interaction], c.quote)
         ]
         if not answer.summary.strip() or not checked or len(checked) < len(answer.evidence):
             reason = "cited text that is not in the notes" if answer.evidence else "cited nothing"
-            return digest.model_copy(
-                update={"engine": f"offline (fallback from {self.engine}: the model {reason})"}
-            )
+            return self._fell_back(digest, f"the model {reason}")
         cites = "; ".join(f"{c.interaction}: “{' '.join(c.quote.split())}”" for c in checked)
+        used = EngineUsed(requested="llm", model=self.model, answered=1)
         return digest.model_copy(
-            update={"engine": self.engine, "narrative": f"{answer.summary.strip()} ({cites})"}
+            update={
+                "engine": used.label,
+                "engine_detail": used,
+                "narrative": f"{answer.summary.strip()} ({cites})",
+            }
         )
+
+    def _fell_back(self, digest: Digest, reason: str) -> Digest:
+        used = EngineUsed(
+            requested="llm", model=self.model, fallbacks=[Fallback(step="digest", reason=reason)]
+        )
+        return digest.model_copy(update={"engine": used.label, "engine_detail": used})

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from dateutil import parser as dateparser
 
+from coach.ingest.threads import split_body
 from coach.records import KINDS, InteractionRecord, Kind, clean
 
 MAX_ID_LENGTH = 200
@@ -133,8 +134,6 @@ def check_record(record: InteractionRecord, defaults: SourceDefaults) -> Interac
         raise RecordError("the text is empty")
     if record.kind == "email" and record.clean_text is None:
         # An e-mail pasted or exported with its thread: analysis reads the newest message only.
-        from coach.ingest.email import split_body
-
         newest, earlier = split_body(clean(record.text))
         if newest and earlier:
             record.clean_text, record.quoted_text = newest, earlier

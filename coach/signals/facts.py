@@ -12,6 +12,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from coach.evidence import Quote
+
 Side = Literal["customer", "internal", "unknown"]
 Seniority = Literal["executive", "senior", "manager", "staff", "unknown"]
 ResponseKind = Literal["fixed", "planned", "answered", "vague", "none"]
@@ -48,12 +50,6 @@ def unpack_vector(packed: str | None) -> np.ndarray:
     if not packed:
         return np.zeros(0, dtype=np.float32)
     return np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32)
-
-
-class Quote(BaseModel):
-    start: int = Field(ge=0, description="offset of the first character in the interaction text")
-    end: int = Field(ge=0, description="offset after the last character")
-    text: str = Field(min_length=1, description="the exact words text[start:end]")
 
 
 class Problem(BaseModel):
@@ -132,8 +128,12 @@ class MeetingShape(BaseModel):
 
 class InteractionFacts(BaseModel):
     interaction_id: str
-    engine: str
+    engine: str = Field(description="the engine that read it: 'offline' or 'llm:<model>'")
     version: str
+    fallback: str | None = Field(
+        default=None,
+        description="why the offline engine read it instead of the one asked for (None: it did not)",
+    )
     engagement: Literal["strategic", "tactical"]
     engagement_score: float = 0.0
     engagement_quote: Quote | None = None

@@ -16,16 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from coach import prompts
-from coach.llm import (
-    CallPolicy,
-    LLMUnavailable,
-    StructuredCall,
-    chat_model,
-    locate,
-    safe_label,
-    without_instructions,
-)
-from coach.signals.facts import CompetitorMention, InteractionFacts, Problem, Quote, Resolution, Topic
+from coach.evidence import Quote, locate
+from coach.llm import LLMUnavailable, StructuredCall, safe_label, without_instructions
+from coach.signals.facts import CompetitorMention, InteractionFacts, Problem, Resolution, Topic
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory
 
@@ -64,25 +57,13 @@ class LLMFacts(BaseModel):
 
 
 class LLMExtractor:
-    def __init__(
-        self, chat: Any, model: str, fallback: OfflineExtractor, policy: CallPolicy | None = None
-    ) -> None:
+    def __init__(self, chat: Any, model: str, fallback: OfflineExtractor, mask_pii: bool = True) -> None:
         self.fallback = fallback
         self.model = model
         self.engine = f"llm:{model}"
-        self.version = f"{prompts.version(PROMPT)}+{fallback.version}"
-        self._call = StructuredCall(chat, LLMFacts, PROMPT, prompts.version(PROMPT), model, policy)
+        self.version = f"{prompts.version(PROMPT)}+{model}+{fallback.version}"
+        self._call = StructuredCall(chat, LLMFacts, PROMPT, prompts.version(PROMPT), model, mask_pii)
         self.fallbacks: list[str] = []
-
-    @classmethod
-    def from_settings(cls, workspace: Any) -> LLMExtractor:
-        settings = workspace.settings
-        return cls(
-            chat_model(settings),
-            settings.llm_model,
-            OfflineExtractor(workspace.embedder),
-            CallPolicy.from_settings(settings),
-        )
 
     def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
         base = self.fallback.extract(view, directory)
@@ -91,12 +72,12 @@ class LLMExtractor:
         except LLMUnavailable as exc:
             log.warning("llm extractor fell back to offline for %s: %s", view.id, exc)
             self.fallbacks.append(f"{view.id}: {exc}")
-            base.engine = f"offline (fallback from {self.engine}: {exc})"
+            base.fallback = str(exc)
             return base
         return self._merge(view, base, answer)
 
     def _ask(self, view: InteractionView) -> LLMFacts:
-        prompt = prompts.render(  # names and labels that read as instructions never reach the model
+        prompt = prompts.messages(  # names and labels that read as instructions never reach the model
             PROMPT,
             account=safe_label(view.account) or "(withheld)",
             kind=view.kind,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from coach.embedding import Embedder
-from coach.guard import VERSION as GUARD_VERSION
 from coach.signals import lexicon as lx
 from coach.signals.facts import (
     Commitment,
@@ -30,8 +29,8 @@ from coach.signals.facts import (
 )
 from coach.signals.requests import detector as request_detector
 from coach.signals.text import Directory, Reader, Sentence
+from coach.signals.version import offline_code_version
 
-VERSION = f"offline-14+{GUARD_VERSION}"  # the guard decides what the engines read
 REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(
@@ -123,10 +122,10 @@ def quote(s: Sentence) -> Quote:
 
 class OfflineExtractor:
     engine = "offline"
-    version = VERSION
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
+        self.version = f"{offline_code_version()}+{embedder.name}"
 
     def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
         messages, sentences = Reader(directory).read(view.text, view.kind, view.rep)

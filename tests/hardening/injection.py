@@ -18,13 +18,12 @@ from typing import Any
 from coach.analysis.service import Analyzer
 from coach.briefs import BriefRequest, BriefService
 from coach.briefs.service import render_brief
-from coach.briefs.writer import BriefWriter
 from coach.config import Settings
+from coach.engines import build_engines
 from coach.guard import visible
 from coach.ingest import read_file
 from coach.ingest.jsonl import read_jsonl
 from coach.ingest.pipeline import IngestPipeline
-from coach.signals.llm import LLMExtractor
 from coach.workspace import Workspace
 from tests.fake_openai import FakeOpenAI
 
@@ -227,7 +226,6 @@ class InjectionBench:
             openai_base_url=self.server.url,
             llm_model="test-model",
             llm_timeout_seconds=5.0,
-            llm_backoff_seconds=0.01,
         )
         self.ws = Workspace(self.settings, embedder=embedder)
         self.pipeline = IngestPipeline(self.ws)
@@ -248,11 +246,20 @@ class InjectionBench:
             raise AssertionError(f"the injected records were rejected: {report.rejected}")
 
     def _observe(self) -> dict[str, Any]:
-        offline = Analyzer(self.ws).report(AS_OF, [ACCOUNT])
-        llm = Analyzer(self.ws, extractor=LLMExtractor.from_settings(self.ws)).report(AS_OF, [ACCOUNT])
+        offline = Analyzer(self.ws).report(AS_OF, [ACCOUNT]).to_json()
+        llm = (
+            Analyzer(
+                self.ws,
+                extractor=build_engines(self.ws.settings, self.ws.embedder, self.ws.tokens, "llm").extractor,
+            )
+            .report(AS_OF, [ACCOUNT])
+            .to_json()
+        )
         request = BriefRequest(ACCOUNT, meeting="monthly service review", date=AS_OF)
         brief_offline = BriefService(self.ws).brief(request)
-        brief_llm = BriefService(self.ws, writer=BriefWriter.from_settings(self.settings)).brief(request)
+        brief_llm = BriefService(
+            self.ws, writer=build_engines(self.settings, self.ws.embedder, self.ws.tokens, "llm").brief_writer
+        ).brief(request)
         outputs = (
             json.dumps([offline, llm], ensure_ascii=False)
             + render_brief(brief_offline, "md")

@@ -85,10 +85,8 @@ def export_store(
         if on_table:
             on_table(name, count)
     day = as_of or datetime.now(UTC).date()
-    report = Analyzer(ws).report(day) if files["interactions.jsonl"]["rows"] else {"accounts": []}
-    findings = (
-        json.dumps(a, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for a in report["accounts"]
-    )
+    accounts = Analyzer(ws).report(day).to_json()["accounts"] if files["interactions.jsonl"]["rows"] else []
+    findings = (json.dumps(a, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for a in accounts)
     count = _write(folder / "findings.jsonl", findings)
     files["findings.jsonl"] = {
         "rows": count,
