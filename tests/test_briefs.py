@@ -345,7 +345,9 @@ def test_when_the_llm_keeps_failing_the_offline_brief_answers_and_says_so(
     assert brief.engine.startswith("offline (fallback from llm:test-model:")
     assert len(server.requests) == tries and len(brief.questions) == 3 and brief.open_problems
     offline = BriefService(workspace).brief(BriefRequest("Quayside Elevators", date=DAY))
-    assert brief.model_dump(exclude={"engine", "engine_detail"}) == offline.model_dump(exclude={"engine", "engine_detail"})
+    assert brief.model_dump(exclude={"engine", "engine_detail"}) == offline.model_dump(
+        exclude={"engine", "engine_detail"}
+    )
 
 
 def test_no_history_means_no_llm_call(workspace, sample, server):
