@@ -16,6 +16,7 @@ from coach.analysis.judged import Judged, LedgerEntry, rare_words
 from coach.analysis.report import (
     AccountReport,
     Engagement,
+    EngagementLabel,
     Evidence,
     InteractionEngagement,
     MeetingVerdict,
@@ -57,7 +58,7 @@ class AccountJudge:
         ]
         strategic = sum(1 for j in items if j.facts.engagement == "strategic")
         share = strategic / len(items) if items else 0.0
-        label = (
+        label: EngagementLabel = (
             "strategic"
             if share >= self.t.strategic_share
             else "tactical"

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from coach import guard
 from coach.analysis.judge import AccountJudge
@@ -25,7 +26,7 @@ from coach.signals.facts import InteractionFacts
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory, directory_from
 from coach.store.repository import Repository, as_utc
-from coach.store.schema import FactsRow, InteractionRow, PersonRow
+from coach.store.schema import AccountRow, FactsRow, InteractionRow, PersonRow
 from coach.workspace import Workspace
 
 
@@ -90,7 +91,7 @@ class Analyzer:
         self.ws = workspace
         self.extractor = extractor or OfflineExtractor(workspace.embedder)
         self.judge = AccountJudge(thresholds or Thresholds(), playbook)
-        self._ours_cache: tuple[float, list, set[str]] | None = None
+        self._ours_cache: tuple[float, list[tuple[str, str, str | None, str | None]], set[str]] | None = None
 
     def report(
         self, as_of: date, accounts: list[str] | None = None, on_account: Callable[[str], None] | None = None
@@ -136,12 +137,7 @@ class Analyzer:
             pass
 
     def _analyse(
-        self,
-        session,
-        repo: Repository,
-        account,
-        as_of: date,  # type: ignore[no-untyped-def]
-        fresh: list[FactsRow],
+        self, session: Session, repo: Repository, account: AccountRow, as_of: date, fresh: list[FactsRow]
     ) -> AccountAnalysis:
         until = datetime.combine(as_of, time.max, tzinfo=UTC)
         interactions = repo.interactions(account_ids=[account.id], until=until)
@@ -157,12 +153,11 @@ class Analyzer:
 
     def _used(self, judged: list[Judged]) -> EngineUsed:
         """Which engine read these interactions, and where (and why) it fell back to offline."""
-        requested = "llm" if self.extractor.engine.startswith("llm:") else "offline"
-        model = self.extractor.engine.split(":", 1)[1] if requested == "llm" else None
+        llm = self.extractor.engine.startswith("llm:")
         reasons = Counter(j.facts.fallback for j in judged if j.facts.fallback)
         return EngineUsed(
-            requested=requested,
-            model=model,
+            requested="llm" if llm else "offline",
+            model=self.extractor.engine.split(":", 1)[1] if llm else None,
             fallbacks=[Fallback(step="read", reason=r, count=n) for r, n in sorted(reasons.items())],
             answered=sum(1 for j in judged if not j.facts.fallback),
         )

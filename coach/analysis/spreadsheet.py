@@ -40,17 +40,17 @@ def _rows(report: Report) -> Iterator[list[object]]:
             for ev in p.evidence:
                 yield [account.account, "unaddressed problem", p.kind, "", p.summary, *cite(ev), p.playbook]
         for r in account.risks:
-            for ev in r.evidence or [None]:
-                yield [account.account, "risk", r.code, r.severity, r.why, *cite(ev), r.playbook]
+            for cited in _or_none(r.evidence):
+                yield [account.account, "risk", r.code, r.severity, r.why, *cite(cited), r.playbook]
         for m in account.meetings:
-            for ev in m.evidence or [None]:
+            for cited in _or_none(m.evidence):
                 yield [
                     account.account,
                     "meeting",
                     m.verdict,
                     "",
                     f"{m.series}: {m.why}",
-                    *cite(ev),
+                    *cite(cited),
                     m.playbook,
                 ]
 
@@ -63,6 +63,11 @@ def _citer(account: AccountReport) -> Callable[[Evidence | None], list[object]]:
         return [ev.interaction, dates.get(ev.interaction, ""), ev.quote] if ev else ["", "", ""]
 
     return cite
+
+
+def _or_none(evidence: list[Evidence]) -> list[Evidence | None]:
+    """The evidence, or one empty citation: a finding with no quote still gets its row."""
+    return list(evidence) or [None]
 
 
 def findings_csv(report: Report) -> str:

@@ -31,10 +31,11 @@ from coach.briefs.model import (
     Question,
     Risk,
     SeriesFix,
+    Trend,
 )
 from coach.playbook import Playbook
 from coach.signals import lexicon as lx
-from coach.signals.facts import Commitment, unpack_vector
+from coach.signals.facts import Commitment, Resolution, unpack_vector
 from coach.signals.text import Directory
 
 QUESTIONS = "knowledge/prep-questions.md"
@@ -209,7 +210,8 @@ class BriefAssembler:
             tuple[int, np.ndarray, str]
         ] = []  # (index, vector, text) of everything that could deliver
         for index, j in enumerate(judged):
-            for item in (*j.facts.resolutions, *j.facts.commitments):
+            deliveries: list[Resolution | Commitment] = [*j.facts.resolutions, *j.facts.commitments]
+            for item in deliveries:
                 vector = unpack_vector(item.vector)
                 if vector.size:
                     later.append((index, vector, item.quote.text))
@@ -279,7 +281,7 @@ class BriefAssembler:
         recent = flags[-RECENT:]
         before = flags[-2 * RECENT : -RECENT]
         recent_share = sum(recent) / len(recent) if recent else 0.0
-        trend = "unknown"
+        trend: Trend = "unknown"
         if len(before) >= 3:
             delta = recent_share - sum(before) / len(before)
             trend = "warming" if delta >= 0.2 else "cooling" if delta <= -0.2 else "steady"

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 
 from coach.analysis.report import EngineUsed
 
+Trend = Literal["warming", "cooling", "steady", "unknown"]
+
 
 class Evidence(BaseModel):
     interaction: str
@@ -65,7 +67,7 @@ class Engagement(BaseModel):
     label: str
     strategic_share: float
     recent_share: float = Field(description="strategic share of the last five interactions")
-    trend: Literal["warming", "cooling", "steady", "unknown"]
+    trend: Trend
     why: str
     evidence: list[Evidence] = Field(default_factory=list)
     playbook: str

@@ -17,9 +17,10 @@ from matplotlib.figure import Figure
 
 def rep_chart(trends: list[list[float | None]], end: date, weeks: int) -> bytes:
     """Mean strategic share per week across the rep's accounts (bars) with the number of accounts active."""
-    shares, active = [], []
+    shares: list[float] = []
+    active: list[int] = []
     for i in range(weeks):
-        values = [t[i] for t in trends if i < len(t) and t[i] is not None]
+        values = [v for t in trends if i < len(t) and (v := t[i]) is not None]
         shares.append(sum(values) / len(values) if values else 0.0)
         active.append(len(values))
     labels = [(end - timedelta(days=7 * (weeks - 1 - i))).strftime("%d %b") for i in range(weeks)]

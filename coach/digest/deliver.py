@@ -56,7 +56,8 @@ def email_message(digest: Digest, settings: Settings) -> EmailMessage:
     message.set_content(render_digest(digest, "text"))
     html = render_digest(digest, "html", images={email: f"cid:{cid[1:-1]}" for email, cid in cids.items()})
     message.add_alternative(html, subtype="html")
-    html_part = message.get_payload()[1]
+    html_part = message.get_body(preferencelist=("html",))
+    assert html_part is not None  # just added
     for rep in digest.reps:
         if rep.chart_png:
             html_part.add_related(

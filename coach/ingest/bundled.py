@@ -15,10 +15,10 @@ def sample_meta(path: Path) -> dict[str, object]:
     meta = path.with_suffix(".meta")
     if not meta.exists():
         return {}
-    values = dict(line.split(":", 1) for line in meta.read_text().splitlines() if ":" in line)
-    values = {k.strip(): v.strip() for k, v in values.items()}
+    pairs = (line.split(":", 1) for line in meta.read_text().splitlines() if ":" in line)
+    values: dict[str, object] = {k.strip(): v.strip() for k, v in pairs}
     if "date" in values:
-        values["date"] = parse_date(values["date"])  # type: ignore[assignment]
+        values["date"] = parse_date(values["date"])
     return values
 
 

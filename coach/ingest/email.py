@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -63,8 +64,8 @@ def _body(message: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError):
-        payload = part.get_payload(decode=True) or b""
-        content = payload.decode("utf-8", errors="replace")
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
     if not isinstance(content, str):
         raise RecordError("the message body is not text")
     return html_to_text(content) if part.get_content_subtype() == "html" else content
@@ -86,11 +87,11 @@ def parse_message(raw: bytes, origin: str, defaults: SourceDefaults) -> Interact
     message = BytesParser(policy=policy.default).parsebytes(raw)
     if not message.keys():
         raise RecordError("no e-mail headers found (is this an .eml file?)")
-    body = _body(message)  # type: ignore[arg-type]
+    body = _body(message)
     newest, earlier = split_body(body)
     people: list[tuple[str, str, str]] = []
     for header in ("From", "To", "Cc"):
-        for name, address in _addresses(message, header):  # type: ignore[arg-type]
+        for name, address in _addresses(message, header):
             if all(address.lower() != p[1].lower() for p in people):
                 people.append((header, address, _person_name(name, address)))
     if not people:
@@ -139,7 +140,7 @@ def _account_from_domains(participants: list[Participant], defaults: SourceDefau
     )
 
 
-def _date(message: EmailMessage) -> object:
+def _date(message: EmailMessage) -> datetime | None:
     value = message.get("Date")
     if value is None:
         return None

@@ -132,7 +132,7 @@ def vtt_turns(text: str) -> list[Turn]:
     except MalformedFileError as exc:
         raise RecordError(f"not a valid WebVTT file: {exc}") from None
     turns: list[Turn] = []
-    for caption in captions:
+    for caption in captions.captions:
         words = " ".join(caption.text.split())
         if not words:
             continue

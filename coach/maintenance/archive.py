@@ -131,7 +131,7 @@ def verify(folder: Path) -> dict[str, Any]:
     path = folder / "manifest.json"
     if not path.is_file():
         raise InvalidInput(f"{folder} has no manifest.json: is it a `coach export` folder?")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
         raise InvalidInput(f"unknown archive format {manifest.get('format')!r} (this coach reads {FORMAT})")
     for name, info in manifest["files"].items():

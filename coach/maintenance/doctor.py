@@ -71,7 +71,8 @@ def repair(ws: Workspace, on_item: Callable[[], None] | None = None) -> dict[str
     result = IngestPipeline(ws).reindex(full=False, on_item=on_item)
     with ws.db.session(write=True) as session:
         known = select(InteractionRow.id)
-        stale = session.execute(delete(FactsRow).where(FactsRow.interaction_id.not_in(known))).rowcount
+        removed = session.execute(delete(FactsRow).where(FactsRow.interaction_id.not_in(known)))
+        stale = getattr(removed, "rowcount", 0)  # a CursorResult for a DELETE
         session.commit()
     result["stale_facts_removed"] = int(stale or 0)
     return result

@@ -14,9 +14,12 @@ from pydantic import BaseModel, Field
 
 from coach.evidence import Quote
 
+__all__ = ["Quote"]  # facts carry quotes; importers may take both from here
+
 Side = Literal["customer", "internal", "unknown"]
 Seniority = Literal["executive", "senior", "manager", "staff", "unknown"]
 ResponseKind = Literal["fixed", "planned", "answered", "vague", "none"]
+ProblemKind = Literal["problem", "complaint", "request", "question"]
 StrategicKind = Literal[
     "goals",
     "future_needs",
@@ -55,7 +58,7 @@ def unpack_vector(packed: str | None) -> np.ndarray:
 class Problem(BaseModel):
     """Something the customer raised: a problem, complaint, request or question, and how we answered."""
 
-    kind: Literal["problem", "complaint", "request", "question"]
+    kind: ProblemKind
     quote: Quote
     actor: str | None = None
     response: ResponseKind = "none"

@@ -98,7 +98,10 @@ class LLMExtractor:
         facts = base.model_copy(deep=True)
         facts.engine, facts.version = self.engine, self.version
         text = view.text
-        quote = lambda q: locate(text, q)  # noqa: E731
+
+        def quote(claimed: str | None) -> Quote | None:
+            return locate(text, claimed)
+
         engagement_quote = quote(answer.engagement_quote)
         if engagement_quote is not None:
             facts.engagement, facts.engagement_quote = answer.engagement, engagement_quote

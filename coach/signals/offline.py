@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from coach.embedding import Embedder
+from coach.evidence import Quote
 from coach.signals import lexicon as lx
 from coach.signals.facts import (
     Commitment,
@@ -22,13 +23,15 @@ from coach.signals.facts import (
     MeetingShape,
     Person,
     Problem,
-    Quote,
+    ProblemKind,
     Resolution,
+    ResponseKind,
+    Seniority,
     Topic,
     pack_vector,
 )
 from coach.signals.requests import detector as request_detector
-from coach.signals.text import Directory, Reader, Sentence
+from coach.signals.text import Directory, Reader, Sentence, Side, as_side
 from coach.signals.version import offline_code_version
 
 REQUEST_PROBABILITY = 0.8
@@ -96,7 +99,7 @@ class InteractionView:
     participants: Sequence[tuple[str, str | None, str | None, str | None]] = ()  # name, side, title, email
 
 
-def seniority(title: str | None) -> str:
+def seniority(title: str | None) -> Seniority:
     if not title:
         return "unknown"
     if lx.EXECUTIVE_TITLE.search(title) and not re.search(
@@ -147,8 +150,8 @@ class OfflineExtractor:
     # --- who ---------------------------------------------------------------------------------
     def _inherit_actors(self, sentences: list[Sentence], directory: Directory, view: InteractionView) -> None:
         """Sentences without an actor take the actor of their block, or the person the note is 'with'."""
-        block_actor: dict[int, tuple[str | None, str]] = {}
-        context: tuple[str | None, str] = (None, "unknown")
+        block_actor: dict[int, tuple[str | None, Side]] = {}
+        context: tuple[str | None, Side] = (None, "unknown")
         for s in sentences:
             for m in _CONTEXT_PERSON.finditer(s.text):
                 person = directory.find(m.group("name"))
@@ -177,7 +180,7 @@ class OfflineExtractor:
         for name, side, title, _email in view.participants:
             people[name] = Person(
                 name=name,
-                side=side or directory.side_of(name),
+                side=as_side(side) if side else directory.side_of(name),
                 title=title,
                 seniority=seniority(title),
                 active=attended,
@@ -211,9 +214,9 @@ class OfflineExtractor:
                     entry.active = True
         if view.kind == "email":
             # Only the people who wrote a message of the thread took part; the rest were copied.
-            wrote = {found.name if (found := directory.find(a)) else a for a in authors}
-            for name, person in people.items():
-                person.active = name in wrote or person.side == "internal"
+            wrote = {known.name if (known := directory.find(a)) else a for a in authors}
+            for name, met in people.items():
+                met.active = name in wrote or met.side == "internal"
             for name in wrote:
                 found = directory.find(name)
                 if found and found.name not in people:
@@ -250,7 +253,9 @@ class OfflineExtractor:
                 if pattern.search(s.text):
                     facts.tactical.append(Topic(kind=kind, quote=quote(s)))
 
-    def _is_problem(self, s: Sentence, year: int, requests: frozenset[int] = frozenset()) -> str | None:
+    def _is_problem(
+        self, s: Sentence, year: int, requests: frozenset[int] = frozenset()
+    ) -> ProblemKind | None:
         if s.actor_side != "customer" or s.label in ("decision", "decisions", "agreed", "next", "owner"):
             return None
         text = s.text
@@ -269,12 +274,12 @@ class OfflineExtractor:
             return "request"
         return None
 
-    def _response(self, window: list[Sentence]) -> tuple[str, Sentence | None]:
+    def _response(self, window: list[Sentence]) -> tuple[ResponseKind, Sentence | None]:
         """The first answer on our side in the window: what was said right after the customer raised it."""
         for i, s in enumerate(window):
             if s.actor_side == "customer" and not s.inherited and not s.text.startswith("("):
                 continue
-            found = None
+            found: ResponseKind | None = None
             if lx.FIXED.search(s.text):
                 found = "fixed"
             elif lx.ANSWERED.search(s.text):
@@ -341,7 +346,7 @@ class OfflineExtractor:
                     kind=kind,
                     quote=quote(s),
                     actor=s.actor,
-                    response=response,  # type: ignore[arg-type]
+                    response=response,
                     response_quote=quote(said) if said else None,
                 )
             )
@@ -382,7 +387,7 @@ class OfflineExtractor:
                     Commitment(
                         quote=quote(s),
                         owner=s.actor,
-                        side=s.actor_side if s.actor_side != "unknown" else "internal",  # type: ignore[arg-type]
+                        side=s.actor_side if s.actor_side != "unknown" else "internal",
                         due=due.group(0) if due else None,
                         firm=firm,
                     )
@@ -502,11 +507,13 @@ class OfflineExtractor:
             facts.engagement_quote = best.quote
 
     def _embed(self, facts: InteractionFacts) -> None:
-        items = [
-            i
-            for i in (*facts.problems, *facts.resolutions, *facts.recalled_problems, *facts.commitments)
-            if i.vector is None
+        candidates: list[Problem | Resolution | Commitment] = [
+            *facts.problems,
+            *facts.resolutions,
+            *facts.recalled_problems,
+            *facts.commitments,
         ]
+        items = [i for i in candidates if i.vector is None]
         if not items:
             return
         vectors = self.embedder.embed([i.quote.text for i in items])

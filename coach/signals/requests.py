@@ -84,8 +84,8 @@ class RequestDetector:
     def probability(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
         if not len(texts):
             return np.zeros(0)
-        scores = design(texts, self._vectorizer, embeddings) @ self._coef + self._intercept
-        return 1.0 / (1.0 + np.exp(-scores))
+        scores = np.asarray(design(texts, self._vectorizer, embeddings) @ self._coef + self._intercept)
+        return np.asarray(1.0 / (1.0 + np.exp(-scores)), dtype=np.float64)
 
 
 @lru_cache(maxsize=1)

@@ -14,10 +14,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from coach.people import email_domain, is_internal_domain
 
-Side = str  # "customer" | "internal" | "unknown"
+Side = Literal["customer", "internal", "unknown"]
 
 _HEADER = re.compile(r"^\s*\*?(From|To|Cc|Bcc|Sent|Date|Subject):\*?\s*(.*)$", re.IGNORECASE)
 _ON_WROTE = re.compile(
@@ -349,8 +350,13 @@ class _Line:
     header_value: str | None = None
 
 
+def as_side(value: str | None) -> Side:
+    """A stored side ('customer', 'internal') as a side, anything else as unknown."""
+    return "customer" if value == "customer" else "internal" if value == "internal" else "unknown"
+
+
 def _lines(text: str) -> list[_Line]:
-    out = []
+    out: list[_Line] = []
     for match in re.finditer(r"[^\n]*", text):
         if match.start() > 0 and text[match.start() - 1] != "\n":
             continue
@@ -471,7 +477,7 @@ class Reader:
 
     def _email_author(
         self, body: list[_Line], text: str, author: str | None, email: str | None, rep: str | None
-    ):
+    ) -> tuple[str | None, Side]:
         if author or email:
             side = self.directory.side_of(author, email)
             if side == "unknown" and rep and author and _first(author) == _first(rep):
@@ -662,5 +668,5 @@ def directory_from(
     """A directory from (name, side, title, email) tuples."""
     directory = Directory(internal_domains=set(internal_domains), account=account)
     for name, side, title, email in dict.fromkeys(people):
-        directory.add(Person(name=name, side=side or "unknown", title=title, email=email))
+        directory.add(Person(name=name, side=as_side(side), title=title, email=email))
     return directory
