@@ -14,7 +14,8 @@ from coach.audit import Audit
 from coach.auth import Accounts, SignInThrottle, User, Users
 from coach.briefs import BriefService
 from coach.config import Settings
-from coach.engines import build_engines
+from coach.engines import analyzer as engine_analyzer
+from coach.engines import for_workspace
 from coach.logbook import Logbook
 from coach.search import Searcher
 from coach.workspace import Workspace
@@ -35,8 +36,8 @@ class Services:
     @classmethod
     def build(cls, workspace: Workspace, settings: Settings | None = None) -> Services:
         settings = settings or workspace.settings
-        engines = build_engines(settings, workspace.embedder, workspace.tokens)
-        analyzer = Analyzer(workspace, extractor=engines.extractor)
+        engines = for_workspace(workspace)
+        analyzer = engine_analyzer(workspace, engines)
         writer = engines.brief_writer
         accounts = Accounts(workspace.db)
         throttle = SignInThrottle(

@@ -25,6 +25,7 @@ from coach.store.repository import Repository
 from coach.workspace import Workspace
 
 if TYPE_CHECKING:
+    from coach.analysis.report import Report
     from coach.engines import Engines
 
 app = typer.Typer(
@@ -357,7 +358,7 @@ def analyze(
 ) -> None:
     """Judge accounts: engagement, unaddressed problems, relationship risks and meeting verdicts, with evidence."""
     from coach.analysis.markdown import render_markdown
-    from coach.analysis.service import Analyzer
+    from coach.engines import analyzer as engine_analyzer
 
     if format_ not in ("json", "md", "csv"):
         _fail("--format must be json, md or csv")
@@ -377,7 +378,7 @@ def analyze(
             err.print(f"[yellow]rejected[/] {rejection.origin}: {rejection.reason}", highlight=False)
         if not names:
             names = sorted(report.accounts) or _accounts_of(ws, report.unchanged)
-    analyzer = Analyzer(ws, extractor=_engines(ws, engine).extractor)
+    analyzer = engine_analyzer(ws, _engines(ws, engine))
     try:
         with _progress() as progress:
             task = progress.add_task("analysing", total=None, records=0)
@@ -397,6 +398,7 @@ def analyze(
             item.account,
             f"coach analyze --format {format_}",
         )
+    _print_usage(result)
     if format_ == "json":
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
     elif format_ == "csv":
@@ -446,12 +448,11 @@ def brief(
     except RecordError as exc:
         _fail(str(exc))
     ws = _workspace()
-    from coach.analysis.service import Analyzer
+
+    from coach.engines import analyzer as engine_analyzer
 
     engines = _engines(ws, engine)
-    service = BriefService(
-        ws, analyzer=Analyzer(ws, extractor=engines.extractor), writer=engines.brief_writer
-    )
+    service = BriefService(ws, analyzer=engine_analyzer(ws, engines), writer=engines.brief_writer)
     people = [a.strip() for a in (attendees or "").split(",") if a.strip()]
     with err.status("writing the brief…"):
         result = service.brief(BriefRequest(account=account, meeting=meeting, attendees=people, date=day))
@@ -608,11 +609,34 @@ def import_(
     out.print("imported " + ", ".join(f"{n} {c:,}" for n, c in counts.items() if c) + "; index rebuilt")
 
 
+def _print_usage(report: Report) -> None:
+    """With the llm engine: per account, the model calls and tokens it took (on stderr, beside the report)."""
+    rows = [(a.account, a.llm_usage) for a in report.accounts if a.llm_usage is not None]
+    if not rows:
+        return
+    table = Table(
+        "account", "calls", "cached", "not recorded", "prompt tokens", "completion tokens", title="model use"
+    )
+    for name, u in [*rows, ("all", report.engine_detail.usage)]:
+        table.add_row(
+            name,
+            *(
+                f"{u.get(k, 0):,}"
+                for k in ("calls", "cached", "missed", "prompt_tokens", "completion_tokens")
+            ),
+        )
+    err.print(table)
+    for fallback in report.engine_detail.fallbacks:
+        err.print(
+            f"[yellow]fell back[/] ({fallback.step}, {fallback.count}x): {fallback.reason}", highlight=False
+        )
+
+
 def _engines(ws: Workspace, engine: str | None) -> Engines:
-    from coach.engines import build_engines
+    from coach.engines import for_workspace
 
     try:
-        return build_engines(ws.settings, ws.embedder, ws.tokens, engine)
+        return for_workspace(ws, engine)
     except CoachError as exc:
         _fail(str(exc))
 
@@ -688,6 +712,10 @@ app.command()(audit)
 from coach.cli_digest import digest_app  # noqa: E402
 
 app.add_typer(digest_app, name="digest")
+
+from coach.cli_cassette import cassette_app  # noqa: E402
+
+app.add_typer(cassette_app, name="cassette")
 
 
 def main() -> None:

@@ -74,6 +74,22 @@ class Settings(BaseSettings):
         "with backoff and the server's Retry-After (then the offline engine answers and says why). Malformed output "
         "is asked for once more regardless.",
     )
+    llm_prompt_tokens: int = Field(
+        default=6000,
+        ge=1000,
+        description="Budget of one prompt of the LLM chain, in the chat model's tokens (tiktoken): a longer interaction "
+        "is read in parts that fit; an open problem's later interactions are chosen to fit.",
+    )
+    llm_cassette: Path | None = Field(
+        default=None,
+        description="A JSONL file of recorded model answers to replay instead of calling the model (tests, "
+        "measurement, demos without a key). A prompt with no recorded answer falls back to offline and is counted.",
+    )
+    llm_cassette_record: bool = Field(
+        default=False,
+        description="With llm_cassette: append the prompts that have no recorded answer yet, with an empty answer, "
+        "for a model or a person to fill in.",
+    )
     llm_mask_pii: bool = Field(
         default=True,
         description="Replace e-mail addresses and phone numbers with placeholders before text leaves for the LLM, "

@@ -13,10 +13,10 @@ from coach import prompts
 from coach.briefs import BriefRequest, BriefService, PrepBrief
 from coach.briefs.assemble import _due_date
 from coach.briefs.service import render_brief, render_prompt
-from coach.briefs.writer import BriefWriter
+from coach.briefs.writer import BriefWriter, LLMBrief
 from coach.ingest.bundled import load_sample
 from coach.ingest.jsonl import read_jsonl
-from coach.llm import chat_model
+from coach.llm import StructuredCall, chat_model
 from coach.store.repository import Repository
 from tests.conftest import ingest_path, write
 from tests.fake_openai import FakeOpenAI
@@ -286,7 +286,8 @@ def _writer(settings, server):
             "llm_timeout_seconds": 2.0,
         }
     )
-    return BriefWriter(chat_model(llm), "test-model")
+    call = StructuredCall(chat_model(llm), LLMBrief, "brief", prompts.version("brief"), "test-model")
+    return BriefWriter(call, "test-model")
 
 
 def test_the_llm_writes_the_brief_and_only_checkable_sources_survive(workspace, sample, settings, server):

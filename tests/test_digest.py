@@ -288,8 +288,9 @@ def llm_server():
 
 
 def _writer(workspace, server):
-    from coach.digest.writer import DigestWriter
-    from coach.llm import chat_model
+    from coach import prompts
+    from coach.digest.writer import DigestWriter, LLMNarrative
+    from coach.llm import StructuredCall, chat_model
 
     settings = workspace.settings.model_copy(
         update={
@@ -299,7 +300,10 @@ def _writer(workspace, server):
             "llm_timeout_seconds": 2.0,
         }
     )
-    return DigestWriter(chat_model(settings), "test-model", workspace.tokens, 3000)
+    call = StructuredCall(
+        chat_model(settings), LLMNarrative, "digest", prompts.version("digest"), "test-model"
+    )
+    return DigestWriter(call, "test-model", workspace.tokens, 3000)
 
 
 def test_the_llm_writes_the_opening_with_verbatim_evidence_or_the_digest_stays_offline(

@@ -90,9 +90,8 @@ def test_a_text_that_already_holds_a_placeholder_is_restored_exactly():
 
 
 def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder, tmp_path):
-    from coach.analysis.service import Analyzer
     from coach.config import Settings
-    from coach.engines import build_engines
+    from coach.engines import analyzer, for_workspace
     from coach.ingest.jsonl import read_jsonl
     from coach.ingest.pipeline import IngestPipeline
     from coach.workspace import Workspace
@@ -113,16 +112,16 @@ def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder
         {
             "engagement": "tactical",
             "engagement_quote": "Call with Rosa.",
-            "problems": [
+            "customer_items": [
                 {
                     "kind": "complaint",
                     "quote": quote,
-                    "actor": "Rosa",
+                    "raised_by": "Rosa",
                     "response": "vague",
                     "response_quote": "I said I'd check.",
                 }
             ],
-            "resolutions": [],
+            "our_actions": [],
             "strategic_topics": [],
             "competitors": [],
         }
@@ -149,17 +148,13 @@ def test_the_llm_sees_placeholders_and_the_findings_keep_the_real_quote(embedder
                     {
                         "engagement": "tactical",
                         "engagement_quote": "Call with Rosa.",
-                        "problems": [],
-                        "resolutions": [],
+                        "customer_items": [],
+                        "our_actions": [],
                         "strategic_topics": [],
                         "competitors": [],
                     }
                 )
-            report = (
-                Analyzer(ws, extractor=build_engines(ws.settings, ws.embedder, ws.tokens, "llm").extractor)
-                .report(AS_OF)
-                .to_json()
-            )
+            report = analyzer(ws, for_workspace(ws, "llm")).report(AS_OF).to_json()
         finally:
             ws.close()
         prompt = server.prompts()[-1]

@@ -5,8 +5,7 @@ from datetime import date
 
 import pytest
 
-from coach.analysis.service import Analyzer
-from coach.engines import build_engines
+from coach.engines import analyzer, for_workspace
 from coach.evidence import locate
 from tests.conftest import ingest_path, write
 from tests.fake_openai import FakeOpenAI
@@ -28,16 +27,16 @@ NOTE = {
 GOOD = {
     "engagement": "tactical",
     "engagement_quote": "Pilot check-in with Mei.",
-    "problems": [
+    "customer_items": [
         {
             "kind": "complaint",
             "quote": "Crews lose battery on long shifts and the app dies by noon.",
-            "actor": "Mei Tanaka",
+            "raised_by": "Mei Tanaka",
             "response": "vague",
             "response_quote": "I said I'd take it to product.",
         }
     ],
-    "resolutions": [],
+    "our_actions": [],
     "strategic_topics": [],
     "competitors": [],
 }
@@ -79,11 +78,7 @@ def _load(ws, tmp_path, notes=(NOTE,)):
 
 
 def _analyze(ws):
-    return (
-        Analyzer(ws, extractor=build_engines(ws.settings, ws.embedder, ws.tokens, "llm").extractor)
-        .report(AS_OF)
-        .to_json()
-    )
+    return analyzer(ws, for_workspace(ws, "llm")).report(AS_OF).to_json()
 
 
 def test_the_llm_path_uses_the_prompt_and_its_verbatim_findings(llm_workspace, server, tmp_path):
@@ -104,7 +99,7 @@ def test_the_llm_path_uses_the_prompt_and_its_verbatim_findings(llm_workspace, s
     system, human = (m["role"] for m in request["messages"]), server.prompts()
     assert list(system) == ["system", "user"]
     assert "DATA, not instructions" in human[0] and NOTE["text"] not in human[0]
-    assert "<<<INTERACTION\n" + NOTE["text"] + "\nINTERACTION>>>" in human[1]
+    assert "<<<RECORD\n" + NOTE["text"] + "\nRECORD>>>" in human[1]
 
 
 def test_a_malformed_reply_is_retried_once(llm_workspace, server, tmp_path):
@@ -159,7 +154,7 @@ def test_non_verbatim_quotes_are_dropped_or_repaired(llm_workspace, server, tmp_
         GOOD,
         engagement="strategic",
         engagement_quote="Mei shared the board's five-year grid vision.",
-        problems=[
+        customer_items=[
             {"kind": "complaint", "quote": "The customer hates our pricing.", "response": "none"},
             {"kind": "request", "quote": "Mei asked for a fix before the winter storm.", "response": "none"},
         ],

@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 
 from coach.analysis.judged import Judged, LedgerEntry, rare_words
+from coach.analysis.links import Link, Links
 from coach.analysis.report import (
     AccountReport,
     Engagement,
@@ -46,7 +47,15 @@ class AccountJudge:
         entry = self.playbook.get(code)
         return entry.path if entry else ""
 
-    def judge(self, account: str, items: list[Judged], as_of: date) -> AccountReport:
+    def judge(
+        self, account: str, items: list[Judged], as_of: date, links: Links | None = None
+    ) -> AccountReport:
+        return self.assess(account, items, as_of, links)[0]
+
+    def assess(
+        self, account: str, items: list[Judged], as_of: date, links: Links | None = None
+    ) -> tuple[AccountReport, list[LedgerEntry]]:
+        """The account's report, and the problem ledger it was judged from (briefs read it too)."""
         interactions = [
             InteractionEngagement(
                 id=j.view.id,
@@ -65,9 +74,9 @@ class AccountJudge:
             if share <= self.t.tactical_share
             else "mixed"
         )
-        ledger = self.ledger(items)
+        ledger = self.ledger(items, links)
         unaddressed = [self._problem_finding(e, as_of) for e in ledger if e.addressed_by is None]
-        return AccountReport(
+        report = AccountReport(
             account=account,
             engagement=Engagement(
                 label=label,
@@ -83,25 +92,32 @@ class AccountJudge:
             risks=self.risks(items, as_of, share, ledger),
             meetings=self.meetings(items),
         )
+        return report, ledger
 
     # --- the problem ledger -------------------------------------------------------------------
-    def ledger(self, items: list[Judged]) -> list[LedgerEntry]:
-        """Problems in the order raised; each stays open until a fix, dated plan or answer matches it.
+    def ledger(self, items: list[Judged], links: Links | None = None) -> list[LedgerEntry]:
+        """Problems in the order raised; each stays open until a fix, dated plan or answer addresses it: the
+        later sentence the model linked to it (``links``, step 2 of the LLM chain), else one that matches it by
+        meaning.
 
         Only open problems are kept in the working list, so an account's history costs time in
         proportion to what is still open, not to everything ever raised.
         """
         entries: list[LedgerEntry] = []
         open_entries: list[LedgerEntry] = []
+        closes_at: dict[str, list[tuple[LedgerEntry, Quote]]] = defaultdict(list)
         for j in items:
             for p in j.facts.problems:
                 vector = unpack_vector(p.vector)
+                link = links.of(j.view.id, p) if links is not None else None
                 same = self._recurrence(open_entries, vector, p.quote.text)
                 if same is not None:
                     same.evidence.append((j.view.id, p.quote))
                     if p.response in ("fixed", "planned", "answered") and p.response_quote:
                         same.addressed_by = (j.view.id, p.response_quote)
                         open_entries.remove(same)
+                    elif link is not None:
+                        self._follow(same, link, closes_at)
                     continue
                 entry = LedgerEntry(j, p, [(j.view.id, p.quote)], vectors=[vector] if vector.size else [])
                 entries.append(entry)
@@ -109,6 +125,12 @@ class AccountJudge:
                     entry.addressed_by = (j.view.id, p.response_quote)
                 else:
                     open_entries.append(entry)
+                    if link is not None:
+                        self._follow(entry, link, closes_at)
+            for entry, said in closes_at.pop(j.view.id, []):
+                if entry.addressed_by is None and entry in open_entries:
+                    entry.addressed_by = (j.view.id, said)
+                    open_entries.remove(entry)
             for recalled in j.facts.recalled_problems:
                 match = self._best(
                     open_entries,
@@ -123,7 +145,7 @@ class AccountJudge:
                     break
                 vector = unpack_vector(resolution.vector)
                 for entry in list(open_entries):
-                    if not entry.vectors:
+                    if not entry.vectors or entry.linked:
                         continue
                     if (
                         entry.raised_in is j
@@ -137,6 +159,15 @@ class AccountJudge:
                         entry.addressed_by = (j.view.id, resolution.quote)
                         open_entries.remove(entry)
         return entries
+
+    @staticmethod
+    def _follow(
+        entry: LedgerEntry, link: Link, closes_at: dict[str, list[tuple[LedgerEntry, Quote]]]
+    ) -> None:
+        """The model read the later interactions for this problem: its link decides, not matching by meaning."""
+        entry.linked = True
+        if link.closes and link.interaction is not None and link.quote is not None:
+            closes_at[link.interaction].append((entry, link.quote))
 
     def _similarity(self, entry: LedgerEntry, vector: np.ndarray) -> float:
         if not vector.size or not entry.vectors:

@@ -88,6 +88,7 @@ class LedgerEntry:
     addressed_by: tuple[str, Quote] | None = None
     vectors: list[np.ndarray] = field(default_factory=list)
     words: set[str] = field(default_factory=set)
+    linked: bool = False  # the model read the later interactions for it: matching by meaning does not apply
 
     def __post_init__(self) -> None:
         self.words = rare_words(self.problem.quote.text)

@@ -110,6 +110,10 @@ class AccountReport(BaseModel):
     addressed_problems: int = Field(default=0, ge=0, description="problems raised and since fixed or owned")
     risks: list[Risk]
     meetings: list[MeetingVerdict]
+    llm_usage: dict[str, int] | None = Field(
+        default=None,
+        description="with the llm engine: what reading and linking this account cost (see EngineUsed)",
+    )
 
     def risk(self, code: str) -> Risk | None:
         return next((r for r in self.risks if r.code == code), None)
@@ -130,6 +134,11 @@ class EngineUsed(BaseModel):
     model: str | None = None
     fallbacks: list[Fallback] = Field(default_factory=list)
     answered: int = Field(default=0, ge=0, description="interactions the requested engine read itself")
+    usage: dict[str, int] = Field(
+        default_factory=dict,
+        description="what the model steps cost: calls, cached (answers kept from before), missed (no recorded "
+        "answer), prompt_tokens and completion_tokens (tiktoken)",
+    )
 
     @property
     def name(self) -> str:
@@ -149,11 +158,15 @@ class EngineUsed(BaseModel):
         counts: dict[tuple[str, str], int] = {}
         for f in [*self.fallbacks, *other.fallbacks]:
             counts[(f.step, f.reason)] = counts.get((f.step, f.reason), 0) + f.count
+        usage = dict(self.usage)
+        for key, value in other.usage.items():
+            usage[key] = usage.get(key, 0) + value
         return EngineUsed(
             requested=self.requested,
             model=self.model,
             fallbacks=[Fallback(step=s, reason=r, count=n) for (s, r), n in sorted(counts.items())],
             answered=self.answered + other.answered,
+            usage=usage,
         )
 
 

@@ -7,7 +7,7 @@ import json
 import time as time_
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Protocol
 
@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from coach import guard
 from coach.analysis.judge import AccountJudge
-from coach.analysis.judged import Judged
+from coach.analysis.judged import Judged, LedgerEntry
+from coach.analysis.links import ProblemLinker
 from coach.analysis.report import AccountReport, EngineUsed, Fallback, Report
 from coach.analysis.thresholds import Thresholds
 from coach.errors import NotFound
+from coach.llm import Usage
 from coach.playbook import Playbook
 from coach.signals.facts import InteractionFacts
 from coach.signals.offline import InteractionView, OfflineExtractor
@@ -38,6 +40,7 @@ class AccountAnalysis:
     judged: list[Judged]
     directory: Directory
     engine: EngineUsed
+    ledger: list[LedgerEntry] = field(default_factory=list)
 
     def as_report(self) -> Report:
         """This account alone, as the report contract."""
@@ -87,9 +90,11 @@ class Analyzer:
         extractor: Extractor | None = None,
         thresholds: Thresholds | None = None,
         playbook: Playbook | None = None,
+        linker: ProblemLinker | None = None,
     ) -> None:
         self.ws = workspace
         self.extractor = extractor or OfflineExtractor(workspace.embedder)
+        self.linker = linker
         self.judge = AccountJudge(thresholds or Thresholds(), playbook)
         self._ours_cache: tuple[float, list[tuple[str, str, str | None, str | None]], set[str]] | None = None
 
@@ -97,7 +102,7 @@ class Analyzer:
         self, as_of: date, accounts: list[str] | None = None, on_account: Callable[[str], None] | None = None
     ) -> Report:
         results: list[AccountReport] = []
-        engine = self._used([])
+        engine = self._used([], [], Usage())
         fresh: list[FactsRow] = []
         self._ours_cache = None  # a report reads our people once, fresh
         with self.ws.db.session() as session:
@@ -145,21 +150,36 @@ class Analyzer:
         directory = self._directory(account.name, interactions, internal, domains)
         cache = self._cached(session, [r.id for r in interactions])
         fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
+        before = self._usage()
         judged = [
             Judged(view_of(r), self._facts(r, directory, fingerprint, cache, fresh)) for r in interactions
         ]
-        report = self.judge.judge(account.name, judged, as_of)
-        return AccountAnalysis(account.name, as_of, report, judged, directory, self._used(judged))
+        links = self.linker.links(account.name, judged) if self.linker is not None else None
+        report, ledger = self.judge.assess(account.name, judged, as_of, links)
+        used = self._used(judged, links.fallbacks if links else [], self._usage().minus(before))
+        if used.requested == "llm":
+            report.llm_usage = used.usage
+        return AccountAnalysis(account.name, as_of, report, judged, directory, used, ledger)
 
-    def _used(self, judged: list[Judged]) -> EngineUsed:
-        """Which engine read these interactions, and where (and why) it fell back to offline."""
+    def _usage(self) -> Usage:
+        """What the model steps have cost so far (calls, cached and recorded answers, tokens)."""
+        total = Usage()
+        for step in (getattr(self.extractor, "call", None), getattr(self.linker, "call", None)):
+            if step is not None:
+                total = total.plus(step.usage)
+        return total
+
+    def _used(self, judged: list[Judged], link_fallbacks: list[str], usage: Usage) -> EngineUsed:
+        """Which engine read these interactions, and where (and why) a step fell back to offline."""
         llm = self.extractor.engine.startswith("llm:")
-        reasons = Counter(j.facts.fallback for j in judged if j.facts.fallback)
+        reasons = Counter(("read", j.facts.fallback) for j in judged if j.facts.fallback)
+        reasons.update(("link", r) for r in link_fallbacks)
         return EngineUsed(
             requested="llm" if llm else "offline",
             model=self.extractor.engine.split(":", 1)[1] if llm else None,
-            fallbacks=[Fallback(step="read", reason=r, count=n) for r, n in sorted(reasons.items())],
+            fallbacks=[Fallback(step=s, reason=r, count=n) for (s, r), n in sorted(reasons.items())],
             answered=sum(1 for j in judged if not j.facts.fallback),
+            usage=usage.as_dict(),
         )
 
     def _accounts(self, repo: Repository, names: list[str] | None):  # type: ignore[no-untyped-def]

@@ -112,7 +112,7 @@ class BriefAssembler:
         self._dates = {j.view.id: j.view.occurred_at.date() for j in judged}
         series = self._series(request.meeting, judged)
         problems = self._open_problems(report)
-        ledger = self.judge.ledger(judged)
+        ledger = analysis.ledger
         commitments = self._commitments(judged, ledger, analysis.directory, request.date)
         engagement = self._engagement(report, judged)
         risks = [

@@ -10,7 +10,6 @@ output after one retry, the offline brief stands and its engine says why.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -46,10 +45,10 @@ class LLMBrief(BaseModel):
 
 
 class BriefWriter:
-    def __init__(self, chat: Any, model: str, mask_pii: bool = True) -> None:
+    def __init__(self, call: StructuredCall[LLMBrief], model: str) -> None:
         self.model = model
         self.engine = f"llm:{model}"
-        self._call = StructuredCall(chat, LLMBrief, PROMPT, prompts.version(PROMPT), model, mask_pii)
+        self._call = call
 
     def write(self, brief: PrepBrief, texts: dict[str, str], playbook_refs: set[str]) -> PrepBrief:
         """``brief`` with the model's wording where every source checks out; the offline brief on failure."""

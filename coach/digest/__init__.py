@@ -11,10 +11,7 @@ __all__ = ["Digest", "DigestBuilder", "digest_builder", "parse_week"]
 
 def digest_builder(workspace: Workspace, engine: str | None = None) -> DigestBuilder:
     """The digest builder for ``engine`` (default: the settings'), as the CLI and the scheduled job use it."""
-    from coach.analysis.service import Analyzer
-    from coach.engines import build_engines
+    from coach.engines import analyzer, for_workspace
 
-    engines = build_engines(workspace.settings, workspace.embedder, workspace.tokens, engine)
-    return DigestBuilder(
-        workspace, analyzer=Analyzer(workspace, extractor=engines.extractor), writer=engines.digest_writer
-    )
+    engines = for_workspace(workspace, engine)
+    return DigestBuilder(workspace, analyzer=analyzer(workspace, engines), writer=engines.digest_writer)

@@ -9,7 +9,6 @@ when the model fails, the digest stays offline and its engine says why.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -36,12 +35,12 @@ class LLMNarrative(BaseModel):
 
 class DigestWriter:
     def __init__(
-        self, chat: Any, model: str, tokens: TokenCounter, budget: int, mask_pii: bool = True
+        self, call: StructuredCall[LLMNarrative], model: str, tokens: TokenCounter, budget: int
     ) -> None:
         self.model = model
         self.engine = f"llm:{model}"
         self.tokens, self.budget = tokens, budget
-        self._call = StructuredCall(chat, LLMNarrative, PROMPT, prompts.version(PROMPT), model, mask_pii)
+        self._call = call
 
     def prompt(self, digest: Digest) -> Messages:
         """The prompt, with the least flagged accounts left out until it fits the budget."""

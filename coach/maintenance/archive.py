@@ -37,6 +37,7 @@ TABLES = [
     "interaction_facts",
     "digest_deliveries",
     "audit_events",
+    "llm_answers",  # the model's answers: moving a store must not pay for them twice
 ]
 
 

@@ -144,7 +144,7 @@ class OfflineExtractor:
         self._risk_cues(sentences, facts, directory)
         facts.shape = self._shape(view, sentences, facts)
         self._engagement(view, facts)
-        self._embed(facts)
+        self.embed(facts)
         return facts
 
     # --- who ---------------------------------------------------------------------------------
@@ -464,8 +464,8 @@ class OfflineExtractor:
     ) -> MeetingShape:
         sides = [p.side for p in facts.people if p.active or view.kind in ("meeting", "call")]
         shape = MeetingShape(
-            minutes=view.duration_minutes or _minutes_in(view.text),
-            attendees=len(view.participants) or _attendees_in(view.text),
+            minutes=view.duration_minutes or minutes_in(view.text),
+            attendees=len(view.participants) or attendees_in(view.text),
             internal_only=bool(view.participants) and all(side == "internal" for side in sides),
             agenda=bool(re.search(r"\bagenda\b", view.text, re.I)),
             decisions=sum(1 for d in facts.decisions if not d.deferred),
@@ -506,7 +506,7 @@ class OfflineExtractor:
             )
             facts.engagement_quote = best.quote
 
-    def _embed(self, facts: InteractionFacts) -> None:
+    def embed(self, facts: InteractionFacts) -> None:
         candidates: list[Problem | Resolution | Commitment] = [
             *facts.problems,
             *facts.resolutions,
@@ -534,11 +534,11 @@ def _near(a: Problem, b: Problem) -> bool:
     )
 
 
-def _minutes_in(text: str) -> float | None:
+def minutes_in(text: str) -> float | None:
     m = re.search(r"\b(\d{2,3})\s*min\b", text[:400])
     return float(m.group(1)) if m else None
 
 
-def _attendees_in(text: str) -> int:
+def attendees_in(text: str) -> int:
     m = re.search(r"\b(\d{1,2})\s*(ppl|people|attendees|on the (call|line))\b", text[:400], re.I)
     return int(m.group(1)) if m else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -216,3 +217,20 @@ class SlackLinkRow(Base):
     slack_user: Mapped[str] = mapped_column(String(64), primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LLMAnswerRow(Base):
+    """A model's answer to one prompt, kept so that asking the same again costs no call.
+
+    ``key`` is the SHA-256 of the messages sent, the prompt's version and the model."""
+
+    __tablename__ = "llm_answers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prompt: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -7,13 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import coach.analysis.service as service
+import coach.evidence as evidence
 import coach.guard as guard
 import coach.llm as llm
+
+# every module that took the guard's functions by name
+_HOLDERS = (guard, llm, evidence)
 
 
 @contextmanager
 def guard_off() -> Iterator[None]:
-    saved = guard.blank, guard.is_instruction, llm.blank, llm.is_instruction
+    saved = [(m, m.blank, m.is_instruction) for m in _HOLDERS]
 
     def unchanged(text: str) -> str:
         return text
@@ -21,10 +25,12 @@ def guard_off() -> Iterator[None]:
     def never(text: str) -> bool:
         return False
 
-    guard.blank = llm.blank = unchanged  # type: ignore[assignment]
-    guard.is_instruction = llm.is_instruction = never  # type: ignore[assignment]
+    for module in _HOLDERS:
+        module.blank = unchanged  # type: ignore[attr-defined]
+        module.is_instruction = never  # type: ignore[attr-defined]
     try:
         yield
     finally:
-        guard.blank, guard.is_instruction, llm.blank, llm.is_instruction = saved  # type: ignore[assignment]
+        for module, blank, is_instruction in saved:
+            module.blank, module.is_instruction = blank, is_instruction  # type: ignore[attr-defined]
         assert service.guard is guard

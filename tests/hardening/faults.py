@@ -11,9 +11,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from coach.analysis.service import Analyzer
 from coach.config import Settings
-from coach.engines import build_engines
+from coach.engines import analyzer, for_workspace
 from coach.ingest.jsonl import read_jsonl
 from coach.ingest.pipeline import IngestPipeline
 from coach.workspace import Workspace
@@ -36,36 +35,36 @@ NOTE = {
 GOOD = {
     "engagement": "tactical",
     "engagement_quote": "Check-in with Rosa.",
-    "problems": [
+    "customer_items": [
         {
             "kind": "complaint",
             "quote": "Drivers lose the route sheet when the tablet reboots, which happens daily.",
-            "actor": "Rosa Vidal",
+            "raised_by": "Rosa Vidal",
             "response": "vague",
             "response_quote": "I said I'd take it to product.",
         }
     ],
-    "resolutions": [],
+    "our_actions": [],
     "strategic_topics": [],
     "competitors": [],
 }
 INVENTED = dict(
     GOOD,
-    problems=[
+    customer_items=[
         {
             "kind": "complaint",
             "quote": "Rosa said the whole contract is at risk and she is talking to a rival.",
-            "actor": "Rosa Vidal",
+            "raised_by": "Rosa Vidal",
             "response": "none",
         },
-        *GOOD["problems"],
+        *GOOD["customer_items"],
     ],
     competitors=[
         {"name": "Routewise", "nature": "active", "quote": "They are piloting Routewise next month."}
     ],
 )
 TRUNCATED = json.dumps(GOOD)[:70]
-SCHEMA_VIOLATION = {"engagement": "very strategic", "problems": "none"}
+SCHEMA_VIOLATION = {"engagement": "very strategic", "customer_items": "none"}
 
 # name -> (replies queued in order, what must happen)
 SCENARIOS: dict[str, tuple[list[tuple[str, Any]], str]] = {
@@ -121,11 +120,7 @@ def run_scenario(name: str, embedder: Any, workdir: Path | None = None, retries:
             server.reply(value, kind=kind)
         server.default = ("json", GOOD)  # anything beyond the script answers well: extra tries would show
         started = time.perf_counter()
-        report = (
-            Analyzer(ws, extractor=build_engines(ws.settings, ws.embedder, ws.tokens, "llm").extractor)
-            .report(AS_OF)
-            .to_json()
-        )
+        report = analyzer(ws, for_workspace(ws, "llm")).report(AS_OF).to_json()
         seconds = time.perf_counter() - started
         engine = report["engine"]
         account = report["accounts"][0]
