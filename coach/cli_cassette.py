@@ -72,13 +72,16 @@ def fill(
     """Put answers into the cassette: each must parse as its step's answer and quote its prompt verbatim."""
     entries = _entries(cassette)
     by_key = {e["key"]: e for e in entries}
-    filled, refused = 0, 0
+    filled, refused, elsewhere = 0, 0, 0
     for path in answers:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             given = json.loads(line)
             entry = by_key.get(given.get("key"))
+            if entry is None:
+                elsewhere += 1  # an answer to another cassette's prompt
+                continue
             problem = _problem(entry, given.get("answer"))
             if problem:
                 err.print(f"[yellow]refused[/] {path}:{number}: {problem}", highlight=False)
@@ -88,7 +91,7 @@ def fill(
             entry["answer"] = given["answer"]
             filled += 1
     cassette.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
-    out.print(f"{filled} answer(s) filled in, {refused} refused")
+    out.print(f"{filled} answer(s) filled in, {refused} refused, {elsewhere} for prompts of other cassettes")
     if refused:
         raise typer.Exit(1)
 
@@ -100,8 +103,7 @@ def _problem(entry: dict[str, Any] | None, answer: Any) -> str | None:
     from coach.analysis.links import LinkAnswer
     from coach.signals.llm import Reading
 
-    if entry is None:
-        return "no prompt in the cassette has this key"
+    assert entry is not None
     schema = {"read": Reading, "link": LinkAnswer}.get(entry["prompt"])
     if schema is None:
         return f"answers to {entry['prompt']!r} prompts are not checked here"
