@@ -2,8 +2,10 @@
 
     python bench/quality.py [--skip-enron] [--skip-ami]
 
-1. The labelled dev set (../shared/eval/dev) scored by ../shared/eval/score.py: every measure.
-   The bundled sample, labelled by its author (bench/sample_truth.json), scored the same way.
+1. Every labelled set (../shared/eval/*, and the bundled sample labelled by its author in
+   bench/sample_truth.json) scored by ../shared/eval/score.py, each on its own: the naive baseline (all
+   tactical, no flags), the offline engine and the LLM chain replaying the set's recorded answers
+   (tests/fixtures/cassettes), with the chain's calls and tokens per interaction.
 2. The request detector on the Enron intent sentences: precision, recall and F1 with 5-fold
    cross-validation (the model is refitted on each fold), beside the cue-word rule and a logistic
    regression on the embeddings alone.
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -30,9 +33,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench._shared import DEV, SHARED, require_shared  # noqa: E402
-from coach.analysis.service import Analyzer  # noqa: E402
+from bench._shared import SHARED, require_shared  # noqa: E402
 from coach.config import Settings  # noqa: E402
+from coach.engines import analyzer, for_workspace  # noqa: E402
 from coach.ingest import read_file  # noqa: E402
 from coach.ingest.bundled import load_sample  # noqa: E402
 from coach.ingest.pipeline import IngestPipeline  # noqa: E402
@@ -41,39 +44,148 @@ from coach.workspace import Workspace  # noqa: E402
 
 SCORE = SHARED / "eval" / "score.py"
 MATCH = 0.5
+CASSETTES = ROOT / "tests" / "fixtures" / "cassettes"
+MEASURES = (
+    "score",
+    "engagement_f1",
+    "account_engagement_acc",
+    "problems_f1",
+    "risks_f1",
+    "meetings_acc",
+    "quotes_verbatim",
+)
 
 
-def score(report: dict, truth: Path, interactions: Path) -> None:
+@dataclass
+class LabelledSet:
+    name: str
+    interactions: Path
+    truth: Path
+    as_of: date
+    cassette: Path | None
+    tuned_on: str
+
+
+def labelled_sets() -> list[LabelledSet]:
+    """Every labelled set there is: the shared ones, and the bundled sample (labelled by its author)."""
+    found = []
+    for folder in sorted((SHARED / "eval").iterdir()):
+        if (folder / "truth.json").exists():
+            truth = json.loads((folder / "truth.json").read_text())
+            cassette = CASSETTES / f"{folder.name}.jsonl"
+            tuned = {"dev": "rules developed on it", "dev2": "first seen 2026-12; not tuned on"}.get(
+                folder.name, "unseen"
+            )
+            found.append(
+                LabelledSet(
+                    folder.name,
+                    folder / "interactions.jsonl",
+                    folder / "truth.json",
+                    date.fromisoformat(truth["as_of"]),
+                    cassette if cassette.exists() else None,
+                    tuned,
+                )
+            )
+    found.append(
+        LabelledSet(
+            "sample",
+            Path(),
+            ROOT / "bench" / "sample_truth.json",
+            date(2026, 11, 20),
+            ROOT / "coach" / "sample" / "cassette.jsonl",
+            "written before the engine",
+        )
+    )
+    return found
+
+
+def scored(report: dict, truth: Path, interactions: Path) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(report, f)
     out = subprocess.run(
-        [sys.executable, str(SCORE), f.name, str(truth), str(interactions)], capture_output=True, text=True
+        [sys.executable, str(SCORE), f.name, str(truth), str(interactions), "--json"],
+        capture_output=True,
+        text=True,
     )
-    print(out.stdout.rstrip())
+    return json.loads(out.stdout)
 
 
-def dev_and_sample() -> None:
-    print("== 1. reports scored against labels (offline engine)")
-    ws = Workspace(Settings(data_dir=Path(tempfile.mkdtemp(prefix="coach-quality-"))))
+def naive(report: dict) -> dict:
+    """The naive baseline: every interaction tactical (citing its first words), no problems, risks or verdicts."""
+    return {
+        "as_of": report["as_of"],
+        "engine": "naive",
+        "accounts": [
+            {
+                "account": a["account"],
+                "engagement": {"label": "tactical", "strategic_share": 0.0},
+                "interactions": [{"id": i["id"], "engagement": "tactical"} for i in a["interactions"]],
+                "unaddressed_problems": [],
+                "risks": [],
+                "meetings": [],
+            }
+            for a in report["accounts"]
+        ],
+    }
+
+
+def _workspace(labelled: LabelledSet, engine: str) -> tuple[Workspace, Path]:
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="coach-quality-")), _env_file=None)
+    if engine == "llm":
+        settings = settings.model_copy(update={"llm_cassette": labelled.cassette})
+    ws = Workspace(settings)
     pipeline = IngestPipeline(ws)
-    pipeline.ingest(read_file(DEV / "interactions.jsonl", pipeline.defaults()))
-    start = time.perf_counter()
-    report = Analyzer(ws).report(date(2026, 11, 20)).to_json()
-    print(f"-- dev set (62 interactions, 8 accounts), analysed in {time.perf_counter() - start:.1f} s")
-    score(report, DEV / "truth.json", DEV / "interactions.jsonl")
+    if labelled.name == "sample":
+        load_sample(pipeline)
+        texts = Path(tempfile.mkdtemp()) / "sample.jsonl"
+        with ws.db.session() as session:
+            rows = Repository(session).interactions()
+            texts.write_text(
+                "\n".join(
+                    json.dumps({"id": r.id, "account": r.account.name, "text": r.raw_text}) for r in rows
+                )
+            )
+        return ws, texts
+    pipeline.ingest(read_file(labelled.interactions, pipeline.defaults()))
+    return ws, labelled.interactions
 
-    ws = Workspace(Settings(data_dir=Path(tempfile.mkdtemp(prefix="coach-quality-"))))
-    pipeline = IngestPipeline(ws)
-    load_sample(pipeline)
-    report = Analyzer(ws).report(date(2026, 11, 20)).to_json()
-    texts = Path(tempfile.mkdtemp()) / "sample.jsonl"
-    with ws.db.session() as session:
-        rows = Repository(session).interactions()
-        texts.write_text(
-            "\n".join(json.dumps({"id": r.id, "account": r.account.name, "text": r.raw_text}) for r in rows)
+
+def labelled_reports() -> None:
+    """Every labelled set, naive baseline, offline and (replaying its cassette) llm engines side by side."""
+    print("== 1. reports scored against labels: naive baseline, offline engine, LLM chain (recorded answers)")
+    for labelled in labelled_sets():
+        rows: dict[str, dict] = {}
+        cost = ""
+        for engine in ("offline", "llm"):
+            if engine == "llm" and labelled.cassette is None:
+                continue
+            ws, texts = _workspace(labelled, engine)
+            start = time.perf_counter()
+            report = analyzer(ws, for_workspace(ws, engine)).report(labelled.as_of)
+            seconds = time.perf_counter() - start
+            data = report.to_json()
+            if engine == "offline":
+                rows["naive baseline"] = scored(naive(data), labelled.truth, texts)
+            rows[engine] = scored(data, labelled.truth, texts)
+            n = sum(len(a.interactions) for a in report.accounts)
+            if engine == "llm":
+                u = report.engine_detail.usage
+                fell = sum(f.count for f in report.engine_detail.fallbacks)
+                cost = (
+                    f"llm: {u.get('calls', 0)} calls ({u.get('calls', 0) / max(n, 1):.2f} per interaction), "
+                    f"{u.get('prompt_tokens', 0) / max(n, 1):,.0f} prompt + {u.get('completion_tokens', 0) / max(n, 1):,.0f} "
+                    f"completion tokens per interaction, {fell} fallbacks, {seconds:.1f} s"
+                )
+            ws.close()
+        accounts = len(json.loads(labelled.truth.read_text())["accounts"])
+        print(
+            f"\n-- {labelled.name}: {n} interactions, {accounts} accounts, as of {labelled.as_of} ({labelled.tuned_on})"
         )
-    print("-- bundled sample (20 interactions, 4 accounts, labelled by its author)")
-    score(report, ROOT / "bench" / "sample_truth.json", texts)
+        print(f"{'':<16}" + "".join(f"{m.replace('_', ' '):>14}" for m in MEASURES))
+        for name, values in rows.items():
+            print(f"{name:<16}" + "".join(f"{values.get(m, 0):>14.3f}" for m in MEASURES))
+        if cost:
+            print(cost)
 
 
 def prf(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
@@ -198,7 +310,7 @@ def main() -> int:
     ap.add_argument("--skip-ami", action="store_true")
     args = ap.parse_args()
     require_shared()
-    dev_and_sample()
+    labelled_reports()
     if not args.skip_enron:
         enron()
     if not args.skip_ami:

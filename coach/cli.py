@@ -647,9 +647,22 @@ def _accounts_of(ws: Workspace, ids: list[str]) -> list[str]:
 
 
 @app.command()
-def demo() -> None:
-    """Load the bundled sample accounts and show what the coach sees: accounts, a timeline, a search."""
-    ws = _workspace()
+def demo(
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="offline (default) or llm: with no model configured, llm replays the sample's recorded answers."
+        ),
+    ] = None,
+) -> None:
+    """Load the bundled sample accounts and show what the coach sees: accounts, a timeline, a search, the flags."""
+    settings = get_settings()
+    if (engine or settings.engine) == "llm" and settings.llm_cassette is None and not settings.openai_api_key:
+        from coach.ingest.bundled import sample_cassette
+
+        settings = settings.model_copy(update={"llm_cassette": sample_cassette()})
+        err.print("No model is configured: the LLM engine replays the sample's recorded answers.")
+    ws = _workspace(settings)
     from coach.ingest.bundled import load_sample
 
     report = load_sample(IngestPipeline(ws))
@@ -666,10 +679,12 @@ def demo() -> None:
     search(query, account=None, k=3, as_json=False)
     out.rule("[bold]5. what the coach flags")
     from coach.analysis.markdown import render_summary
-    from coach.analysis.service import Analyzer
+    from coach.engines import analyzer as engine_analyzer
 
+    result = engine_analyzer(ws, _engines(ws, engine)).report(datetime.now().date())
+    out.print(f"engine: {result.engine}")
     out.print(
-        render_summary(Analyzer(ws).report(datetime.now().date())),
+        render_summary(result),
         markup=False,
         highlight=False,
         soft_wrap=True,

@@ -30,3 +30,8 @@ def load_sample(pipeline: IngestPipeline) -> IngestReport:
         for path in sorted(files, key=lambda p: (p.suffix != ".jsonl", p.name)):
             report.merge(pipeline.ingest(read_file(path, pipeline.defaults(**sample_meta(path)))))
     return report
+
+
+def sample_cassette() -> Path:
+    """The sample's recorded model answers (``coach demo --engine llm`` with no model configured)."""
+    return Path(str(resources.files("coach") / "sample" / "cassette.jsonl"))
