@@ -92,7 +92,7 @@ def labelled_sets() -> list[LabelledSet]:
             Path(),
             ROOT / "bench" / "sample_truth.json",
             date(2026, 11, 20),
-            ROOT / "coach" / "sample" / "cassette.jsonl",
+            ROOT / "coach" / "cassettes" / "sample.jsonl",
             "written before the engine",
         )
     )

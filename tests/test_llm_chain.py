@@ -204,11 +204,11 @@ def test_reanalysing_an_unchanged_account_costs_no_call(chain):
 # --- recorded cassettes --------------------------------------------------------------------------------------
 CASSETTES = [
     *sorted((ROOT / "tests" / "fixtures" / "cassettes").glob("*.jsonl")),
-    ROOT / "coach" / "sample" / "cassette.jsonl",
+    ROOT / "coach" / "cassettes" / "sample.jsonl",
 ]
 
 
-@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: p.name if p.parent.name != "sample" else "sample")
+@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_cassette_answers_the_current_prompts(path):
     entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert entries

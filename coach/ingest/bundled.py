@@ -34,4 +34,4 @@ def load_sample(pipeline: IngestPipeline) -> IngestReport:
 
 def sample_cassette() -> Path:
     """The sample's recorded model answers (``coach demo --engine llm`` with no model configured)."""
-    return Path(str(resources.files("coach") / "sample" / "cassette.jsonl"))
+    return Path(str(resources.files("coach") / "cassettes" / "sample.jsonl"))
