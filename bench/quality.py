@@ -111,7 +111,8 @@ def scored(report: dict, truth: Path, interactions: Path) -> dict:
 
 
 def naive(report: dict) -> dict:
-    """The naive baseline: every interaction tactical (citing its first words), no problems, risks or verdicts."""
+    """The naive baseline: every interaction tactical (citing the offline engine's sentence for it, so its quotes
+    are verbatim), no problems, risks or verdicts."""
     return {
         "as_of": report["as_of"],
         "engine": "naive",
@@ -119,7 +120,14 @@ def naive(report: dict) -> dict:
             {
                 "account": a["account"],
                 "engagement": {"label": "tactical", "strategic_share": 0.0},
-                "interactions": [{"id": i["id"], "engagement": "tactical"} for i in a["interactions"]],
+                "interactions": [
+                    {
+                        "id": i["id"],
+                        "engagement": "tactical",
+                        **({"evidence": i["evidence"]} if "evidence" in i else {}),
+                    }
+                    for i in a["interactions"]
+                ],
                 "unaddressed_problems": [],
                 "risks": [],
                 "meetings": [],
