@@ -98,13 +98,14 @@ def fill(
 
 def _problem(entry: dict[str, Any] | None, answer: Any) -> str | None:
     """Why an answer cannot go in, or None: unknown prompt, not its step's schema, a quote not in the prompt."""
-    from pydantic import ValidationError
+    from pydantic import BaseModel, ValidationError
 
     from coach.analysis.links import LinkAnswer
     from coach.signals.llm import Reading
 
     assert entry is not None
-    schema = {"read": Reading, "link": LinkAnswer}.get(entry["prompt"])
+    schemas: dict[str, type[BaseModel]] = {"read": Reading, "link": LinkAnswer}
+    schema = schemas.get(entry["prompt"])
     if schema is None:
         return f"answers to {entry['prompt']!r} prompts are not checked here"
     try:

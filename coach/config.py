@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     )
     llm_prompt_tokens: int = Field(
         default=6000,
-        ge=1000,
+        ge=2500,
         description="Budget of one prompt of the LLM chain, in the chat model's tokens (tiktoken): a longer interaction "
         "is read in parts that fit; an open problem's later interactions are chosen to fit.",
     )

@@ -201,6 +201,32 @@ def test_reanalysing_an_unchanged_account_costs_no_call(chain):
     assert first["engine_detail"]["usage"]["prompt_tokens"] > 1000
 
 
+def test_a_record_over_the_prompt_budget_is_read_in_parts_that_fit(chain, settings):
+    ws, _ = chain(Scripted({"status": "none", "interaction": "", "quote": "", "why": ""}))
+    long_note = dict(
+        RAISED,
+        id="ch-long",
+        text="\n".join(f"Line {i}: the crew walked bay {i} and logged the gauges." for i in range(400)),
+    )
+    pipeline = IngestPipeline(ws)
+    pipeline.ingest(read_jsonl(json.dumps(long_note).encode(), "l.jsonl", pipeline.defaults()))
+    configured = ws.settings.model_copy(update={"llm_prompt_tokens": 2500})
+    engines = for_workspace(Workspace(configured, embedder=ws.embedder), "llm")
+    from coach.analysis.service import view_of
+    from coach.store.repository import Repository
+
+    with ws.db.session() as session:
+        view = view_of(Repository(session).interaction("ch-long"))
+    parts = engines.extractor.prompts(view)  # type: ignore[attr-defined]
+    assert len(parts) >= 3
+    for part in parts:
+        assert ws.tokens.count(part.system) + ws.tokens.count(part.human) <= 2500
+    assert (
+        "".join(p.human.split("<<<RECORD\n", 1)[1].split("\nRECORD>>>")[0] for p in parts).count("Line ")
+        == 400
+    )
+
+
 # --- recorded cassettes --------------------------------------------------------------------------------------
 CASSETTES = [
     *sorted((ROOT / "tests" / "fixtures" / "cassettes").glob("*.jsonl")),

@@ -34,6 +34,7 @@ from coach.signals.facts import (
 )
 from coach.signals.offline import InteractionView, OfflineExtractor, attendees_in, minutes_in, seniority
 from coach.signals.text import Directory, Side, as_side
+from coach.signals.version import reader_code_version
 
 log = logging.getLogger(__name__)
 PROMPT = "read"
@@ -141,7 +142,7 @@ class LLMExtractor:
     ) -> None:
         self.call, self.model, self.fallback = call, model, fallback
         self.engine = f"llm:{model}"
-        self.version = f"{call.prompt_version}+{model}+{fallback.version}"
+        self.version = f"{call.prompt_version}+{reader_code_version()}+{model}+{fallback.version}"
         self.count, self.budget = count, budget
         self.fallbacks: list[str] = []
 
@@ -163,7 +164,8 @@ class LLMExtractor:
         whole = self._render(view, without_instructions(view.text))
         if self._tokens(whole) <= self.budget:
             return [whole]
-        room = max(200, self.budget - self._tokens(self._render(view, "")))
+        # what the prompt costs around the text (with the "part N of M" line), and a little room for joins
+        room = max(200, self.budget - self._tokens(self._render(view, "", 999, 999)) - 16)
         parts = split_to_fit(without_instructions(view.text), room, self.count)
         return [self._render(view, part, i + 1, len(parts)) for i, part in enumerate(parts)]
 

@@ -25,3 +25,9 @@ def offline_code_version() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return f"offline-{digest.hexdigest()[:12]}"
+
+
+@lru_cache(maxsize=1)
+def reader_code_version() -> str:
+    """The LLM read step's own code: how a model's answer becomes facts."""
+    return "read-" + hashlib.sha256((_SIGNALS / "llm.py").read_bytes()).hexdigest()[:12]
