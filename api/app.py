@@ -23,11 +23,11 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.deps import Services
 from api.routes import v1, web
 from coach.config import Settings, get_settings
-from coach.errors import CoachError, InvalidInput, NotFound, StoreError, TooLarge
+from coach.errors import CoachError, Forbidden, InvalidInput, NotFound, StoreError, TooLarge
 from coach.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
-STATUS = ((TooLarge, 413), (NotFound, 404), (InvalidInput, 422), (StoreError, 503), (CoachError, 400))
+STATUS = ((TooLarge, 413), (NotFound, 404), (Forbidden, 403), (InvalidInput, 422), (StoreError, 503), (CoachError, 400))
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",

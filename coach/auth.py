@@ -1,9 +1,10 @@
 """Users, teams, API tokens and who may see which account.
 
-Roles: a **rep** sees the accounts that members of their teams logged
-interactions on; a **manager** sees those of the teams they manage (and belong
-to); an **admin** sees everything. Anything else does not exist for them: the
-web app and the API answer 404, the same as for an account that is not there.
+Accounts are granted, as in a CRM: to a team (its members and managers see the
+account and log into it) or to one user. The team(s) of whoever creates an
+account get it (coach.tenancy); admins and the account's teams' managers grant
+and revoke. An **admin** sees everything. Anything else does not exist for them:
+the web app and the API answer 404, the same as for an account that is not there.
 
 Passwords are hashed with Argon2 (argon2-cffi). API tokens are random
 (``coach_`` + 32 url-safe bytes), shown once, and stored as their SHA-256; a token
@@ -23,13 +24,13 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from coach.errors import InvalidInput, NotFound
 from coach.store.database import Database
-from coach.store.schema import ApiTokenRow, InteractionRow, MembershipRow, TeamRow, UserRow
+from coach.store.schema import AccountGrantRow, ApiTokenRow, MembershipRow, TeamRow, UserRow
 
 Role = Literal["rep", "manager", "admin"]
 ROLES: tuple[str, ...] = ("rep", "manager", "admin")
@@ -78,22 +79,25 @@ class Accounts:
         if user.is_admin:
             return None
         with self.db.session() as session:
-            loggers = _colleagues(session, user)
-            stmt = select(InteractionRow.account_id).where(InteractionRow.logged_by.in_(loggers)).distinct()
-            return set(session.scalars(stmt))
+            return visible_account_ids(session, user.id)
 
     def can_see(self, user: User, account_id: int) -> bool:
-        visible = self.visible_ids(user)
-        return visible is None or account_id in visible
+        if user.is_admin:
+            return True
+        with self.db.session() as session:
+            return account_id in visible_account_ids(session, user.id, account_id)
 
 
-def _colleagues(session: Session, user: User) -> set[int]:
-    """The user and everyone in the teams they belong to (reps) or manage (managers)."""
-    mine = select(MembershipRow.team_id).where(MembershipRow.user_id == user.id)
-    if user.role == "manager":
-        mine = mine.where(MembershipRow.manages.is_(True)) if user.manages else mine
-    members = select(MembershipRow.user_id).where(MembershipRow.team_id.in_(mine))
-    return {user.id, *session.scalars(members)}
+def visible_account_ids(session: Session, user_id: int, account_id: int | None = None) -> set[int]:
+    """Accounts granted to a team the user belongs to (or manages) or to the user; one account if given. Read in
+    the caller's session, so a write transaction checks what it is about to write against what it sees."""
+    teams = select(MembershipRow.team_id).where(MembershipRow.user_id == user_id)
+    stmt = select(AccountGrantRow.account_id).where(
+        or_(AccountGrantRow.team_id.in_(teams), AccountGrantRow.user_id == user_id)
+    )
+    if account_id is not None:
+        stmt = stmt.where(AccountGrantRow.account_id == account_id)
+    return set(session.scalars(stmt.distinct()))
 
 
 class Users:

@@ -1,9 +1,10 @@
 """Logging interactions as a signed-in user (the web form, the API, the Slack bot).
 
 Each object is checked on its own (the interaction contract, size, date range,
-and that the user may write to the account and id it names); the good ones are
-stored through the ingest pipeline in one go, so one bad note never keeps the
-others out.
+an id that can be opened again); the good ones are stored through the ingest
+pipeline in one go, so one bad note never keeps the others out. Whether the user
+may write into the account (and over the id) a record names is decided by the
+pipeline inside its write transaction (coach.tenancy), never read beforehand.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from coach.auth import Accounts, User
-from coach.errors import InvalidInput, NotFound, TooLarge
+from coach.errors import AccessNeeded, InvalidInput, NotFound, TooLarge
 from coach.ingest.common import RecordError, check_record
 from coach.ingest.jsonl import record_from_object
 from coach.ingest.pipeline import IngestPipeline
 from coach.records import InteractionRecord
-from coach.store.repository import Repository
 from coach.workspace import Workspace
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -52,13 +52,14 @@ class Logbook:
             good.append((index, record))
             results.append(Logged(index, "pending", id=record.interaction_id()))
         if good:
-            report = pipeline.ingest([r for _, r in good], logged_by=user.id)
-            failed = {r.origin: r.reason for r in report.rejected}
+            report = pipeline.ingest([r for _, r in good], logged_by=user.id, checked=True)
+            failed = {r.origin: r for r in report.rejected}
             for index, record in good:
                 item = results[index]
                 if record.origin in failed:
-                    item.status, item.reason = "rejected", failed[record.origin]
-                    item.error = InvalidInput(failed[record.origin])
+                    refused = failed[record.origin]
+                    item.status, item.reason = "rejected", refused.reason
+                    item.error = AccessNeeded(refused.reason) if refused.access else InvalidInput(refused.reason)
                 elif item.id in report.added:
                     item.status = "added"
                 elif item.id in report.updated:
@@ -88,19 +89,6 @@ class Logbook:
         if not record.account:
             raise InvalidInput("'account' is missing")
         self._check_date(record)
-        with self.ws.db.session() as session:
-            repo = Repository(session)
-            account = repo.account(record.account)
-            if account is not None and not self.accounts.can_see(user, account.id):
-                raise NotFound(
-                    f"no account you can see is named {record.account!r}; pick another name for a new "
-                    "account, or ask an admin to add you to its team"
-                )
-            existing = repo.interaction(record.interaction_id())
-            if existing is not None and not self.accounts.can_see(user, existing.account_id):
-                raise InvalidInput(
-                    f"the id {record.interaction_id()!r} is taken; leave 'id' out to have one derived"
-                )
         return record
 
     def _check_date(self, record: InteractionRecord) -> None:

@@ -87,6 +87,7 @@ class InteractionRecord:
 class Rejection:
     origin: str
     reason: str
+    access: bool = False  # refused because the account is another team's (an access request was recorded)
 
 
 def account_key(name: str) -> str:

@@ -155,8 +155,11 @@ def test_a_rep_of_another_team_gets_404_everywhere(app_env):
         client.get("/v1/search", params={"q": "x", "account": "Pinecrest Utilities"}, headers=ben).status_code
         == 404
     )
-    # writing into another team's account, or over one of its ids, is refused too
-    assert client.post("/v1/interactions", json=NOTE, headers=ben).status_code == 404
+    # writing into another team's account is refused (403: it is another team's; ask for access), and so is
+    # writing over one of its ids
+    refused = client.post("/v1/interactions", json=NOTE, headers=ben)
+    assert refused.status_code == 403 and "belongs to another team" in refused.json()["detail"]
+    assert "Mei" not in refused.text and "interaction" not in refused.json()
     stolen = dict(NOTE, account="Bravo Freight", id="smp-001")
     assert client.post("/v1/interactions", json=stolen, headers=ben).status_code == 422
     # the manager of team A and the admin see team A's accounts; the admin sees everything

@@ -106,7 +106,8 @@ def test_the_api_and_the_slack_bots_path_hide_another_teams_account(world, chann
         headers=headers,
         json={"account": BEN_ACCOUNT, "date": "2026-10-02", "text": "Overwrite attempt."},
     )
-    assert written.status_code == 404
+    assert written.status_code == 403 and "belongs to another team" in written.json()["detail"]
+    assert "invoices" not in written.text and "Lena" not in written.text
 
 
 def test_a_digest_covers_only_the_teams_a_manager_manages(world):

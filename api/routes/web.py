@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from api.deps import Services, ServicesDep, audit, check_csrf, csrf_token, search_detail, session_user
 from coach.auth import User
 from coach.briefs import BriefRequest
-from coach.errors import InvalidInput, NotFound
+from coach.errors import Forbidden, InvalidInput, NotFound
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import AccountRow as _AccountRow
 
@@ -203,11 +203,12 @@ def log_note(
             obj["series"] = series.strip()
         try:
             logged = svc.logbook.log_one(user, obj, origin="web")
-        except (InvalidInput, NotFound) as exc:
+        except (InvalidInput, NotFound, Forbidden) as exc:
             errors["form"] = str(exc)
+            errors["status"] = "403" if isinstance(exc, Forbidden) else ""
         else:
             return RedirectResponse(f"/interactions/{logged.id}?logged={logged.status}", status_code=303)
-    status = 413 if "too large" in errors.get("text", "") else 422
+    status = 413 if "too large" in errors.get("text", "") else int(errors.pop("status", "") or 422)
     return page(
         request,
         "home.html",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time as time_
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,12 +22,14 @@ from coach.analysis.report import AccountReport, EngineUsed, Fallback, Report
 from coach.analysis.thresholds import Thresholds
 from coach.errors import NotFound
 from coach.llm import Usage
+from coach.ourside import Ours, OurSide
+from coach.people import email_domain
 from coach.playbook import Playbook
 from coach.signals.facts import InteractionFacts
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory, directory_from
 from coach.store.repository import Repository, as_utc
-from coach.store.schema import AccountRow, FactsRow, InteractionRow, PersonRow
+from coach.store.schema import AccountRow, FactsRow, InteractionRow
 from coach.workspace import Workspace
 
 
@@ -96,7 +97,7 @@ class Analyzer:
         self.extractor = extractor or OfflineExtractor(workspace.embedder)
         self.linker = linker
         self.judge = AccountJudge(thresholds or Thresholds(), playbook)
-        self._ours_cache: tuple[float, list[tuple[str, str, str | None, str | None]], set[str]] | None = None
+        self.ourside = OurSide(workspace.settings.internal_domains, OURS_TTL)
 
     def report(
         self, as_of: date, accounts: list[str] | None = None, on_account: Callable[[str], None] | None = None
@@ -104,7 +105,7 @@ class Analyzer:
         results: list[AccountReport] = []
         engine = self._used([], [], Usage())
         fresh: list[FactsRow] = []
-        self._ours_cache = None  # a report reads our people once, fresh
+        self.ourside.forget()  # a report reads our people once per scope, fresh
         with self.ws.db.session() as session:
             repo = Repository(session)
             for account in self._accounts(repo, accounts):
@@ -146,10 +147,13 @@ class Analyzer:
     ) -> AccountAnalysis:
         until = datetime.combine(as_of, time.max, tzinfo=UTC)
         interactions = repo.interactions(account_ids=[account.id], until=until)
-        internal, domains = self._ours(session, repo)
-        directory = self._directory(account.name, interactions, internal, domains)
+        ours = self.ourside.for_account(session, account.id)  # never another team's records: coach.ourside
+        directory = self._directory(account.name, interactions, ours)
         cache = self._cached(session, [r.id for r in interactions])
-        fingerprint = json.dumps(sorted((p.name, p.side) for p in directory.people), ensure_ascii=False)
+        fingerprint = json.dumps(
+            [sorted((p.name, p.side) for p in directory.people), sorted(directory.internal_domains)],
+            ensure_ascii=False,
+        )
         before = self._usage()
         judged = [
             Judged(view_of(r), self._facts(r, directory, fingerprint, cache, fresh)) for r in interactions
@@ -193,27 +197,13 @@ class Analyzer:
             found.append(row)
         return found
 
-    def _ours(self, session, repo: Repository):  # type: ignore[no-untyped-def]
-        """Our people and e-mail domains, read at most every OURS_TTL seconds: every account's directory needs
-        them and reading them scans every interaction's rep."""
-        now = time_.monotonic()
-        if self._ours_cache is None or now - self._ours_cache[0] > OURS_TTL:
-            domains = set(self.ws.settings.internal_domains) | repo.internal_domains()
-            self._ours_cache = (now, self._internal_people(session), domains)
-        return self._ours_cache[1], self._ours_cache[2]
-
     @staticmethod
-    def _internal_people(session) -> list[tuple[str, str, str | None, str | None]]:  # type: ignore[no-untyped-def]
-        people = session.scalars(select(PersonRow).where(PersonRow.side == "internal"))
-        reps = session.scalars(select(InteractionRow.rep).where(InteractionRow.rep.is_not(None)).distinct())
-        return [(p.name, "internal", p.title, p.email) for p in people] + [
-            (r, "internal", None, None) for r in reps
-        ]
-
-    @staticmethod
-    def _directory(account: str, rows: list[InteractionRow], internal, domains) -> Directory:  # type: ignore[no-untyped-def]
+    def _directory(account: str, rows: list[InteractionRow], ours: Ours) -> Directory:
+        """Our side (see coach.ourside), the account's own reps and domains, then everyone its records name."""
         people = [person for r in rows for person in trusted_participants(r)]
-        return directory_from([*internal, *people], domains, account)
+        reps = [(r.rep, "internal", None, None) for r in rows if r.rep]
+        domains = {email_domain(p[3]) for p in people if p[1] == "internal"} - {None}
+        return directory_from([*ours.people, *reps, *people], ours.domains | domains, account)
 
     def _cached(self, session, ids: list[str]) -> dict[str, FactsRow]:  # type: ignore[no-untyped-def]
         """The cached facts of these interactions for this engine, in one query per 500 ids."""

@@ -13,6 +13,7 @@ from coach.ingest.threads import split_body
 from coach.records import KINDS, InteractionRecord, Kind, clean
 
 MAX_ID_LENGTH = 200
+ID_BREAKERS = "/\\?#"  # an id with these cannot be opened again (/interactions/{id} in the pages and the API)
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2100
 
@@ -155,6 +156,12 @@ def check_record(record: InteractionRecord, defaults: SourceDefaults) -> Interac
             record.source_id = None
         elif len(record.source_id) > MAX_ID_LENGTH:
             raise RecordError(f"id is longer than {MAX_ID_LENGTH} characters")
+        elif found := sorted(set(record.source_id) & set(ID_BREAKERS)):
+            raise RecordError(
+                f"the id {record.source_id!r} contains {' '.join(repr(c) for c in found)}, which a link to the "
+                "interaction cannot carry; use letters, digits, '-', '_', '.' or ':' (or leave 'id' out to have "
+                "one derived)"
+            )
     return record
 
 

@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from coach.chunking import Chunk
 from coach.ingest.common import SourceDefaults
+from coach.ourside import OurSide, scope_of_writer
 from coach.people import email_domain
 from coach.records import InteractionRecord, Rejection
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
 from coach.store.vectors import ChunkEntry
+from coach.tenancy import AccountGate, Refusal, Writer
 from coach.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -58,21 +62,23 @@ class _Pending:
     record: InteractionRecord
     interaction_id: str
     content_hash: str
-    logged_by: int | None = None
+    writer: Writer = field(default_factory=lambda: Writer(None))
 
 
 class IngestPipeline:
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
+        self._ourside = OurSide(workspace.settings.internal_domains, ttl=0.0)  # a write reads them fresh
 
-    def defaults(self, **kwargs: object) -> SourceDefaults:
-        """Source defaults wired to this store (internal domains known so far, accounts by domain)."""
+    def defaults(self, user_id: int | None = None, **kwargs: object) -> SourceDefaults:
+        """Source defaults wired to this store (our domains as the importing user's scope knows them, accounts by
+        domain)."""
         defaults = SourceDefaults(
             max_text_bytes=self.ws.settings.max_text_bytes,
             max_future_days=self.ws.settings.api_max_future_days,
             **kwargs,
         )  # type: ignore[arg-type]
-        defaults.internal_domains = set(self.ws.settings.internal_domains) | self._learnt_domains()
+        defaults.internal_domains = self._our_domains(user_id)
         defaults.account_for_domain = self._account_for_domain
         return defaults
 
@@ -81,9 +87,12 @@ class IngestPipeline:
         items: Iterable[InteractionRecord | Rejection],
         on_item: Callable[[], None] | None = None,
         logged_by: int | Callable[[InteractionRecord], int | None] | None = None,
+        checked: bool = False,
     ) -> IngestReport:
         """Store the records (embedded first, then written; see the module docstring). ``logged_by`` is the
-        signed-in user who logs them (or a function naming one per record): their teams see the accounts."""
+        coach user who logs them (or a function naming one per record). ``checked``: they write as themselves
+        (web, API, Slack) and only into accounts they can see; otherwise the operator imports for them and
+        their teams are granted the accounts (coach.tenancy)."""
         report = IngestReport()
         batch: list[_Pending] = []
         for item in items:
@@ -93,7 +102,7 @@ class IngestPipeline:
                 report.rejected.append(item)
                 continue
             who = logged_by(item) if callable(logged_by) else logged_by
-            pending = _Pending(item, item.interaction_id(), item.content_hash(), who)
+            pending = _Pending(item, item.interaction_id(), item.content_hash(), Writer(who, checked))
             if any(p.interaction_id == pending.interaction_id for p in batch):
                 self._flush(batch, report)
                 batch = []
@@ -108,10 +117,20 @@ class IngestPipeline:
         if not batch:
             return
         with self.ws.db.session() as session:
-            stored = Repository(session).hashes(p.interaction_id for p in batch)
+            repo = Repository(session)
+            stored = repo.hashes(p.interaction_id for p in batch)
+            owners = repo.account_ids_of([p.interaction_id for p in batch if p.writer.checked])
+            gate = AccountGate(session)
+            taken = {
+                p.interaction_id
+                for p in batch
+                if p.interaction_id in owners and not gate.may_overwrite(owners[p.interaction_id], p.writer)
+            }
         fresh = []
         for pending in batch:
-            if stored.get(pending.interaction_id) == pending.content_hash:
+            if pending.interaction_id in taken:
+                report.rejected.append(Rejection(pending.record.origin, _taken(pending.interaction_id)))
+            elif stored.get(pending.interaction_id) == pending.content_hash:
                 report.unchanged.append(pending.interaction_id)
             else:
                 fresh.append(pending)
@@ -130,16 +149,28 @@ class IngestPipeline:
     def _write(self, fresh: list[_Pending], stored: dict[str, str], report: IngestReport) -> None:
         now = datetime.now(UTC)
         chunk_lists = [self.ws.chunker.split(p.record.analysis_text) for p in fresh]
-        texts = [c.text for chunks in chunk_lists for c in chunks]
-        vectors = self.ws.embedder.embed(texts)
-        ids = [p.interaction_id for p in fresh]
+        vectors = self.ws.embedder.embed([c.text for chunks in chunk_lists for c in chunks])
         with self.ws.db.session(write=True) as session:
-            repo = Repository(session)
-            domains = (
-                set(self.ws.settings.internal_domains) | repo.internal_domains() | _declared_domains(fresh)
-            )
+            repo, gate = Repository(session), AccountGate(session)
+            ourside = OurSide(
+                self.ws.settings.internal_domains, ttl=float("inf")
+            )  # read once per scope and batch
             entries: list[ChunkEntry] = []
+            kept: list[list[float]] = []
+            saved: list[_Pending] = []
+            start = 0
             for pending, chunks in zip(fresh, chunk_lists, strict=True):
+                own_vectors, start = vectors[start : start + len(chunks)], start + len(chunks)
+                # The access check and the account's creation happen here, in the transaction that writes.
+                account = gate.claim(pending.record.account, pending.writer)
+                if isinstance(account, Refusal):
+                    report.rejected.append(Rejection(pending.record.origin, account.reason, account.access))
+                    continue
+                owner = repo.account_of(pending.interaction_id)
+                if owner is not None and not gate.may_overwrite(owner, pending.writer):
+                    report.rejected.append(Rejection(pending.record.origin, _taken(pending.interaction_id)))
+                    continue
+                domains = _save_domains(ourside, session, account.id, pending, fresh)
                 row = repo.save(
                     pending.record,
                     pending.interaction_id,
@@ -147,18 +178,21 @@ class IngestPipeline:
                     len(chunks),
                     domains,
                     now,
-                    logged_by=pending.logged_by,
+                    logged_by=pending.writer.user_id,
                 )
                 entries.extend(_entries(row, chunks))
-            replaced = [i for i in ids if i in stored]
-            self.ws.index.delete_interactions(replaced)
-            self.ws.index.upsert(entries, vectors)
+                kept.extend(own_vectors)
+                saved.append(pending)
+            ids = [p.interaction_id for p in saved]
+            self.ws.index.delete_interactions([i for i in ids if i in stored])
+            if entries:
+                self.ws.index.upsert(entries, kept)
             try:
                 session.commit()
             except Exception:
                 self.ws.index.delete_interactions(ids)
                 raise
-        for pending in fresh:
+        for pending in saved:
             (report.updated if pending.interaction_id in stored else report.added).append(
                 pending.interaction_id
             )
@@ -210,9 +244,9 @@ class IngestPipeline:
         self.ws.index.upsert(entries, vectors)
         return len(entries)
 
-    def _learnt_domains(self) -> set[str]:
+    def _our_domains(self, user_id: int | None) -> set[str]:
         with self.ws.db.session() as session:
-            return Repository(session).internal_domains()
+            return set(self._ourside.of(session, scope_of_writer(session, user_id)).domains)
 
     def _account_for_domain(self, domain: str) -> str | None:
         with self.ws.db.session() as session:
@@ -226,6 +260,19 @@ def _entries(row: InteractionRow, chunks: list[Chunk]) -> list[ChunkEntry]:
         ChunkEntry(f"{row.id}#{c.seq}", row.id, row.account_id, c.seq, c.start, c.end, c.text, ts, row.kind)
         for c in chunks
     ]
+
+
+def _save_domains(
+    ourside: OurSide, session: Session, account_id: int, pending: _Pending, batch: list[_Pending]
+) -> set[str]:
+    """Our domains as the account's scope knows them (never another team's records), plus those the batch's
+    records from the same writer declare."""
+    same = [p for p in batch if p.writer.user_id == pending.writer.user_id]
+    return set(ourside.for_account(session, account_id).domains) | _declared_domains(same)
+
+
+def _taken(interaction_id: str) -> str:
+    return f"the id {interaction_id!r} is taken; leave 'id' out to have one derived"
 
 
 def _declared_domains(batch: list[_Pending]) -> set[str]:

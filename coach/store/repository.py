@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from coach.people import email_domain, person_key, resolve_side
+from coach.lookalike import skeleton
+from coach.people import person_key, resolve_side
 from coach.records import InteractionRecord, account_key
 from coach.store.schema import AccountRow, InteractionRow, ParticipationRow, PersonRow
 
@@ -39,7 +40,12 @@ class Repository:
         key = account_key(name)
         row = self.session.scalar(select(AccountRow).where(AccountRow.key == key))
         if row is None and create:
-            row = AccountRow(name=" ".join(name.split()), key=key, created_at=datetime.now(UTC))
+            row = AccountRow(
+                name=" ".join(name.split()),
+                key=key,
+                skeleton=skeleton(name)[:300],
+                created_at=datetime.now(UTC),
+            )
             self.session.add(row)
             self.session.flush()
         return row
@@ -77,13 +83,6 @@ class Repository:
         ).all()
         return rows[0] if len(rows) == 1 else None
 
-    def internal_domains(self) -> set[str]:
-        """Domains of people recorded as ours: learnt from records that said so."""
-        emails = self.session.scalars(
-            select(PersonRow.email).where(PersonRow.side == "internal", PersonRow.email.is_not(None))
-        )
-        return {d for d in (email_domain(e) for e in emails) if d}
-
     # --- interactions ---------------------------------------------------------------------
     def hashes(self, ids: Iterable[str]) -> dict[str, str]:
         ids = list(ids)
@@ -93,6 +92,20 @@ class Repository:
             select(InteractionRow.id, InteractionRow.content_hash).where(InteractionRow.id.in_(ids))
         )
         return {i: h for i, h in rows}
+
+    def account_ids_of(self, ids: Sequence[str]) -> dict[str, int]:
+        """The account each of these stored interactions is in."""
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(InteractionRow.id, InteractionRow.account_id).where(InteractionRow.id.in_(list(ids)))
+        )
+        return {i: a for i, a in rows}
+
+    def account_of(self, interaction_id: str) -> int | None:
+        return self.session.scalar(
+            select(InteractionRow.account_id).where(InteractionRow.id == interaction_id)
+        )
 
     def interaction(self, interaction_id: str) -> InteractionRow | None:
         return self.session.get(

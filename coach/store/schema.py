@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -30,6 +31,8 @@ class AccountRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     key: Mapped[str] = mapped_column(String(300), unique=True, index=True)
+    # What the name looks like (coach.lookalike): a new name with an existing skeleton is a look-alike.
+    skeleton: Mapped[str | None] = mapped_column(String(300), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     interactions: Mapped[list[InteractionRow]] = relationship(back_populates="account")
@@ -191,6 +194,7 @@ class AuditEventRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     account: Mapped[str | None] = mapped_column(String(300), index=True)
     detail: Mapped[str | None] = mapped_column(Text)
+    slack_user: Mapped[str | None] = mapped_column(String(64))
 
 
 class SignInAttemptRow(Base):
@@ -210,13 +214,94 @@ class SignInAttemptRow(Base):
 
 
 class SlackLinkRow(Base):
-    """`/coach link EMAIL`: which coach user a Slack user is (kept here so every bot process and restart agrees)."""
+    """A proven link from a Slack user to a coach user: the coach user confirmed it signed in to the web app.
+
+    (A Slack profile e-mail that Slack says is verified maps without a row; see coach.slackbot.links.)"""
 
     __tablename__ = "slack_links"
 
     slack_user: Mapped[str] = mapped_column(String(64), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[UserRow] = relationship()
+
+
+class SlackLinkCodeRow(Base):
+    """A one-time, short-lived code `/coach link` gives a Slack user, to confirm in the signed-in web app."""
+
+    __tablename__ = "slack_link_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slack_user: Mapped[str] = mapped_column(String(64))
+    slack_name: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SlackRequestRow(Base):
+    """A signed Slack request already handled: the same signature again within its five minutes is a replay."""
+
+    __tablename__ = "slack_requests"
+
+    signature: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AccountGrantRow(Base):
+    """An account granted to a team, or to one user: who may see and log into it (admins see everything)."""
+
+    __tablename__ = "account_grants"
+    __table_args__ = (
+        UniqueConstraint("account_id", "team_id", name="uq_account_grants_team"),
+        UniqueConstraint("account_id", "user_id", name="uq_account_grants_user"),
+        CheckConstraint("(team_id IS NULL) <> (user_id IS NULL)", name="ck_account_grants_team_or_user"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccessRequestRow(Base):
+    """Someone asked to log into an account another team holds; its managers (or an admin) grant or decline."""
+
+    __tablename__ = "access_requests"
+    __table_args__ = (UniqueConstraint("account_id", "user_id", name="uq_access_requests"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # pending, granted or declined
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OrgDomainRow(Base):
+    """An e-mail domain the organisation declares as its own (`coach org domains add`)."""
+
+    __tablename__ = "org_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. The cookie carries a random id; only its SHA-256 is stored. Deleting the row signs the
+    browser out on its next request (logout, password change, disabling, sign out everywhere)."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class LLMAnswerRow(Base):
