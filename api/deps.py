@@ -18,6 +18,8 @@ from coach.engines import analyzer as engine_analyzer
 from coach.engines import for_workspace
 from coach.logbook import Logbook
 from coach.search import Searcher
+from coach.sessions import WebSessions
+from coach.tenancy import Grants
 from coach.workspace import Workspace
 
 
@@ -32,6 +34,8 @@ class Services:
     searcher: Searcher
     audit: Audit
     throttle: SignInThrottle
+    sessions: WebSessions
+    grants: Grants
 
     @classmethod
     def build(cls, workspace: Workspace, settings: Settings | None = None) -> Services:
@@ -56,6 +60,8 @@ class Services:
             Searcher(workspace),
             Audit(workspace.db),
             throttle,
+            WebSessions(workspace.db),
+            Grants(workspace.db),
         )
 
 
@@ -107,8 +113,11 @@ def audit(
 
 
 def session_user(request: Request, svc: Services) -> User | None:
-    user_id = request.session.get("user")
-    return svc.users.get(int(user_id)) if isinstance(user_id, int) else None
+    """The signed-in user of a live server-side session (coach.sessions), looked up once per request."""
+    if not hasattr(request.state, "session_user"):
+        user_id = svc.sessions.user_id(request.session.get("sid"))
+        request.state.session_user = svc.users.get(user_id) if user_id is not None else None
+    return request.state.session_user
 
 
 ApiUser = Annotated[User, Depends(api_user)]

@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from coach.errors import InvalidInput, NotFound
+from coach.sessions import end_sessions_of
 from coach.store.database import Database
 from coach.store.schema import AccountGrantRow, ApiTokenRow, MembershipRow, TeamRow, UserRow
 
@@ -47,6 +48,7 @@ class User:
     role: str
     teams: tuple[str, ...] = ()
     manages: tuple[str, ...] = ()
+    active: bool = True
 
     @property
     def is_admin(self) -> bool:
@@ -136,7 +138,28 @@ class Users:
         with self.db.session(write=True) as session:
             row = self._row(session, email)
             row.password_hash = _hasher.hash(password)
+            end_sessions_of(session, row.id)  # whoever knew the old password is signed out
             session.commit()
+
+    def set_active(self, email: str, active: bool) -> User:
+        """Disable (or enable again) a user: disabled, their sessions end and their tokens stop at once."""
+        with self.db.session(write=True) as session:
+            row = self._row(session, email)
+            row.active = active
+            if not active:
+                end_sessions_of(session, row.id)
+            session.commit()
+            return self._user(session, row)
+
+    def is_active(self, email: str) -> bool:
+        with self.db.session() as session:
+            return self._row(session, email).active
+
+    def sign_out_everywhere(self, email: str) -> int:
+        with self.db.session(write=True) as session:
+            count = end_sessions_of(session, self._row(session, email).id)
+            session.commit()
+            return count
 
     def authenticate(self, email: str, password: str) -> User | None:
         """The user if the password is theirs; None otherwise (same cost whether or not the user exists)."""
@@ -184,6 +207,7 @@ class Users:
             row.role,
             tuple(sorted(m.team.name for m in memberships)),
             tuple(sorted(m.team.name for m in memberships if m.manages)),
+            row.active,
         )
 
     # --- teams ----------------------------------------------------------------------------------
@@ -208,6 +232,19 @@ class Users:
                 existing.manages = existing.manages or manages
             else:
                 session.add(MembershipRow(team_id=team_row.id, user_id=user.id, manages=manages))
+            session.commit()
+
+    def remove_member(self, team: str, email: str) -> None:
+        """Take a user out of a team: the team's accounts leave their view on their next request."""
+        with self.db.session(write=True) as session:
+            team_row = session.scalar(select(TeamRow).where(TeamRow.name == " ".join(team.split())))
+            if team_row is None:
+                raise NotFound(f"no team {team!r}; `coach teams list` shows them")
+            user = self._row(session, email)
+            membership = session.get(MembershipRow, (team_row.id, user.id))
+            if membership is None:
+                raise NotFound(f"{user.email} is not in {team_row.name}")
+            session.delete(membership)
             session.commit()
 
     def teams(self) -> list[tuple[str, list[str], list[str]]]:

@@ -190,11 +190,8 @@ def _print_report(report: IngestReport) -> None:
         out.print(f"  [dim]skipped {path}[/]", highlight=False)
 
 
-@app.command()
-def accounts(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-) -> None:
-    """List the accounts in the store with their number of interactions and date range."""
+def list_accounts(as_json: bool = False) -> None:
+    """`coach accounts`: the accounts in the store with their number of interactions and date range."""
     ws = _workspace()
     with ws.db.session() as session:
         rows = Repository(session).account_summaries()
@@ -669,7 +666,7 @@ def demo(
     out.rule("[bold]1. the bundled sample, imported")
     _print_report(report)
     out.rule("[bold]2. accounts")
-    accounts(as_json=False)
+    list_accounts(as_json=False)
     first = _largest_account(ws)
     if first:
         out.rule(f"[bold]3. timeline: {first}")
@@ -721,6 +718,10 @@ from coach.cli_admin import audit, serve, slack, teams_app, tokens_app, users_ap
 app.add_typer(users_app, name="users")
 app.add_typer(teams_app, name="teams")
 app.add_typer(tokens_app, name="tokens")
+from coach.cli_access import accounts_app, org_app  # noqa: E402
+
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(org_app, name="org")
 app.command()(serve)
 app.command()(slack)
 app.command()(audit)

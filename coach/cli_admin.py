@@ -18,7 +18,8 @@ out = Console()
 err = Console(stderr=True)
 users_app = typer.Typer(help="People who sign in: reps, managers and admins.", no_args_is_help=True)
 teams_app = typer.Typer(
-    help="Teams: an account is visible to the teams whose members logged it.", no_args_is_help=True
+    help="Teams: an account is granted to teams (`coach accounts grant`); their members see it.",
+    no_args_is_help=True,
 )
 tokens_app = typer.Typer(
     help="API tokens for the Slack bot and other clients (stored hashed).", no_args_is_help=True
@@ -74,21 +75,63 @@ def users_password(email: str, password: Annotated[str | None, typer.Option()] =
         or os.environ.get("COACH_NEW_PASSWORD")
         or typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     )
-    _run(lambda: _users().set_password(email, secret))
-    out.print(f"password set for {email}")
+    users = _users()
+    _run(lambda: users.set_password(email, secret))
+    _audit(users, "user", f"password set for {email}; their sessions ended")
+    out.print(f"password set for {email}; they are signed out everywhere")
 
 
 @users_app.command("list")
 def users_list() -> None:
-    """Everyone who can sign in, with role and teams."""
+    """Everyone who can sign in, with role, teams and state."""
     rows = _users().all()
     if not rows:
         out.print("No users yet: `coach users add EMAIL --name NAME --team TEAM`.")
         return
-    table = Table("e-mail", "name", "role", "teams", "manages")
+    table = Table("e-mail", "name", "role", "teams", "manages", "state")
     for u in rows:
-        table.add_row(u.email, u.name, u.role, ", ".join(u.teams), ", ".join(u.manages))
+        table.add_row(
+            u.email,
+            u.name,
+            u.role,
+            ", ".join(u.teams),
+            ", ".join(u.manages),
+            "active" if u.active else "disabled",
+        )
     out.print(table)
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable a user: signed out everywhere, tokens and Slack stop at once, nothing of theirs is deleted."""
+    users = _users()
+    user = _run(lambda: users.set_active(email, False))
+    _audit(users, "user", f"disabled {user.email}")
+    out.print(f"{user.email} is disabled: signed out everywhere; their tokens and Slack link no longer work")
+
+
+@users_app.command("enable")
+def users_enable(email: str) -> None:
+    """Enable a disabled user again (they sign in anew)."""
+    users = _users()
+    user = _run(lambda: users.set_active(email, True))
+    _audit(users, "user", f"enabled {user.email}")
+    out.print(f"{user.email} is enabled")
+
+
+@users_app.command("sign-out")
+def users_sign_out(email: str) -> None:
+    """Sign a user out of every browser (their next request asks them to sign in)."""
+    users = _users()
+    count = _run(lambda: users.sign_out_everywhere(email))
+    _audit(users, "session", f"signed {email} out everywhere ({count} session(s))")
+    out.print(f"{email} signed out of {count} session(s)")
+
+
+def _audit(users: Users, action: str, detail: str, account: str | None = None) -> None:
+    from coach.audit import Audit
+
+    Audit(users.db).record(None, "cli", action, account, detail)
 
 
 @teams_app.command("add")
@@ -105,6 +148,15 @@ def teams_add_member(
     """Put a user in a team (as a member or its manager)."""
     _run(lambda: _users().add_member(team, email, manages=manager))
     out.print(f"{email} {'manages' if manager else 'is in'} {team}")
+
+
+@teams_app.command("remove-member")
+def teams_remove_member(team: str, email: str) -> None:
+    """Take a user out of a team: the team's accounts leave their view on their next request."""
+    users = _users()
+    _run(lambda: users.remove_member(team, email))
+    _audit(users, "user", f"removed {email} from team {team}")
+    out.print(f"{email} is no longer in {team}")
 
 
 @teams_app.command("list")
@@ -130,7 +182,13 @@ def tokens_create(
     ] = False,
 ) -> None:
     """Create an API token for a user; it is shown once."""
-    token, info = _run(lambda: _users().create_token(email, name, delegate=delegate))
+    users = _users()
+    token, info = _run(lambda: users.create_token(email, name, delegate=delegate))
+    _audit(
+        users,
+        "token",
+        f"created token {info.id} ({info.name}{', delegate' if delegate else ''}) for {info.user}",
+    )
     out.print(f"token {info.id} for {info.user} ({info.name}); keep it secret, it is not shown again:")
     out.print(token, markup=False, highlight=False)
 
@@ -140,7 +198,9 @@ def tokens_revoke(
     token_id: Annotated[int, typer.Argument(help="The number `coach tokens list` shows.")],
 ) -> None:
     """Revoke a token: it stops working at once."""
-    info = _run(lambda: _users().revoke_token(token_id))
+    users = _users()
+    info = _run(lambda: users.revoke_token(token_id))
+    _audit(users, "token", f"revoked token {info.id} ({info.name}) of {info.user}")
     out.print(f"token {info.id} ({info.prefix}…, {info.user}) revoked")
 
 
@@ -224,17 +284,31 @@ def serve(
         out.print(f"sign in as [bold]{DEMO_EMAIL}[/] with password [bold]{DEMO_PASSWORD}[/]")
     out.print("stop with Ctrl+C\n")
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        **uvicorn_options(settings),
     )
+
+
+def uvicorn_options(settings) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Forwarded headers are believed only from COACH_TRUSTED_PROXIES (uvicorn alone would trust loopback)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
 
 
 def _demo(settings) -> None:  # type: ignore[no-untyped-def]
     """The sample accounts, logged by a demo rep in a demo team (idempotent)."""
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
     from coach.ingest.bundled import load_sample
     from coach.ingest.pipeline import IngestPipeline
     from coach.store.schema import InteractionRow
+    from coach.tenancy import grant_to_teams_of
 
     ws = Workspace(settings)
     users = Users(ws.db)
@@ -246,7 +320,7 @@ def _demo(settings) -> None:  # type: ignore[no-untyped-def]
     users.add_member(DEMO_TEAM, DEMO_EMAIL)
     with err.status("loading the bundled sample…"):
         report = load_sample(IngestPipeline(ws))
-    with ws.db.session() as session:
+    with ws.db.session(write=True) as session:
         session.execute(
             update(InteractionRow)
             .where(
@@ -254,6 +328,13 @@ def _demo(settings) -> None:  # type: ignore[no-untyped-def]
             )
             .values(logged_by=user.id)
         )
+        accounts = session.scalars(
+            select(InteractionRow.account_id)
+            .where(InteractionRow.id.in_(report.stored + report.unchanged))
+            .distinct()
+        )
+        for account_id in list(accounts):
+            grant_to_teams_of(session, account_id, user.id, None)  # the demo team holds the sample accounts
         session.commit()
     ws.close()
 

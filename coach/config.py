@@ -176,6 +176,12 @@ class Settings(BaseSettings):
     sign_in_window_seconds: int = Field(
         default=900, ge=1, description="The window, in seconds, in which failed sign-ins are counted."
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses (or networks) of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "
+        "headers are believed (comma-separated). Default: none, so a client cannot pick the address the sign-in "
+        "limit counts.",
+    )
     cookie_secure: bool = Field(
         default=False, description="Send the session cookie over HTTPS only (turn on behind TLS)."
     )
@@ -221,6 +227,13 @@ class Settings(BaseSettings):
         description="The bot's coach API token: `coach tokens create ADMIN --name slack-bot --delegate`.",
     )
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
     @field_validator("internal_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
@@ -262,7 +275,10 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The data folder, created readable by its owner only (it holds the database and the index)."""
+        if not self.data_dir.exists():
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.data_dir.chmod(0o700)  # mkdir's mode is masked by the umask; this is not
         return self.data_dir
 
 

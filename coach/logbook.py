@@ -59,7 +59,9 @@ class Logbook:
                 if record.origin in failed:
                     refused = failed[record.origin]
                     item.status, item.reason = "rejected", refused.reason
-                    item.error = AccessNeeded(refused.reason) if refused.access else InvalidInput(refused.reason)
+                    item.error = (
+                        AccessNeeded(refused.reason) if refused.access else InvalidInput(refused.reason)
+                    )
                 elif item.id in report.added:
                     item.status = "added"
                 elif item.id in report.updated:

@@ -22,6 +22,10 @@ class Workspace:
 
     @cached_property
     def index(self) -> ChunkIndex:
+        path = self.settings.resolved_chroma_path
+        if not self.settings.chroma_url and not path.exists():
+            path.mkdir(mode=0o700, parents=True)  # the index holds the notes' text: its owner's only
+            path.chmod(0o700)
         return ChunkIndex(
             self.settings.collection,
             path=None if self.settings.chroma_url else self.settings.resolved_chroma_path,

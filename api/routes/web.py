@@ -114,13 +114,26 @@ def login(
             "(`coach users password EMAIL`).",
         )
     request.session.clear()  # a new session on sign-in: no fixation
-    request.session["user"] = user.id
+    request.session["sid"] = svc.sessions.start(user.id)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
+    svc.sessions.end(request.session.get("sid"))  # the session ends on the server too: a copied cookie is dead
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/sessions/end-all")
+def sign_out_everywhere(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = "") -> Response:
+    """Sign out every browser signed in as this user, this one included."""
+    check_csrf(request, csrf)
+    user = session_user(request, svc)
+    if user is not None:
+        count = svc.sessions.end_all(user.id)
+        audit(request, user, "session", None, f"signed out everywhere ({count} session(s))")
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

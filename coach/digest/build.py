@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from coach.analysis.report import Evidence
 from coach.analysis.service import AccountAnalysis, Analyzer
-from coach.auth import User, Users
+from coach.auth import Accounts, User, Users
 from coach.digest.chart import rep_chart
 from coach.digest.model import AccountWeek, Cited, Digest, RepWeek
 from coach.errors import InvalidInput, NotFound
@@ -99,8 +99,11 @@ class DigestBuilder:
             )
             digest.headline.append("No team to report on.")
             return digest
+        visible = Accounts(self.ws.db).visible_ids(
+            manager
+        )  # an account taken from the team leaves its digest
         for rep in self._reps(manager):
-            digest.reps.append(self._rep(rep, start, end))
+            digest.reps.append(self._rep(rep, start, end, visible))
         digest.headline = self._headline(digest)
         if self.writer is not None:
             digest = self.writer.write(digest, self._texts(digest))
@@ -148,10 +151,12 @@ class DigestBuilder:
             return list(session.execute(stmt))
 
     # --- one rep ----------------------------------------------------------------------------------
-    def _rep(self, rep: tuple[int, str, str], start: date, end: date) -> RepWeek:
+    def _rep(self, rep: tuple[int, str, str], start: date, end: date, visible: set[int] | None) -> RepWeek:
         rep_id, name, email = rep
         section = RepWeek(rep=name, email=email)
         for account_id, account in self._accounts_of(rep_id):
+            if visible is not None and account_id not in visible:
+                continue
             now = self.analyzer.account(account, end)
             if not now.judged:
                 continue

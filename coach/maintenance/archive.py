@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import DateTime, Integer, Table, func, insert, select, text
 
@@ -30,6 +31,10 @@ TABLES = [
     "users",
     "teams",
     "memberships",
+    "account_grants",
+    "access_requests",
+    "slack_links",
+    "org_domains",
     "api_tokens",
     "people",
     "interactions",
@@ -76,7 +81,9 @@ def export_store(
     """Write the archive into ``folder`` (created; must be empty). Returns the manifest."""
     from coach.analysis.service import Analyzer
 
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)
+        folder.chmod(0o700)  # the archive holds every note and the users: its owner's only
     if any(folder.iterdir()):
         raise InvalidInput(f"{folder} is not empty: export into a new folder")
     files: dict[str, dict[str, Any]] = {}
@@ -104,15 +111,21 @@ def export_store(
         "backend": ws.db.engine.dialect.name,
         "files": files,
     }
-    (folder / "manifest.json").write_text(
-        json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    with _private(folder / "manifest.json") as handle:
+        handle.write(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
+
+
+def _private(path: Path) -> TextIO:
+    """A new file only its owner may read (0600, whatever the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
 
 def _write(path: Path, lines: Iterator[str]) -> int:
     count = 0
-    with path.open("w", encoding="utf-8", newline="\n") as handle:
+    with _private(path) as handle:
         for line in lines:
             handle.write(line + "\n")
             count += 1

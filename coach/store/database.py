@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,6 +27,7 @@ class Database:
 
     def __init__(self, url: str, pool_size: int = 16) -> None:
         self.url = url
+        _private_sqlite_files(url)
         # A request may hold two connections (a read and a short write); the pool covers every thread of a worker,
         # and waits rather than fails when it is briefly short (pool_timeout).
         self.engine: Engine = create_engine(
@@ -60,6 +62,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _private_sqlite_files(url: str) -> None:
+    """A SQLite store's file, created readable by its owner only (SQLite gives its -wal and -shm files the same
+    mode); an existing one is tightened to that."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)  # type: ignore[arg-type]
+    if not path.exists() and path.parent.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists() and part.stat().st_mode & 0o077 and os.access(part, os.W_OK):
+            part.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
