@@ -17,17 +17,25 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api.deps import Services
-from api.routes import v1, web
+from api.deps import Services, audit_denied
+from api.routes import access, identity, v1, web
 from coach.config import Settings, get_settings
-from coach.errors import CoachError, Forbidden, InvalidInput, NotFound, StoreError, TooLarge
+from coach.errors import CoachError, Forbidden, InvalidInput, NotFound, NotVisible, StoreError, TooLarge
 from coach.workspace import Workspace
 
 HERE = Path(__file__).resolve().parent
-STATUS = ((TooLarge, 413), (NotFound, 404), (Forbidden, 403), (InvalidInput, 422), (StoreError, 503), (CoachError, 400))
+STATUS = (
+    (TooLarge, 413),
+    (NotFound, 404),
+    (Forbidden, 403),
+    (InvalidInput, 422),
+    (StoreError, 503),
+    (CoachError, 400),
+)
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -78,11 +86,14 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     app.add_middleware(BodyLimit, limit=settings.api_max_batch * settings.api_max_text_bytes + 1_000_000)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(v1.router)
+    app.include_router(access.api)
     app.include_router(web.router)
+    app.include_router(access.pages)
+    app.include_router(identity.router)
     if settings.slack_signing_secret and settings.slack_bot_token and settings.coach_api_token:
         from api.routes import slack
 
-        app.include_router(slack.router(settings))
+        app.include_router(slack.router(settings, ws.db))
     _errors(app)
 
     @app.get("/healthz", include_in_schema=False)
@@ -175,12 +186,16 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(CoachError)
     async def coach_error(request: Request, exc: CoachError) -> Response:
         status = next(code for kind, code in STATUS if isinstance(exc, kind))
+        if isinstance(exc, NotVisible | Forbidden):  # refused for lack of access: audited, answered as usual
+            await run_in_threadpool(audit_denied, request, status, getattr(exc, "account", None), str(exc))
         if web.wants_html(request):
             return web.error_page(request, status, str(exc))
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (401, 403):
+            await run_in_threadpool(audit_denied, request, exc.status_code, None, str(exc.detail))
         if web.wants_html(request) and exc.status_code != 401:
             return web.error_page(request, exc.status_code, str(exc.detail))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)

@@ -91,6 +91,9 @@ def api_user(
         if user is None:
             raise HTTPException(401, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"})
         request.state.channel = "slack" if behalf is not None else "api"  # delegate tokens: the Slack bot
+        if behalf is not None:  # the Slack person the bot acts for, for the audit trail
+            request.state.slack_user = request.headers.get("x-coach-slack-user")
+        request.state.user = user
         return user
     # A session cookie authorises reads only: writes need a token, so no other site can post as the user.
     user = session_user(request, svc) if request.method in ("GET", "HEAD") else None
@@ -105,11 +108,25 @@ def api_user(
 
 
 def audit(
-    request: Request, user: User, action: str, account: str | None = None, detail: str | None = None
+    request: Request, user: User | None, action: str, account: str | None = None, detail: str | None = None
 ) -> None:
-    """Record that ``user`` saw ``account`` through this request's channel (web, api or slack)."""
+    """Record what ``user`` did (or was refused) through this request's channel (web, api or slack)."""
     svc: Services = request.app.state.services
-    svc.audit.record(user, getattr(request.state, "channel", "web"), action, account, detail)
+    svc.audit.record(
+        user,
+        getattr(request.state, "channel", "web"),
+        action,
+        account,
+        detail,
+        slack_user=getattr(request.state, "slack_user", None),
+    )
+
+
+def audit_denied(request: Request, status: int, account: str | None = None, detail: str = "") -> None:
+    """A refused attempt (401, 403, or 404 for lack of access), with whoever the request was, if known."""
+    user = getattr(request.state, "user", None) or getattr(request.state, "session_user", None)
+    what = f"{status} {request.method} {request.url.path}" + (f": {detail[:300]}" if detail else "")
+    audit(request, user, "denied", account, what)
 
 
 def session_user(request: Request, svc: Services) -> User | None:

@@ -114,3 +114,35 @@ class SearchHitPublic(BaseModel):
 
 class ErrorPublic(BaseModel):
     detail: str
+
+
+class GrantCreate(BaseModel):
+    """Give an account to a team, or to one user (exactly one of the two)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"team": "West"}]})
+
+    team: str | None = Field(default=None, min_length=1, max_length=200)
+    user: str | None = Field(default=None, min_length=3, max_length=320, description="a user's e-mail")
+
+
+class GrantPublic(BaseModel):
+    account: str
+    team: str | None
+    user: str | None
+    granted_by: str | None
+    granted_at: dt.datetime
+
+
+class AccessRequestPublic(BaseModel):
+    id: int
+    account: str
+    user: str
+    name: str
+    status: Literal["pending", "granted", "declined"]
+    requested_at: dt.datetime
+
+
+class AccessDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["grant", "decline"]

@@ -1,7 +1,9 @@
-"""The audit trail: who read, briefed, searched or exported which account, when, and through which channel.
+"""The audit trail: who read, briefed, searched, exported or wrote which account, when, and through which channel.
 
-Every page, API call, bot command and CLI export that shows account data records one event (``Audit.record``);
-``coach audit`` lists them. Events are written in their own short transaction and never fail the request they
+Every page, API call, bot command and CLI export that shows account data records one event (``Audit.record``),
+and so does every write (a note logged, a batch, an import), every refused attempt (404 for lack of access, 401,
+403), every change of grants, Slack links, tokens, sessions and users; with the Slack user when the bot acted
+for someone. ``coach audit`` lists them. Events are written in their own short transaction and never fail the request they
 describe (a failure to write one is logged).
 """
 
@@ -19,7 +21,21 @@ from coach.store.database import Database
 from coach.store.schema import AuditEventRow
 
 log = logging.getLogger(__name__)
-ACTIONS = ("read", "brief", "search", "export", "digest", "log")
+ACTIONS = (
+    "read",
+    "brief",
+    "search",
+    "export",
+    "digest",
+    "log",
+    "import",
+    "denied",
+    "grant",
+    "link",
+    "token",
+    "session",
+    "user",
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,7 @@ class AuditEvent:
     action: str
     account: str | None
     detail: str | None
+    slack_user: str | None = None
 
 
 class Audit:
@@ -43,8 +60,14 @@ class Audit:
         action: str,
         account: str | None = None,
         detail: str | None = None,
+        *,
+        actor: str | None = None,
+        slack_user: str | None = None,
     ) -> None:
-        actor = user.email if user else f"cli:{_os_user()}"
+        """One event. Without a user it is the operator's (the CLI) or, elsewhere, an unidentified caller's
+        (``actor`` names them if known: the e-mail a failed sign-in tried, ...); ``slack_user`` is the Slack
+        person the bot acted for."""
+        actor = actor or (user.email if user else (f"cli:{_os_user()}" if channel == "cli" else "anonymous"))
         try:
             with self.db.session(write=True) as session:
                 session.add(
@@ -56,6 +79,7 @@ class Audit:
                         action=action,
                         account=account,
                         detail=(detail or None) and detail[:1000],
+                        slack_user=(slack_user or None) and slack_user[:64],
                     )
                 )
                 session.commit()
@@ -88,6 +112,7 @@ class Audit:
                     r.action,
                     r.account,
                     r.detail,
+                    r.slack_user,
                 )
                 for r in session.scalars(stmt)
             ]
@@ -98,3 +123,9 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
         return "unknown"
+
+
+def record_import(audit: Audit, accounts: set[str], counts: str, command: str) -> None:
+    """An operator's import (`coach ingest`, `coach analyze FILES`, `coach import`): one event per account."""
+    for account in sorted(accounts) or [None]:  # type: ignore[list-item]
+        audit.record(None, "cli", "import", account, f"{command}: {counts}")

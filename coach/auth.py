@@ -325,6 +325,17 @@ class Users:
             self._touch(token_id, now)  # at most once a minute: a busy client must not turn reads into writes
         return user
 
+    def delegate_owner(self, token: str) -> User | None:
+        """The (active admin) owner of a live delegate token: the Slack bot's own calls; None for any other."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        digest = hash_token(token)
+        with self.db.session() as session:
+            row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == digest))
+            if row is None or row.revoked_at is not None or not row.delegate or not row.user.active:
+                return None
+            return self._user(session, row.user)
+
     def _touch(self, token_id: int, now: datetime) -> None:
         try:
             with self.db.session(write=True) as session:

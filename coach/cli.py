@@ -158,6 +158,7 @@ def ingest(
 
             report.merge(pipeline.ingest(items(), on_item=tick, logged_by=logged_by))
     _print_report(report)
+    _audit_import(ws, report, "coach ingest" + (f" --user {user}" if user else ""))
     if report.rejected:
         raise typer.Exit(1)
 
@@ -173,6 +174,13 @@ def _progress() -> Progress:
         transient=True,
         disable=not err.is_terminal,
     )
+
+
+def _audit_import(ws: Workspace, report: IngestReport, command: str) -> None:
+    from coach.audit import Audit, record_import
+
+    counts = f"added {len(report.added)}, updated {len(report.updated)}, rejected {len(report.rejected)}"
+    record_import(Audit(ws.db), report.accounts, counts, command)
 
 
 def _print_report(report: IngestReport) -> None:
@@ -373,6 +381,7 @@ def analyze(
             report.merge(pipeline.ingest(read_file(path, pipeline.defaults())))
         for rejection in report.rejected:
             err.print(f"[yellow]rejected[/] {rejection.origin}: {rejection.reason}", highlight=False)
+        _audit_import(ws, report, "coach analyze FILES")
         if not names:
             names = sorted(report.accounts) or _accounts_of(ws, report.unchanged)
     analyzer = engine_analyzer(ws, _engines(ws, engine))
@@ -603,7 +612,11 @@ def import_(
             )
         except CoachError as exc:
             _fail(str(exc))
-    out.print("imported " + ", ".join(f"{n} {c:,}" for n, c in counts.items() if c) + "; index rebuilt")
+    summary = ", ".join(f"{n} {c:,}" for n, c in counts.items() if c)
+    from coach.audit import Audit, record_import
+
+    record_import(Audit(ws.db), set(), summary, f"coach import {folder}")
+    out.print("imported " + summary + "; index rebuilt")
 
 
 def _print_usage(report: Report) -> None:

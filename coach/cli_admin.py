@@ -360,13 +360,7 @@ def slack() -> None:
     if missing:
         err.print(f"[bold red]error:[/] set {', '.join(missing)} (README: the Slack bot)")
         raise typer.Exit(2)
-    from coach.slackbot.app import Links
-
-    app = build_app(
-        settings,
-        CoachAPI(settings.coach_api_url, settings.coach_api_token or ""),
-        Links.from_settings(settings),
-    )
+    app = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""))
     out.print(f"coach Slack bot connected in Socket Mode, calling {settings.coach_api_url}; stop with Ctrl+C")
     SocketModeHandler(app, settings.slack_app_token).start()
 
@@ -376,12 +370,17 @@ def audit(
     user: Annotated[
         str | None, typer.Option("--user", help="Only this person (e-mail, or cli:NAME).")
     ] = None,
-    action: Annotated[str | None, typer.Option(help="read, brief, search, export or digest.")] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            help="read, brief, search, export, digest, log, import, denied, grant, link, token, session, user."
+        ),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000, help="Most events to show, newest first.")] = 200,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Who read, briefed, searched or exported which account, when, and through which channel."""
+    """Who read, briefed, searched, exported or wrote which account, what was refused, and every change of access."""
     import json
     from datetime import UTC, datetime
 
@@ -409,6 +408,7 @@ def audit(
                         "action": e.action,
                         "account": e.account,
                         "detail": e.detail,
+                        "slack_user": e.slack_user,
                     },
                     ensure_ascii=False,
                 )
@@ -422,7 +422,8 @@ def audit(
         return
     table = Table("when (UTC)", "who", "channel", "action", "account", "detail")
     for e in events:
+        who = f"{e.actor} (Slack {e.slack_user})" if e.slack_user else e.actor
         table.add_row(
-            e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.channel, e.action, e.account or "", e.detail or ""
+            e.at.strftime("%Y-%m-%d %H:%M:%S"), who, e.channel, e.action, e.account or "", e.detail or ""
         )
     out.print(table)

@@ -2,6 +2,7 @@
 
 CoachError
  ├── NotFound          an account or interaction that does not exist (or is not visible)
+ │    └── NotVisible          it exists but the user may not see it: answered exactly like NotFound, audited
  ├── Forbidden         the user may see this but not do that (or an account of that name is another team's)
  │    └── AccessNeeded        a write names an account another team holds: ask its managers for access
  ├── InvalidInput      a record, file or argument the coach cannot accept; says what to fix
@@ -17,6 +18,14 @@ class CoachError(Exception):
 
 class NotFound(CoachError):
     pass
+
+
+class NotVisible(NotFound):
+    """Said to the user exactly as NotFound; the audit trail records the refused attempt on ``account``."""
+
+    def __init__(self, message: str, account: str | None = None) -> None:
+        super().__init__(message)
+        self.account = account
 
 
 class Forbidden(CoachError):

@@ -20,7 +20,13 @@ from tests.fake_openai import FakeOpenAI
 from tests.test_api import _Attributed
 
 SECRET = "test-signing-secret"
-PEOPLE = {"U_ANA": "ana@vendor.example", "U_BEN": "ben@vendor.example", "U_NOBODY": "nobody@vendor.example"}
+# Slack user -> (profile e-mail, whether Slack has verified it: users.info's user.is_email_confirmed)
+PEOPLE = {
+    "U_ANA": ("ana@vendor.example", True),
+    "U_BEN": ("ben@vendor.example", True),
+    "U_NOBODY": ("nobody@vendor.example", True),
+    "U_EVE": ("bot@vendor.example", False),  # claims the admin's address in an unverified profile
+}
 
 
 class FakeSlack:
@@ -46,9 +52,17 @@ class FakeSlack:
                 method = self.path.rsplit("/", 1)[-1]
                 reply = {"ok": True}
                 if method == "users.info":
-                    email = PEOPLE.get(body.get("user"))
+                    email, verified = PEOPLE.get(body.get("user"), (None, False))
                     reply = (
-                        {"ok": True, "user": {"id": body.get("user"), "profile": {"email": email}}}
+                        {
+                            "ok": True,
+                            "user": {
+                                "id": body.get("user"),
+                                "name": body.get("user", "").lower(),
+                                "is_email_confirmed": verified,
+                                "profile": {"email": email, "real_name": f"Slack {body.get('user')}"},
+                            },
+                        }
                         if email
                         else {"ok": False, "error": "user_not_found"}
                     )
@@ -209,7 +223,7 @@ def test_people_without_a_coach_user_or_rights_get_a_clear_message_and_no_data(w
     start = len(world["slack"].posts)
     _command(world, "flags Quayside Elevators", user="U_NOBODY")
     _, body, _ = world["slack"].wait("/respond/U_NOBODY", after=start)
-    assert "no coach user for nobody@vendor.example" in _texts(body["blocks"])
+    assert "no active coach user for nobody@vendor.example" in _texts(body["blocks"])
     start = len(world["slack"].posts)
     _command(world, "flags Quayside Elevators", user="U_BEN")
     _, body, _ = world["slack"].wait("/respond/U_BEN", after=start)

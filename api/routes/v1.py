@@ -24,7 +24,7 @@ from api.schemas import (
 from coach.analysis.report import Report
 from coach.auth import User
 from coach.briefs import BriefRequest, PrepBrief
-from coach.errors import NotFound, TooLarge
+from coach.errors import AccessNeeded, InvalidInput, NotFound, NotVisible, TooLarge
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
 
@@ -67,8 +67,10 @@ def visible_account(svc, user: User, name: str):  # type: ignore[no-untyped-def]
     """The account row if it exists and the user may see it; 404 otherwise (the same answer either way)."""
     with svc.workspace.db.session() as session:
         row = Repository(session).account(name)
-        if row is None or not svc.accounts.can_see(user, row.id):
+        if row is None:
             raise NotFound(f"no account named {name!r}")
+        if not svc.accounts.can_see(user, row.id):
+            raise NotVisible(f"no account named {name!r}", row.name)
         return row
 
 
@@ -82,11 +84,16 @@ def visible_account(svc, user: User, name: str):  # type: ignore[no-untyped-def]
     },
     summary="Log one interaction",
 )
-def create_interaction(body: InteractionCreate, user: ApiUser, svc: ServicesDep) -> Any:
-    logged = svc.logbook.log_one(user, body.model_dump(exclude_none=True))
+def create_interaction(body: InteractionCreate, user: ApiUser, svc: ServicesDep, request: Request) -> Any:
+    try:
+        logged = svc.logbook.log_one(user, body.model_dump(exclude_none=True))
+    except InvalidInput as exc:
+        audit(request, user, "log", body.account, f"refused: {exc}")
+        raise
     with svc.workspace.db.session() as session:
         row = Repository(session).interaction(logged.id or "")
         result = InteractionCreated(interaction=public(row), status=logged.status)  # type: ignore[arg-type]
+    audit(request, user, "log", result.interaction.account, f"interaction {logged.id} {logged.status}")
     return JSONResponse(result.model_dump(mode="json"), status_code=201 if logged.status == "added" else 200)
 
 
@@ -96,7 +103,9 @@ def create_interaction(body: InteractionCreate, user: ApiUser, svc: ServicesDep)
     responses={413: {"model": ErrorPublic}},
     summary="Log many interactions; each is accepted or rejected on its own",
 )
-def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) -> BatchPublic:
+def create_batch(
+    body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep, request: Request
+) -> BatchPublic:
     limit = svc.workspace.settings.api_max_batch
     if len(body.interactions) > limit:
         raise TooLarge(
@@ -115,11 +124,14 @@ def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) 
     results = svc.logbook.log(user, [o for i, o in enumerate(objects) if i not in unknown])
     kept = iter(results)
     items = []
+    denied: set[int] = set()
     for index in range(len(objects)):
         if index in unknown:
             items.append(BatchItemPublic(index=index, status="rejected", reason=unknown[index]))
         else:
             r = next(kept)
+            if isinstance(r.error, AccessNeeded):
+                denied.add(index)
             items.append(
                 BatchItemPublic(
                     index=index,
@@ -129,6 +141,7 @@ def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) 
                 )
             )
     count = lambda s: sum(1 for i in items if i.status == s)  # noqa: E731
+    audit_batch(request, user, objects, items, denied)
     return BatchPublic(
         added=count("added"),
         updated=count("updated"),
@@ -138,14 +151,32 @@ def create_batch(body: InteractionBatchCreate, user: ApiUser, svc: ServicesDep) 
     )
 
 
+def audit_batch(
+    request: Request, user: User, objects: list[Any], items: list[BatchItemPublic], denied: set[int]
+) -> None:
+    """One audit event per account the batch named (what was stored in it or refused), and one per record refused
+    for lack of access."""
+    per: dict[str, list[str]] = {}
+    for obj, item in zip(objects, items, strict=True):
+        account = str(obj.get("account", ""))[:300] if isinstance(obj, dict) else ""
+        if item.index in denied:
+            audit(request, user, "denied", account, f"403 batch item {item.index}: {item.reason}")
+            continue
+        per.setdefault(account, []).append(f"{item.id or f'#{item.index}'} {item.status}")
+    for account, outcomes in per.items():
+        audit(request, user, "log", account or None, f"batch: {', '.join(outcomes)}"[:1000])
+
+
 @router.get("/interactions/{interaction_id}", response_model=InteractionPublic, summary="One interaction")
 def get_interaction(
     interaction_id: str, user: ApiUser, svc: ServicesDep, request: Request
 ) -> InteractionPublic:
     with svc.workspace.db.session() as session:
         row = Repository(session).interaction(interaction_id)
-        if row is None or not svc.accounts.can_see(user, row.account_id):
+        if row is None:
             raise NotFound(f"no interaction {interaction_id!r}")
+        if not svc.accounts.can_see(user, row.account_id):
+            raise NotVisible(f"no interaction {interaction_id!r}", row.account.name)
         result = public(row)
     audit(request, user, "read", result.account, f"interaction {interaction_id}")
     return result

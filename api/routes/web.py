@@ -19,13 +19,14 @@ from fastapi.templating import Jinja2Templates
 from api.deps import Services, ServicesDep, audit, check_csrf, csrf_token, search_detail, session_user
 from coach.auth import User
 from coach.briefs import BriefRequest
-from coach.errors import Forbidden, InvalidInput, NotFound
+from coach.errors import Forbidden, InvalidInput, NotFound, NotVisible
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import AccountRow as _AccountRow
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 KINDS = ("note", "call", "meeting", "email")
+MAX_ID = 2**31 - 1  # account ids are INTEGER columns (32 bits on PostgreSQL)
 
 
 def wants_html(request: Request) -> bool:
@@ -61,10 +62,14 @@ def _user_or_redirect(request: Request, svc: Services) -> User | RedirectRespons
 
 
 def _account_row(svc: Services, user: User, account_id: int):  # type: ignore[no-untyped-def]
+    if not 1 <= account_id <= MAX_ID:  # beyond the id column's range: no such account (not a database error)
+        raise NotFound("no such account (or not one of yours)")
     with svc.workspace.db.session() as session:
         row = session.get(_AccountRow, account_id)
-        if row is None or not svc.accounts.can_see(user, row.id):
+        if row is None:
             raise NotFound("no such account (or not one of yours)")
+        if not svc.accounts.can_see(user, row.id):
+            raise NotVisible("no such account (or not one of yours)", row.name)
         return row
 
 
@@ -121,7 +126,9 @@ def login(
 @router.post("/logout")
 def logout(request: Request, svc: ServicesDep, csrf: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf)
-    svc.sessions.end(request.session.get("sid"))  # the session ends on the server too: a copied cookie is dead
+    svc.sessions.end(
+        request.session.get("sid")
+    )  # the session ends on the server too: a copied cookie is dead
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -219,7 +226,15 @@ def log_note(
         except (InvalidInput, NotFound, Forbidden) as exc:
             errors["form"] = str(exc)
             errors["status"] = "403" if isinstance(exc, Forbidden) else ""
+            audit(
+                request,
+                user,
+                "denied" if isinstance(exc, Forbidden) else "log",
+                account.strip()[:300],
+                f"refused: {exc}",
+            )
         else:
+            audit(request, user, "log", account.strip()[:300], f"interaction {logged.id} {logged.status}")
             return RedirectResponse(f"/interactions/{logged.id}?logged={logged.status}", status_code=303)
     status = 413 if "too large" in errors.get("text", "") else int(errors.pop("status", "") or 422)
     return page(
@@ -273,8 +288,10 @@ def interaction_page(
         return user
     with svc.workspace.db.session() as session:
         row = Repository(session).interaction(interaction_id)
-        if row is None or not svc.accounts.can_see(user, row.account_id):
+        if row is None:
             raise NotFound("no such interaction (or not one of yours)")
+        if not svc.accounts.can_see(user, row.account_id):
+            raise NotVisible("no such interaction (or not one of yours)", row.account.name)
         account_id, account, text, when = (
             row.account_id,
             row.account.name,

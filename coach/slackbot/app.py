@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import threading
 from typing import Any
 
 from slack_bolt import App
@@ -25,60 +24,7 @@ log = logging.getLogger(__name__)
 LONG_NOTE = 2500
 
 
-class Links:
-    """Slack user id → coach e-mail, for people whose Slack address is not their coach address.
-
-    Kept in the coach database (table ``slack_links``) when the bot has one, so every bot process and every
-    restart agrees; in memory otherwise (a bot that only knows the API's URL)."""
-
-    def __init__(self, db: Any = None) -> None:
-        self.db = db
-        self._links: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> Links:
-        from coach.store.database import Database
-
-        try:
-            settings.ensure_data_dir()
-            db = Database(settings.resolved_database_url)
-            db.migrate()
-        except Exception:  # noqa: BLE001 - no reachable store: links live in memory, as before
-            log.warning("the Slack bot keeps /coach link in memory: the coach database is not reachable")
-            return cls()
-        return cls(db)
-
-    def set(self, slack_user: str, email: str) -> None:
-        email = email.strip().lower()
-        if self.db is None:
-            with self._lock:
-                self._links[slack_user] = email
-            return
-        from datetime import UTC, datetime
-
-        from coach.store.schema import SlackLinkRow
-
-        with self.db.session(write=True) as session:
-            row = session.get(SlackLinkRow, slack_user)
-            if row is None:
-                session.add(SlackLinkRow(slack_user=slack_user, email=email, updated_at=datetime.now(UTC)))
-            else:
-                row.email, row.updated_at = email, datetime.now(UTC)
-            session.commit()
-
-    def get(self, slack_user: str) -> str | None:
-        if self.db is None:
-            return self._links.get(slack_user)
-        from coach.store.schema import SlackLinkRow
-
-        with self.db.session() as session:
-            row = session.get(SlackLinkRow, slack_user)
-            return row.email if row else None
-
-
-def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
-    links = links or Links()
+def build_app(settings: Any, api: CoachAPI) -> App:
     token = settings.slack_bot_token or ""
     api_url = settings.slack_api_url.rstrip("/") + "/"
     app_url = settings.app_url
@@ -98,15 +44,11 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
     )
 
     def coach_user(client: WebClient, slack_user: str) -> str | None:
-        linked = links.get(slack_user)
+        """The coach user this Slack person is proven to be (see coach.slackbot.links), or None."""
+        linked = api.linked(slack_user)
         if linked:
             return linked
-        try:
-            profile = client.users_info(user=slack_user)["user"]["profile"]
-        except Exception:  # noqa: BLE001 - no e-mail scope, unknown user: ask them to link
-            return None
-        email = profile.get("email")
-        return email.lower() if email else None
+        return verified_email(client, slack_user)
 
     def run(command: str, slack_user: str, client: WebClient, reply, trigger_id: str | None = None) -> None:
         verb, _, rest = command.strip().partition(" ")
@@ -114,39 +56,50 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
         if verb in ("", "help"):
             reply(blocks.HELP, blocks.message(blocks.HELP))
             return
-        if verb == "link":
-            if "@" not in rest:
-                reply("Use /coach link you@company.com", blocks.message("Use `/coach link you@company.com`."))
-                return
-            links.set(slack_user, rest)
-            reply("linked", blocks.message(f"Linked you to the coach user {rest}."))
-            return
-        user = coach_user(client, slack_user)
-        if user is None:
-            text = (
-                "I could not find your e-mail in Slack. Link your coach account: `/coach link you@company.com` "
-                "(ask your admin for a coach user if you have none)."
-            )
-            reply(text, blocks.message(text))
-            return
+        user: str | None = None
         try:
-            answer(verb, rest, user, client, reply, trigger_id)
+            if verb in ("link", "unlink"):
+                text = link(client, slack_user, rest) if verb == "link" else unlink(slack_user)
+                reply(text, blocks.message(text))
+                return
+            user = coach_user(client, slack_user)
+            if user is None:
+                reply(NOT_LINKED, blocks.message(NOT_LINKED))
+                return
+            answer(verb, rest, user, slack_user, client, reply, trigger_id)
         except CoachAPIError as exc:
-            text = explain(exc, user, rest)
+            text = explain(exc, rest, slack_user, user)
             reply(text, blocks.message(text))
 
-    def answer(verb: str, rest: str, user: str, client: WebClient, reply, trigger_id: str | None) -> None:
+    def link(client: WebClient, slack_user: str, rest: str) -> str:
+        url = api.link_url(slack_user, display_name(client, slack_user))
+        typed = " (the address you typed is not used: the link goes to whoever confirms it)" if rest else ""
+        return (
+            f"To link this Slack account to coach, open <{url}|this link> within 10 minutes, signed in to "
+            f"coach as yourself, and confirm{typed}. Until then I answer as nobody."
+        )
+
+    def unlink(slack_user: str) -> str:
+        if api.unlink(slack_user):
+            return "Unlinked: this Slack account no longer acts as your coach user."
+        return "This Slack account was not linked."
+
+    def answer(
+        verb: str, rest: str, user: str, slack_user: str, client: WebClient, reply, trigger_id: str | None
+    ) -> None:
         if verb == "flags":
             account = rest or _missing("flags <account>")
-            reply(f"Flags for {account}", blocks.flags(api.report(user, account), app_url))
+            reply(f"Flags for {account}", blocks.flags(api.report(user, account, slack_user), app_url))
         elif verb == "brief":
             account, _, meeting = (p.strip() for p in rest.partition("|"))
-            data = api.brief(user, account or _missing("brief <account> [| meeting]"), meeting or None)
+            data = api.brief(
+                user, account or _missing("brief <account> [| meeting]"), meeting or None, slack_user
+            )
             reply(f"Prep brief: {data['account']}", blocks.brief(data, app_url))
         elif verb == "search":
             reply(
                 f"Search: {rest}",
-                blocks.hits(rest, api.search(user, rest or _missing("search <words>")), app_url),
+                blocks.hits(rest, api.search(user, rest or _missing("search <words>"), slack_user), app_url),
             )
         elif verb == "log":
             account, _, note = (p.strip() for p in rest.partition("|"))
@@ -155,7 +108,7 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
                 return
             if not account or not note:
                 _missing("log <account> | <note>")
-            logged = api.log(user, account, note)
+            logged = api.log(user, account, note, slack_user=slack_user)
             reply(
                 f"Logged to {account}",
                 blocks.message(
@@ -166,18 +119,18 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
         else:
             reply(blocks.HELP, blocks.message(f"I don't know `{blocks._esc(verb)}`.\n" + blocks.HELP))
 
-    def explain(exc: CoachAPIError, user: str, rest: str) -> str:
+    def explain(exc: CoachAPIError, rest: str, slack_user: str, user: str | None) -> str:
         if exc.status == 0:
             return f"coach is unreachable right now: {exc.detail}. Try again in a minute."
-        if exc.status == 403:
+        if exc.status == 403 and exc.detail.startswith("no coach user"):
             return (
-                f"There is no coach user for {user}. Ask your admin to add you (`coach users add {user}`), or "
-                "link another address with `/coach link you@company.com`."
+                f"There is no active coach user for {user}. Ask your admin to add you (`coach users add {user}`) "
+                "or enable you, or link another coach user with `/coach link`."
             )
         if exc.status == 404:
             wanted = rest.split("|")[0].strip()
             try:
-                names = [a["name"] for a in api.accounts(user)]
+                names = [a["name"] for a in api.accounts(user, slack_user)] if user else []
             except CoachAPIError:
                 names = []
             near = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
@@ -243,6 +196,35 @@ def build_app(settings: Any, api: CoachAPI, links: Links | None = None) -> App:
         run(f"log {account} | {note}", user_id, client, post)
 
     return app
+
+
+NOT_LINKED = (
+    "I don't know who you are in coach yet, so I answer as nobody. Run `/coach link` and confirm the link it gives "
+    "you while signed in to coach (or ask your Slack admin to verify your Slack e-mail, if it is your coach "
+    "e-mail)."
+)
+
+
+def verified_email(client: WebClient, slack_user: str) -> str | None:
+    """The Slack profile e-mail, only when Slack says it is verified (``user.is_email_confirmed``)."""
+    try:
+        person = client.users_info(user=slack_user)["user"]
+    except Exception:  # noqa: BLE001 - no e-mail scope, unknown user: they link instead
+        return None
+    email = (person.get("profile") or {}).get("email")
+    if person.get("is_email_confirmed") is not True or not email or person.get("deleted"):
+        return None
+    return str(email).strip().lower()
+
+
+def display_name(client: WebClient, slack_user: str) -> str | None:
+    """How the person appears in Slack, shown on the confirmation page (so a forwarded link stands out)."""
+    try:
+        person = client.users_info(user=slack_user)["user"]
+    except Exception:  # noqa: BLE001 - the page shows the Slack id alone
+        return None
+    profile = person.get("profile") or {}
+    return profile.get("real_name") or profile.get("display_name") or person.get("name")
 
 
 def _missing(usage: str) -> str:

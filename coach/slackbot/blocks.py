@@ -131,5 +131,6 @@ HELP = (
     "• `/coach flags <account>`: problems nobody owned, risks, meetings to fix\n"
     "• `/coach search <words>`: search your accounts by meaning\n"
     "• Message menu › *Log to coach*: log any message (and its thread) to an account\n"
+    "• `/coach link`: link this Slack account to your coach user (you confirm it in coach); `/coach unlink`\n"
     "Mention @coach with the same words anywhere."
 )
