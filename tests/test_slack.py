@@ -1,12 +1,8 @@
 """The Slack bot end to end on loopback: Slack's requests signed with a test secret, the bot mounted in a real
 coach API server (uvicorn), Slack's Web API and response_url replaced by a loopback server that records posts."""
 
-import hashlib
-import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import httpx
@@ -17,82 +13,8 @@ from coach.ingest.bundled import load_sample
 from coach.ingest.pipeline import IngestPipeline
 from tests.conftest import free_port, serving
 from tests.fake_openai import FakeOpenAI
+from tests.fake_slack import SECRET, FakeSlack, signed
 from tests.test_api import _Attributed
-
-SECRET = "test-signing-secret"
-# Slack user -> (profile e-mail, whether Slack has verified it: users.info's user.is_email_confirmed)
-PEOPLE = {
-    "U_ANA": ("ana@vendor.example", True),
-    "U_BEN": ("ben@vendor.example", True),
-    "U_NOBODY": ("nobody@vendor.example", True),
-    "U_EVE": ("bot@vendor.example", False),  # claims the admin's address in an unverified profile
-}
-
-
-class FakeSlack:
-    """Slack's Web API (users.info, chat.postMessage, views.open, conversations.replies) and response_urls."""
-
-    def __init__(self):
-        self.posts = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    from urllib.parse import parse_qs
-
-                    body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-                fake.posts.append((self.path, body, time.monotonic()))
-                method = self.path.rsplit("/", 1)[-1]
-                reply = {"ok": True}
-                if method == "users.info":
-                    email, verified = PEOPLE.get(body.get("user"), (None, False))
-                    reply = (
-                        {
-                            "ok": True,
-                            "user": {
-                                "id": body.get("user"),
-                                "name": body.get("user", "").lower(),
-                                "is_email_confirmed": verified,
-                                "profile": {"email": email, "real_name": f"Slack {body.get('user')}"},
-                            },
-                        }
-                        if email
-                        else {"ok": False, "error": "user_not_found"}
-                    )
-                elif method == "conversations.replies":
-                    reply = {
-                        "ok": True,
-                        "messages": [
-                            {"text": "Mei complained the crew app crashes offline."},
-                            {"text": "She asked for a fix before the storm season."},
-                        ],
-                    }
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait(self, path_part, timeout=20.0, after=0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [p for p in self.posts[after:] if path_part in p[0]]
-            if found:
-                return found[0]
-            time.sleep(0.05)
-        raise AssertionError(f"nothing posted to {path_part!r}; got {[p[0] for p in self.posts]}")
 
 
 @pytest.fixture
@@ -136,16 +58,6 @@ def world(settings, embedder):
     slack.server.shutdown()
 
 
-def _signed(body: str, secret=SECRET, timestamp=None):
-    ts = str(int(timestamp if timestamp is not None else time.time()))
-    signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-
-
 def _command(world, text, user="U_ANA", **headers_kw):
     body = urlencode(
         {
@@ -160,7 +72,7 @@ def _command(world, text, user="U_ANA", **headers_kw):
     )
     t0 = time.monotonic()
     response = httpx.post(
-        world["base"] + "/slack/events", content=body, headers=_signed(body, **headers_kw), timeout=10
+        world["base"] + "/slack/events", content=body, headers=signed(body, **headers_kw), timeout=10
     )
     return response, time.monotonic() - t0
 
@@ -247,7 +159,7 @@ def test_the_message_shortcut_logs_a_thread_through_a_modal(world):
         "message": {"text": "Mei's crew app crashes", "ts": "1.1"},
     }
     body = urlencode({"payload": json.dumps(action)})
-    assert httpx.post(world["base"] + "/slack/events", content=body, headers=_signed(body)).status_code == 200
+    assert httpx.post(world["base"] + "/slack/events", content=body, headers=signed(body)).status_code == 200
     _, opened, _ = slack.wait("views.open")
     view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
     assert (
@@ -272,7 +184,7 @@ def test_the_message_shortcut_logs_a_thread_through_a_modal(world):
         },
     }
     body = urlencode({"payload": json.dumps(submission)})
-    assert httpx.post(world["base"] + "/slack/events", content=body, headers=_signed(body)).status_code == 200
+    assert httpx.post(world["base"] + "/slack/events", content=body, headers=signed(body)).status_code == 200
     _, posted, _ = slack.wait("chat.postMessage")
     assert "Logged to *Pinecrest Utilities*" in json.dumps(posted)
     assert any("conversations.replies" in p[0] for p in slack.posts)  # the thread was fetched
