@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from coach.analysis.service import OURS_TTL
 from coach.auth import Users
 from coach.config import Settings
 from coach.workspace import Workspace
@@ -238,6 +239,7 @@ def poisoning(w: World) -> list[Attempt]:
         before = ben.get(report, params={"as_of": AS_OF}).content
         for note in POISON:
             assert ana.post("/v1/interactions", json=note).status_code == 201
+        time.sleep(OURS_TTL + 0.5)  # a worker re-reads our people after this long: judge what it then reads
         after = ben.get(report, params={"as_of": AS_OF}).content
         later = ben.post(
             "/v1/interactions",
@@ -345,24 +347,31 @@ def _batch_race(w: World) -> Attempt:
             n += 1
             time.sleep(0.05)
     thread.join()
+    seen = {}
+    for who in ("ana", "ben"):
+        with w.api(who) as client:
+            got = client.get(f"/v1/accounts/{name}/interactions", params={"limit": 500})
+            seen[who] = {i["text"].split("'")[0] for i in got.json()} if got.status_code == 200 else set()
     with w.env.workspace.db.session() as session:
         from sqlalchemy import select
 
-        from coach.store.schema import AccountGrantRow, AccountRow, InteractionRow
+        from coach.store.schema import AccountRow, InteractionRow
 
         account = session.scalar(select(AccountRow).where(AccountRow.name == name))
         loggers = set(
             session.scalars(select(InteractionRow.logged_by).where(InteractionRow.account_id == account.id))
         )
-        holders = list(
-            session.scalars(select(AccountGrantRow.team_id).where(AccountGrantRow.account_id == account.id))
-        )
-    mixed = len(loggers) > 1 or len(holders) != 1 or any(c not in (201, 403) for c in rep_codes)
+    mixed = (
+        len(loggers) > 1
+        or any(len(texts) > 1 for texts in seen.values())
+        or any(c not in (201, 403) for c in rep_codes)
+    )
     return _attempt(
         "race",
         "a rep posts while another team's long batch creates the account",
         mixed,
-        f"rep's posts {sorted(set(rep_codes))}, loggers {len(loggers)}, holders {len(holders)}",
+        f"rep's posts {sorted(set(rep_codes))}, teams whose notes are in it {len(loggers)}, read by "
+        f"{', '.join(f'{k}: {sorted(v)}' for k, v in seen.items())}",
     )
 
 
