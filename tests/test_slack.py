@@ -2,8 +2,9 @@
 coach API server (uvicorn), Slack's Web API and response_url replaced by a loopback server that records posts."""
 
 import json
+import re
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
@@ -298,3 +299,101 @@ def test_a_long_note_and_the_shortcut_open_a_form_in_socket_mode(world):
     }
     assert app.dispatch(BoltRequest(body=action, mode="socket_mode")).status == 200
     world["slack"].wait("views.open", after=start)
+
+
+# --- identity: a Slack person acts as a coach user only when that is proven -------------------------------
+def _web(world, email, password):
+    client = httpx.Client(base_url=world["base"], headers={"Accept": "text/html"}, timeout=30)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    assert (
+        client.post("/login", data={"email": email, "password": password, "csrf": token}).status_code == 303
+    )
+    return client
+
+
+def _answer(world, text, user):
+    start = len(world["slack"].posts)
+    _command(world, text, user=user)
+    _, body, _ = world["slack"].wait(f"/respond/{user}", after=start)
+    return _texts(body["blocks"])
+
+
+def test_an_unverified_slack_email_or_a_typed_address_is_nobody(world):
+    """U_EVE's Slack profile claims the admin's address, unverified: no data, and `/coach link ADMIN` links nothing."""
+    answer = _answer(world, "flags Quayside Elevators", "U_EVE")
+    assert "answer as nobody" in answer and "Quayside" not in answer
+    linked = _answer(world, "link bot@vendor.example", "U_EVE")
+    assert "confirm" in linked and "/slack-link?code=" in linked and "not used" in linked
+    assert "answer as nobody" in _answer(world, "search crew app", "U_EVE")
+    assert "answer as nobody" in _answer(world, "log Pinecrest Utilities | Eve was here.", "U_EVE")
+
+
+def test_a_link_binds_to_whoever_confirms_it_signed_in_once(world):
+    world["slack"].people["U_ANA2"] = ("ana.private@mail.example", False)  # Ana's other Slack, unverified
+    reply = _answer(world, "link", "U_ANA2")
+    url = re.search(r"<(http[^|>]+)\|", reply).group(1)
+    parts = urlsplit(url)
+    path = f"{parts.path.lstrip('/')}?{parts.query}"  # the web app's public URL, here served on loopback
+    anonymous = httpx.get(world["base"] + "/" + path, follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login?next=")
+    ana = _web(world, "ana@vendor.example", "ana-password")
+    page = ana.get("/" + path)
+    assert page.status_code == 200 and "Slack U_ANA2" in page.text and "ana@vendor.example" in page.text
+    code = re.search(r'name="code" value="([^"]+)"', page.text).group(1)
+    forged = ana.post("/slack-link", data={"code": code, "csrf": "forged"})
+    assert forged.status_code == 403  # CSRF-protected
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    done = ana.post("/slack-link", data={"code": code, "csrf": token})
+    assert done.status_code == 200 and "now acts as you" in done.text
+    assert "Quayside Elevators" in _answer(world, "flags Quayside Elevators", "U_ANA2")
+    ben = _web(world, "ben@vendor.example", "ben-password")  # the same link again: spent
+    token = re.search(r'name="csrf" value="([^"]+)"', ben.get("/").text).group(1)
+    again = ben.post("/slack-link", data={"code": code, "csrf": token})
+    assert again.status_code == 422 and "expired or was used" in again.text
+    assert "Unlinked" in _answer(world, "unlink", "U_ANA2")
+    assert "answer as nobody" in _answer(world, "flags Quayside Elevators", "U_ANA2")
+
+
+def test_the_bots_link_endpoints_answer_its_delegate_token_only(world):
+    rep = Users(Workspace_db(world)).create_token("ana@vendor.example", "t")[0]
+    for method, path in (("GET", "/v1/slack/links/U_ANA"), ("POST", "/v1/slack/link-codes")):
+        response = httpx.request(
+            method,
+            world["base"] + path,
+            headers={"Authorization": f"Bearer {rep}"},
+            json={"slack_user": "U_ANA"},
+        )
+        assert response.status_code == 403, path
+
+
+def Workspace_db(world):
+    from coach.store.database import Database
+
+    return Database(world["settings"].resolved_database_url)
+
+
+def test_the_audit_trail_names_the_slack_user_the_bot_acted_for(world):
+    _answer(world, "flags Quayside Elevators", "U_ANA")
+    _answer(world, "log Pinecrest Utilities | Call with Mei about the rollout plan.", "U_ANA")
+    from coach.audit import Audit
+
+    events = Audit(Workspace_db(world)).events(limit=50)
+    acted = [(e.action, e.slack_user, e.actor) for e in events if e.channel == "slack"]
+    assert ("read", "U_ANA", "ana@vendor.example") in acted
+    assert ("log", "U_ANA", "ana@vendor.example") in acted
+
+
+def test_a_replayed_signed_request_is_refused(world):
+    body = urlencode(
+        {
+            "command": "/coach",
+            "text": "log Pinecrest Utilities | Replayed call note about the storm season.",
+            "user_id": "U_ANA",
+            "team_id": "T1",
+            "response_url": f"{world['slack'].url}/respond/U_ANA/replay",
+        }
+    )
+    headers = signed(body)
+    assert httpx.post(world["base"] + "/slack/events", content=body, headers=headers).status_code == 200
+    again = httpx.post(world["base"] + "/slack/events", content=body, headers=headers)
+    assert again.status_code == 401 and "replay" in again.text

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from coach.store.database import Database, alembic_config
 from tests.conftest import POSTGRES_URL, _admin, _database_url
 
-HEAD = "0007"
+HEAD = "0008"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -44,6 +44,12 @@ def test_migrations_reach_head_and_ddl_is_transactional(store_url):
         "audit_events",
         "sign_in_attempts",
         "slack_links",
+        "account_grants",
+        "access_requests",
+        "web_sessions",
+        "org_domains",
+        "slack_link_codes",
+        "slack_requests",
         "alembic_version",
     } <= tables
     assert "logged_by" in {c["name"] for c in inspect(db.engine).get_columns("interactions")}

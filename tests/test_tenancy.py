@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from api.app import create_app
 from coach.cli import app as cli
 from coach.config import get_settings
-from coach.store.schema import AccessRequestRow, AccountGrantRow, AccountRow, TeamRow
 from tests.hardening.env import BEN_ACCOUNT, PASSWORDS, two_teams
 
 runner = CliRunner()
@@ -68,6 +67,8 @@ def csrf_of(client, path="/"):
 
 
 def grants_of(env, account):
+    from coach.store.schema import AccountGrantRow, AccountRow, TeamRow
+
     with env.workspace.db.session() as session:
         account_id = session.scalar(select(AccountRow.id).where(AccountRow.name == account))
         rows = session.execute(
@@ -117,6 +118,8 @@ def test_writing_into_another_teams_account_says_so_reveals_nothing_and_asks_for
     assert "belongs to another team" in detail and "request for access is recorded" in detail
     for secret in ("Lena", "invoices", "depot", "Ben Okafor", "1 interaction"):
         assert secret not in detail
+    from coach.store.schema import AccessRequestRow
+
     with env.workspace.db.session() as session:
         (request,) = session.scalars(select(AccessRequestRow)).all()
         assert request.status == "pending" and request.user_id == env.ids["ana"]

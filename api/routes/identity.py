@@ -24,7 +24,7 @@ _bearer = HTTPBearer(auto_error=False)
 class LinkCodeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slack_user: str = Field(min_length=1, max_length=64, pattern=r"^[A-Z0-9]+$")
+    slack_user: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     slack_name: str | None = Field(default=None, max_length=300)
 
 
