@@ -114,3 +114,74 @@ def test_the_models_match_the_migrations(store_url):
     ):  # SQLite cannot add a foreign key to a table: 0003 adds it elsewhere only
         diff = [d for d in diff if not (d[0] == "add_fk" and d[1].parent.name == "interactions")]
     assert diff == [], diff
+
+
+def test_0008_backfills_grants_so_nobody_loses_access_and_drops_unproven_slack_links(store_url):
+    """A store at 0007 (visibility from who logged what) upgraded: every rep still sees what they saw."""
+    from alembic import command
+
+    from coach.auth import Accounts, Users
+
+    url = store_url
+    db = Database(url)
+    config = alembic_config(url)
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+    _old_store(db, text)
+    db.migrate()
+    users = Users(db)
+    seen = {u.email: Accounts(db).visible_ids(u) for u in users.all()}
+    assert seen["ana@x.example"] == {1} and seen["mia@x.example"] == {1}
+    assert seen["ben@x.example"] == {2} and seen["solo@x.example"] == {3}
+    with db.engine.connect() as connection:
+        assert connection.execute(text("select count(*) from slack_links")).scalar() == 0  # unproven: gone
+    db.dispose()
+
+
+def _old_store(db, text):
+    with db.engine.begin() as c:
+        for i, (email, role) in enumerate(
+            [
+                ("ana@x.example", "rep"),
+                ("mia@x.example", "manager"),
+                ("ben@x.example", "rep"),
+                ("solo@x.example", "rep"),
+            ],
+            1,
+        ):
+            c.execute(
+                text(
+                    "insert into users (id, email, name, role, active, created_at) values (:i, :e, :e, :r, true, '2026-01-01')"
+                ),
+                {"i": i, "e": email, "r": role},
+            )
+        c.execute(
+            text(
+                "insert into teams (id, name, created_at) values (1, 'A', '2026-01-01'), (2, 'B', '2026-01-01')"
+            )
+        )
+        c.execute(
+            text(
+                "insert into memberships (team_id, user_id, manages) values (1, 1, false), (1, 2, true), (2, 3, false)"
+            )
+        )
+        for i, name in enumerate(["Alpha", "Bravo", "Solo Co", "Nobody's"], 1):
+            c.execute(
+                text("insert into accounts (id, name, key, created_at) values (:i, :n, :k, '2026-01-01')"),
+                {"i": i, "n": name, "k": name.lower()},
+            )
+        for n, (account, logger) in enumerate([(1, 1), (2, 3), (3, 4), (4, None)], 1):
+            c.execute(
+                text(
+                    "insert into interactions (id, account_id, kind, occurred_at, date_given, raw_text, clean_text, "
+                    "content_hash, origin, extra, chunk_count, logged_by, created_at, updated_at) values "
+                    "(:id, :a, 'note', '2026-01-01', true, 't', 't', 'h', 'o', '{}', 0, :l, '2026-01-01', '2026-01-01')"
+                ),
+                {"id": f"i{n}", "a": account, "l": logger},
+            )
+        c.execute(
+            text(
+                "insert into slack_links (slack_user, email, updated_at) values ('U1', 'mia@x.example', '2026-01-01')"
+            )
+        )
