@@ -1,6 +1,6 @@
 """Robustness: the hardening scenarios the test suite asserts, run once more and counted.
 
-    python bench/robustness.py [--fuzz-examples 50]
+    python bench/robustness.py [--fuzz-examples 50] [--only tenancy]
 
 1. API fuzzing: schemathesis against the app's own OpenAPI (every operation, valid and invalid requests, as a
    signed-in rep; the account operations once more on a real account): cases run and failures (a 5xx, an
@@ -13,6 +13,9 @@
 4. LLM faults (tests/hardening/faults.py): timeouts, resets, 429 with Retry-After, 5xx, truncated and
    schema-violating JSON, invented quotes; which engine answered and after how many requests, with the
    configured retries and (baseline, same run) with none.
+5. Tenancy and identity (tests/hardening/tenancy.py): Slack take-over, cross-team poisoning, the first-note race,
+   revoked sessions and disabled users, tried against a served coach with the bot and a loopback Slack; every
+   attempt and whether it succeeded (must be 0).
 
 Needs no ../shared and no network: everything runs on loopback.
 """
@@ -33,7 +36,7 @@ from api.app import create_app
 from coach.config import Settings
 from coach.embedding import default_embedder
 from coach.workspace import Workspace
-from tests.hardening import bad_inputs, faults, injection
+from tests.hardening import bad_inputs, faults, injection, tenancy
 from tests.hardening.control import guard_off
 from tests.hardening.env import two_teams
 from tests.hardening.fuzz import fuzz_api
@@ -42,10 +45,14 @@ from tests.hardening.fuzz import fuzz_api
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fuzz-examples", type=int, default=50, help="examples per operation and mode")
+    parser.add_argument("--only", choices=["tenancy"], help="run only this section")
     args = parser.parse_args()
     logging.getLogger("coach").setLevel(logging.ERROR)  # each fallback's reason is in the table already
+    logging.getLogger("slack_bolt").setLevel(logging.ERROR)
     embedder = default_embedder(32)
     work = Path(tempfile.mkdtemp(prefix="coach-robustness-"))
+    if args.only == "tenancy":
+        sys.exit(1 if _tenancy(embedder, work) else 0)
     failed = 0
 
     print("== 1. API fuzzing (schemathesis, from the app's own OpenAPI)")
@@ -140,8 +147,31 @@ def main() -> None:
             f"{outcome.seconds:8.2f} {base:>20}" + ("" if outcome.ok else f"   <-- {outcome.detail}")
         )
         failed += not outcome.ok
+    failed += _tenancy(embedder, work)
     print(f"\n{'all scenarios as expected' if not failed else f'{failed} unexpected outcome(s)'}")
     sys.exit(1 if failed else 0)
+
+
+def _tenancy(embedder, work: Path) -> int:  # type: ignore[no-untyped-def]
+    print("\n== 5. tenancy and identity (a served coach, the Slack bot, Slack on loopback)")
+    print(f"{'scenario':22} {'attempt':66} {'succeeded':>9}  detail")
+    attempts = []
+    for n, (name, scenario) in enumerate(tenancy.SCENARIOS.items()):
+        settings = Settings(
+            data_dir=work / f"tenancy-{n}", _env_file=None, internal_domains=["atlasfieldcloud.com"]
+        )
+        with tenancy.world(settings, embedder) as world:
+            found = scenario(world)
+        for a in found:
+            print(f"{name:22} {a.attempt[:66]:66} {'YES' if a.succeeded else 'no':>9}  {a.detail[:60]}")
+        attempts += found
+    succeeded = sum(a.succeeded for a in attempts)
+    per = {name: sum(a.scenario == name for a in attempts) for name in tenancy.SCENARIOS}
+    print(
+        f"{len(attempts)} attempts ({', '.join(f'{k} {v}' for k, v in per.items())}): {succeeded} succeeded "
+        "(must be 0)"
+    )
+    return succeeded
 
 
 if __name__ == "__main__":
