@@ -24,6 +24,7 @@ from coach.errors import Forbidden, InvalidInput, NotFound
 from coach.lookalike import skeleton
 from coach.records import account_key
 from coach.store.database import Database
+from coach.store.repository import as_utc
 from coach.store.schema import (
     AccessRequestRow,
     AccountGrantRow,
@@ -277,7 +278,7 @@ class Grants:
             if by is not None and not by.is_admin:
                 stmt = stmt.where(AccessRequestRow.account_id.in_(_managed_ids(by.id)))
             return [
-                AccessRequest(r.id, account, email, name, r.status, r.requested_at)
+                AccessRequest(r.id, account, email, name, r.status, as_utc(r.requested_at))
                 for r, account, email, name in session.execute(stmt)
             ]
 
@@ -363,7 +364,7 @@ class Grants:
                     team.name if team else None,
                     user.email if user else None,
                     by.email if by else None,
-                    grant.granted_at,
+                    as_utc(grant.granted_at),
                 )
             )
         return out

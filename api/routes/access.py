@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ApiUser, Services, ServicesDep, audit, check_csrf, session_user
@@ -19,6 +20,7 @@ api = APIRouter(
     prefix="/v1",
     tags=["access"],
     responses={
+        400: {"description": "the request is not what the operation reads (e.g. a body that is not JSON)"},
         401: {"model": ErrorPublic, "description": "no valid token or session"},
         403: {
             "model": ErrorPublic,
@@ -98,7 +100,11 @@ def list_requests(user: ApiUser, svc: ServicesDep) -> list[AccessRequestPublic]:
     summary="Grant or decline an access request",
 )
 def answer_request(
-    request_id: int, body: AccessDecision, user: ApiUser, svc: ServicesDep, request: Request
+    request_id: Annotated[int, FastPath(ge=1, le=2**31 - 1)],
+    body: AccessDecision,
+    user: ApiUser,
+    svc: ServicesDep,
+    request: Request,
 ) -> AccessRequestPublic:
     found = svc.grants.resolve(user, request_id, body.decision == "grant")
     audit(request, user, "grant", found.account, f"access request of {found.user}: {found.status}")
@@ -157,7 +163,7 @@ def _render(
 def answer_page(
     request: Request,
     svc: ServicesDep,
-    request_id: int,
+    request_id: Annotated[int, FastPath(ge=1, le=2**31 - 1)],
     decision: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
