@@ -198,31 +198,6 @@ def _print_report(report: IngestReport) -> None:
         out.print(f"  [dim]skipped {path}[/]", highlight=False)
 
 
-def list_accounts(as_json: bool = False) -> None:
-    """`coach accounts`: the accounts in the store with their number of interactions and date range."""
-    ws = _workspace()
-    with ws.db.session() as session:
-        rows = Repository(session).account_summaries()
-    if as_json:
-        out.print_json(
-            data=[
-                {"account": r.name, "interactions": r.interactions, "first": _d(r.first), "last": _d(r.last)}
-                for r in rows
-            ]
-        )
-        return
-    if not rows:
-        out.print(
-            "No accounts yet. Import some notes: [bold]coach ingest notes.jsonl[/] or "
-            "[bold]echo 'call notes' | coach ingest --account 'Acme' -[/]"
-        )
-        return
-    table = Table("account", "interactions", "first", "last", title=f"{len(rows)} accounts")
-    for r in rows:
-        table.add_row(r.name, str(r.interactions), _d(r.first), _d(r.last))
-    out.print(table)
-
-
 @app.command()
 def show(
     account: Annotated[str, typer.Argument(help="Account name (case does not matter).")],
@@ -679,6 +654,8 @@ def demo(
     out.rule("[bold]1. the bundled sample, imported")
     _print_report(report)
     out.rule("[bold]2. accounts")
+    from coach.cli_access import list_accounts
+
     list_accounts(as_json=False)
     first = _largest_account(ws)
     if first:

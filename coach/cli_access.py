@@ -3,6 +3,7 @@ account, and who "we" are."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from coach.audit import Audit
 from coach.config import get_settings
 from coach.errors import CoachError
 from coach.ourside import OrgDomains
+from coach.store.repository import Repository
 from coach.tenancy import Grants
 from coach.workspace import Workspace
 
@@ -50,9 +52,36 @@ def accounts(
 ) -> None:
     """List the accounts in the store with their number of interactions and date range (or a subcommand)."""
     if ctx.invoked_subcommand is None:
-        from coach.cli import list_accounts
-
         list_accounts(as_json)
+
+
+def list_accounts(as_json: bool = False) -> None:
+    """`coach accounts`: the accounts in the store with their number of interactions and date range."""
+    ws = Workspace(get_settings())
+    with ws.db.session() as session:
+        rows = Repository(session).account_summaries()
+    if as_json:
+        out.print_json(
+            data=[
+                {"account": r.name, "interactions": r.interactions, "first": _d(r.first), "last": _d(r.last)}
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        out.print(
+            "No accounts yet. Import some notes: [bold]coach ingest notes.jsonl[/] or "
+            "[bold]echo 'call notes' | coach ingest --account 'Acme' -[/]"
+        )
+        return
+    table = Table("account", "interactions", "first", "last", title=f"{len(rows)} accounts")
+    for r in rows:
+        table.add_row(r.name, str(r.interactions), _d(r.first), _d(r.last))
+    out.print(table)
+
+
+def _d(value: datetime | None) -> str:
+    return value.date().isoformat() if value else ""
 
 
 @accounts_app.command("grant")

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from coach.auth import User, visible_account_ids
 from coach.errors import Forbidden, InvalidInput, NotFound
-from coach.lookalike import skeleton
-from coach.records import account_key
+from coach.records import account_key, account_skeleton
 from coach.store.database import Database
 from coach.store.repository import as_utc
 from coach.store.schema import (
@@ -81,7 +80,10 @@ class AccountGate:
 
     def _create(self, name: str, key: str, writer: Writer) -> AccountRow | None:
         row = AccountRow(
-            name=" ".join(name.split()), key=key, skeleton=skeleton(name)[:300], created_at=datetime.now(UTC)
+            name=" ".join(name.split()),
+            key=key,
+            skeleton=account_skeleton(name)[:300],
+            created_at=datetime.now(UTC),
         )
         try:
             with self.session.begin_nested():
@@ -122,7 +124,7 @@ class AccountGate:
     def _lookalike(self, name: str, key: str, writer: Writer) -> Refusal | None:
         twin = self.session.scalar(
             select(AccountRow)
-            .where(AccountRow.skeleton == skeleton(name)[:300], AccountRow.key != key)
+            .where(AccountRow.skeleton == account_skeleton(name)[:300], AccountRow.key != key)
             .limit(1)
         )
         if twin is None:

@@ -166,7 +166,7 @@ def _mode(path):
 
 
 def test_the_data_folder_the_database_files_and_exports_are_private(settings, embedder, tmp_path):
-    from coach.store.archive import export_store
+    from coach.maintenance.archive import export_store
     from coach.workspace import Workspace
 
     previous = os.umask(0o022)  # a usual umask: what it lets through must not matter

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from coach.lookalike import skeleton
 from coach.people import person_key, resolve_side
-from coach.records import InteractionRecord, account_key
+from coach.records import InteractionRecord, account_key, account_skeleton
 from coach.store.schema import AccountRow, InteractionRow, ParticipationRow, PersonRow
 
 
@@ -43,7 +42,7 @@ class Repository:
             row = AccountRow(
                 name=" ".join(name.split()),
                 key=key,
-                skeleton=skeleton(name)[:300],
+                skeleton=account_skeleton(name)[:300],
                 created_at=datetime.now(UTC),
             )
             self.session.add(row)

@@ -31,7 +31,7 @@ class AccountRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     key: Mapped[str] = mapped_column(String(300), unique=True, index=True)
-    # What the name looks like (coach.lookalike): a new name with an existing skeleton is a look-alike.
+    # What the name looks like (coach.records.account_skeleton): a new name with an existing skeleton is a look-alike.
     skeleton: Mapped[str | None] = mapped_column(String(300), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

@@ -108,13 +108,13 @@ def _org_sessions_slack() -> None:
 
 
 def _backfill() -> None:
-    from coach.lookalike import skeleton
+    from coach.records import account_skeleton
 
     bind = op.get_bind()
     for account_id, name in bind.execute(sa.text("select id, name from accounts")).all():
         bind.execute(
             sa.text("update accounts set skeleton = :s where id = :i"),
-            {"s": skeleton(name)[:300], "i": account_id},
+            {"s": account_skeleton(name)[:300], "i": account_id},
         )
     now = datetime.now(UTC)
     loggers = bind.execute(
