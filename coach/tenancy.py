@@ -56,6 +56,9 @@ class AccountGate:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._admins: dict[int, bool] = {}
+        self._granted: set[tuple[int, int]] = (
+            set()
+        )  # (account, user) whose teams hold the account: a bulk import
 
     def claim(self, name: str, writer: Writer) -> AccountRow | Refusal:
         key = account_key(name)
@@ -99,7 +102,9 @@ class AccountGate:
         if writer.user_id is None:
             return row
         if not writer.checked:
-            grant_to_teams_of(self.session, row.id, writer.user_id, None)
+            if (row.id, writer.user_id) not in self._granted:  # once per account and user in a transaction
+                grant_to_teams_of(self.session, row.id, writer.user_id, None)
+                self._granted.add((row.id, writer.user_id))
             return row
         if self._sees(row.id, writer):
             return row
@@ -249,9 +254,8 @@ class Grants:
                 )
                 self._resolve_requests(session, row.id, members, by, "granted")
             session.commit()
-            return next(
-                g for g in self._grants(session, row) if (g.team == team if team else g.user == email)
-            )
+            holder = " ".join((team or "").split()) if team else (email or "").strip().lower()
+            return next(g for g in self._grants(session, row) if (g.team if team else g.user) == holder)
 
     def revoke(self, by: User | None, account: str, team: str | None = None, email: str | None = None) -> int:
         """Remove a grant; returns how many grants the account keeps."""

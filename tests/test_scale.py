@@ -202,13 +202,15 @@ def test_a_damaged_archive_is_refused_before_anything_is_written(
         export_store(workspace, folder)
 
 
-def test_slack_links_are_shared_by_every_bot_process(workspace):
-    from coach.slackbot.app import Links
+def test_slack_links_are_shared_by_every_api_process(workspace):
+    from coach.auth import Users
+    from coach.slackbot.links import SlackLinks
 
-    Links(workspace.db).set("U123", "Ana@Vendor.example")
-    assert Links(workspace.db).get("U123") == "ana@vendor.example"  # another process, or after a restart
-    Links(workspace.db).set("U123", "ben@vendor.example")
-    assert Links(workspace.db).get("U123") == "ben@vendor.example" and Links(workspace.db).get("U999") is None
+    ana = Users(workspace.db).add("ana@vendor.example", "Ana Lima", "rep", "ana-password")
+    code = SlackLinks(workspace.db).new_code("U123", "Ana")
+    assert SlackLinks(workspace.db).confirm(code, ana.id) == "U123"  # confirmed on one worker
+    assert SlackLinks(workspace.db).linked_email("U123") == "ana@vendor.example"  # another, or after a restart
+    assert SlackLinks(workspace.db).linked_email("U999") is None
 
 
 def test_serve_refuses_several_workers_on_the_embedded_index(settings, monkeypatch):

@@ -306,3 +306,44 @@ def test_our_side_comes_from_the_organisation_and_the_accounts_own_team(env, cli
     assert again.content == before.content  # and the cached facts follow the directory back
     assert cli_env("org", "domains", "add", "not a domain").exit_code == 1
     assert LENA["email"].endswith("bravofreight.example")
+
+
+def test_the_access_page_grants_and_takes_away_for_managers_only(env, client):
+    mia = signed_in(client, "mia")
+    html = {"Accept": "text/html"}
+    shown = mia.get("/access", params={"account": "Pinecrest Utilities"}, headers=html)
+    assert shown.status_code == 200 and "team Team A" in shown.text
+    form = {"account": "Pinecrest Utilities", "team": "Team B", "csrf": csrf_of(mia, "/access")}
+    assert (
+        mia.post(
+            "/access/grants", data={**form, "csrf": "forged", "action": "grant"}, headers=html
+        ).status_code
+        == 403
+    )
+    granted = mia.post("/access/grants", data={**form, "action": "grant"}, headers=html)
+    assert granted.status_code == 200 and "granted to team Team B" in granted.text
+    assert (
+        client.get("/v1/accounts/Pinecrest Utilities/report", headers=bearer(env, "ben")).status_code == 200
+    )
+    taken = mia.post("/access/grants", data={**form, "action": "revoke"}, headers=html)
+    assert taken.status_code == 200 and "taken from Team B" in taken.text
+    assert (
+        client.get("/v1/accounts/Pinecrest Utilities/report", headers=bearer(env, "ben")).status_code == 404
+    )
+    other = mia.post(
+        "/access/grants", data={**form, "account": BEN_ACCOUNT, "action": "grant"}, headers=html
+    )  # not visible to Mia: the same answer as no such account
+    assert other.status_code == 404 and "Lena" not in other.text
+    ana = signed_in(client, "ana")
+    assert ana.get("/access", headers=html).status_code == 403  # a rep manages no access
+    assert "/access" not in ana.get("/", headers=html).text
+
+
+def test_a_manager_whose_team_loses_an_account_no_longer_gets_it_in_the_digest(env, cli_env):
+    from coach.digest import DigestBuilder
+    from coach.digest.deliver import render_digest
+
+    builder = DigestBuilder(env.workspace, charts=False)
+    assert "Pinecrest Utilities" in render_digest(builder.build("mia@vendor.example", "2026-W41"), "md")
+    assert cli_env("accounts", "revoke", "Pinecrest Utilities", "--team", "Team A").exit_code == 0
+    assert "Pinecrest Utilities" not in render_digest(builder.build("mia@vendor.example", "2026-W41"), "md")

@@ -118,6 +118,7 @@ def login(
             error="That e-mail and password do not match. Check both, or ask an admin to reset it "
             "(`coach users password EMAIL`).",
         )
+    svc.sessions.end(request.session.get("sid"))  # a browser signing in again leaves no session behind
     request.session.clear()  # a new session on sign-in: no fixation
     request.session["sid"] = svc.sessions.start(user.id)
     return RedirectResponse(_safe_next(next), status_code=303)

@@ -152,9 +152,8 @@ class IngestPipeline:
         vectors = self.ws.embedder.embed([c.text for chunks in chunk_lists for c in chunks])
         with self.ws.db.session(write=True) as session:
             repo, gate = Repository(session), AccountGate(session)
-            ourside = OurSide(
-                self.ws.settings.internal_domains, ttl=float("inf")
-            )  # read once per scope and batch
+            ourside = OurSide(self.ws.settings.internal_domains, ttl=float("inf"))  # once per scope and batch
+            domains: dict[tuple[int, int | None], set[str]] = {}  # per account and writer, once a batch
             entries: list[ChunkEntry] = []
             kept: list[list[float]] = []
             saved: list[_Pending] = []
@@ -166,17 +165,19 @@ class IngestPipeline:
                 if isinstance(account, Refusal):
                     report.rejected.append(Rejection(pending.record.origin, account.reason, account.access))
                     continue
-                owner = repo.account_of(pending.interaction_id)
+                owner = repo.account_of(pending.interaction_id) if pending.interaction_id in stored else None
                 if owner is not None and not gate.may_overwrite(owner, pending.writer):
                     report.rejected.append(Rejection(pending.record.origin, _taken(pending.interaction_id)))
                     continue
-                domains = _save_domains(ourside, session, account.id, pending, fresh)
+                key = (account.id, pending.writer.user_id)
+                if key not in domains:
+                    domains[key] = _save_domains(ourside, session, account.id, pending, fresh)
                 row = repo.save(
                     pending.record,
                     pending.interaction_id,
                     pending.content_hash,
                     len(chunks),
-                    domains,
+                    domains[key],
                     now,
                     logged_by=pending.writer.user_id,
                 )
