@@ -134,7 +134,8 @@ def session_user(request: Request, svc: Services) -> User | None:
     if not hasattr(request.state, "session_user"):
         user_id = svc.sessions.user_id(request.session.get("sid"))
         request.state.session_user = svc.users.get(user_id) if user_id is not None else None
-    return request.state.session_user
+    found: User | None = request.state.session_user
+    return found
 
 
 ApiUser = Annotated[User, Depends(api_user)]

@@ -3,8 +3,9 @@ account, and who "we" are."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -14,10 +15,12 @@ from coach.audit import Audit
 from coach.config import get_settings
 from coach.errors import CoachError
 from coach.ourside import OrgDomains
+from coach.store.database import Database
 from coach.store.repository import Repository
 from coach.tenancy import Grants
 from coach.workspace import Workspace
 
+T = TypeVar("T")
 out = Console()
 err = Console(stderr=True)
 accounts_app = typer.Typer(
@@ -33,7 +36,7 @@ TeamOpt = Annotated[str | None, typer.Option("--team", help="The team (as `coach
 UserOpt = Annotated[str | None, typer.Option("--user", help="One user's e-mail, instead of a team.")]
 
 
-def _run(action):  # type: ignore[no-untyped-def]
+def _run(action: Callable[[], T]) -> T:
     try:
         return action()
     except CoachError as exc:
@@ -41,7 +44,7 @@ def _run(action):  # type: ignore[no-untyped-def]
         raise typer.Exit(1) from None
 
 
-def _db():  # type: ignore[no-untyped-def]
+def _db() -> Database:
     return Workspace(get_settings()).db
 
 
@@ -106,7 +109,7 @@ def revoke(account: str, team: TeamOpt = None, user: UserOpt = None) -> None:
 @accounts_app.command("grants")
 def grants(account: str) -> None:
     """Who holds an account."""
-    rows = _run(lambda: Grants(_db()).list(None, account))
+    rows = _run(lambda: Grants(_db()).of(None, account))
     if not rows:
         out.print(f"{account} is granted to nobody: only admins see it (`coach accounts grant` gives it).")
         return

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from coach.auth import ROLES, Users
-from coach.config import get_settings
+from coach.config import Settings, get_settings
 from coach.errors import CoachError
 from coach.workspace import Workspace
 
+T = TypeVar("T")
 out = Console()
 err = Console(stderr=True)
 users_app = typer.Typer(help="People who sign in: reps, managers and admins.", no_args_is_help=True)
@@ -31,7 +33,7 @@ def _users() -> Users:
     return Users(Workspace(get_settings()).db)
 
 
-def _run(action):  # type: ignore[no-untyped-def]
+def _run(action: Callable[[], T]) -> T:
     try:
         return action()
     except CoachError as exc:
@@ -290,15 +292,14 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
-        **uvicorn_options(settings),
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=forwarded_allow_ips(settings),
     )
 
 
-def uvicorn_options(settings) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def forwarded_allow_ips(settings: Settings) -> str:
     """Forwarded headers are believed only from COACH_TRUSTED_PROXIES (uvicorn alone would trust loopback)."""
-    if not settings.trusted_proxies:
-        return {"proxy_headers": False, "forwarded_allow_ips": ""}
-    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
+    return ",".join(settings.trusted_proxies)
 
 
 def _demo(settings) -> None:  # type: ignore[no-untyped-def]

@@ -14,8 +14,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from coach.errors import InvalidInput, NotFound
@@ -97,8 +98,8 @@ def scope_of(session: Session, account_id: int) -> Scope:
     if not grants:
         return Scope(None)
     teams = [t for t, _ in grants if t is not None]
-    members = (
-        session.scalars(select(MembershipRow.user_id).where(MembershipRow.team_id.in_(teams)))
+    members: list[int] = (
+        list(session.scalars(select(MembershipRow.user_id).where(MembershipRow.team_id.in_(teams))))
         if teams
         else []
     )
@@ -138,7 +139,7 @@ def _learnt(session: Session, scope: Scope) -> tuple[list[Person], list[str]]:
         .distinct()
         .order_by(InteractionRow.rep)
     )
-    return [(p.name, "internal", p.title, p.email) for p in people], list(reps)
+    return [(p.name, "internal", p.title, p.email) for p in people], [r for r in reps if r]
 
 
 def org_domains(session: Session) -> set[str]:
@@ -162,7 +163,7 @@ class OrgDomains:
     def remove(self, domain: str) -> str:
         domain = _domain(domain)
         with self.db.session(write=True) as session:
-            if not session.execute(delete(OrgDomainRow).where(OrgDomainRow.domain == domain)).rowcount:
+            if not _count(session.execute(delete(OrgDomainRow).where(OrgDomainRow.domain == domain))):
                 raise NotFound(f"{domain} is not one of our domains; `coach org domains list` shows them")
             session.commit()
         return domain
@@ -177,3 +178,8 @@ def _domain(value: str) -> str:
     if "." not in domain or not set(domain) <= _DOMAIN_CHARS or domain.startswith((".", "-")):
         raise InvalidInput(f"{value!r} is not an e-mail domain (e.g. acme.com)")
     return domain
+
+
+def _count(result: Any) -> int:
+    """Rows a DELETE or UPDATE touched."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, delete, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -91,8 +92,13 @@ class WebSessions:
 
 def end_sessions_of(session: Session, user_id: int) -> int:
     """Delete the user's sessions in the caller's transaction (a password change, disabling)."""
-    return int(session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id)).rowcount or 0)
+    return int(_count(session.execute(delete(WebSessionRow).where(WebSessionRow.user_id == user_id))) or 0)
 
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _count(result: Any) -> int:
+    """Rows a DELETE or UPDATE touched."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Literal, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -217,13 +218,16 @@ class GrantInfo:
         return f"team {self.team}" if self.team else f"user {self.user}"
 
 
+RequestStatus = Literal["pending", "granted", "declined"]
+
+
 @dataclass(frozen=True, slots=True)
 class AccessRequest:
     id: int
     account: str
     user: str
     name: str
-    status: str
+    status: RequestStatus
     requested_at: datetime
 
 
@@ -234,7 +238,7 @@ class Grants:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def list(self, by: User | None, account: str) -> list[GrantInfo]:
+    def of(self, by: User | None, account: str) -> list[GrantInfo]:
         with self.db.session() as session:
             row = self._account(session, by, account)
             return self._grants(session, row)
@@ -263,9 +267,9 @@ class Grants:
             row = self._managed(session, by, account)
             team_id, user_id = self._holder(session, team, email)
             column = AccountGrantRow.team_id == team_id if team_id else AccountGrantRow.user_id == user_id
-            gone = session.execute(
-                delete(AccountGrantRow).where(AccountGrantRow.account_id == row.id, column)
-            ).rowcount
+            gone = _count(
+                session.execute(delete(AccountGrantRow).where(AccountGrantRow.account_id == row.id, column))
+            )
             if not gone:
                 raise NotFound(f"{row.name!r} is not granted to {f'team {team}' if team else email}")
             session.commit()
@@ -284,7 +288,9 @@ class Grants:
             if by is not None and not by.is_admin:
                 stmt = stmt.where(AccessRequestRow.account_id.in_(_managed_ids(by.id)))
             return [
-                AccessRequest(r.id, account, email, name, r.status, as_utc(r.requested_at))
+                AccessRequest(
+                    r.id, account, email, name, cast(RequestStatus, r.status), as_utc(r.requested_at)
+                )
                 for r, account, email, name in session.execute(stmt)
             ]
 
@@ -304,8 +310,9 @@ class Grants:
             account = session.get(AccountRow, found.account_id)
             user = session.get(UserRow, found.user_id)
             assert account is not None and user is not None
+            status = cast(RequestStatus, found.status)
             return AccessRequest(
-                found.id, account.name, user.email, user.name, found.status, found.requested_at
+                found.id, account.name, user.email, user.name, status, as_utc(found.requested_at)
             )
 
     def can_manage(self, by: User, account_id: int) -> bool:
@@ -401,3 +408,8 @@ def _managed_teams(user_id: int):  # type: ignore[no-untyped-def]
 
 def _managed_ids(user_id: int):  # type: ignore[no-untyped-def]
     return select(AccountGrantRow.account_id).where(AccountGrantRow.team_id.in_(_managed_teams(user_id)))
+
+
+def _count(result: Any) -> int:
+    """Rows a DELETE or UPDATE touched."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

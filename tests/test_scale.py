@@ -209,7 +209,8 @@ def test_slack_links_are_shared_by_every_api_process(workspace):
     ana = Users(workspace.db).add("ana@vendor.example", "Ana Lima", "rep", "ana-password")
     code = SlackLinks(workspace.db).new_code("U123", "Ana")
     assert SlackLinks(workspace.db).confirm(code, ana.id) == "U123"  # confirmed on one worker
-    assert SlackLinks(workspace.db).linked_email("U123") == "ana@vendor.example"  # another, or after a restart
+    # another worker, or after a restart
+    assert SlackLinks(workspace.db).linked_email("U123") == "ana@vendor.example"
     assert SlackLinks(workspace.db).linked_email("U999") is None
 
 

@@ -46,13 +46,13 @@ def _request_public(r: AccessRequest) -> AccessRequestPublic:
         user=r.user,
         name=r.name,
         status=r.status,
-        requested_at=r.requested_at,  # type: ignore[arg-type]
+        requested_at=r.requested_at,
     )
 
 
 @api.get("/accounts/{account:path}/grants", response_model=list[GrantPublic], summary="Who holds an account")
 def list_grants(account: str, user: ApiUser, svc: ServicesDep) -> list[GrantPublic]:
-    return [_grant_public(g) for g in svc.grants.list(user, account)]
+    return [_grant_public(g) for g in svc.grants.of(user, account)]
 
 
 @api.post(
@@ -143,7 +143,7 @@ def _render(
     grants: list[GrantInfo] = []
     if account.strip():
         try:
-            grants = svc.grants.list(user, account)
+            grants = svc.grants.of(user, account)
         except CoachError as exc:
             error = error or str(exc)
     return page(

@@ -202,7 +202,7 @@ class Analyzer:
         """Our side (see coach.ourside), the account's own reps and domains, then everyone its records name."""
         people = [person for r in rows for person in trusted_participants(r)]
         reps = [(r.rep, "internal", None, None) for r in rows if r.rep]
-        domains = {email_domain(p[3]) for p in people if p[1] == "internal"} - {None}
+        domains = {d for p in people if p[1] == "internal" and (d := email_domain(p[3]))}
         return directory_from([*ours.people, *reps, *people], ours.domains | domains, account)
 
     def _cached(self, session, ids: list[str]) -> dict[str, FactsRow]:  # type: ignore[no-untyped-def]

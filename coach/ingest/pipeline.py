@@ -70,15 +70,15 @@ class IngestPipeline:
         self.ws = workspace
         self._ourside = OurSide(workspace.settings.internal_domains, ttl=0.0)  # a write reads them fresh
 
-    def defaults(self, user_id: int | None = None, **kwargs: object) -> SourceDefaults:
-        """Source defaults wired to this store (our domains as the importing user's scope knows them, accounts by
+    def defaults(self, **kwargs: object) -> SourceDefaults:
+        """Source defaults wired to this store (our domains as the operator's imports know them, accounts by
         domain)."""
         defaults = SourceDefaults(
             max_text_bytes=self.ws.settings.max_text_bytes,
             max_future_days=self.ws.settings.api_max_future_days,
-            **kwargs,
-        )  # type: ignore[arg-type]
-        defaults.internal_domains = self._our_domains(user_id)
+            **kwargs,  # type: ignore[arg-type]
+        )
+        defaults.internal_domains = self._our_domains(None)
         defaults.account_for_domain = self._account_for_domain
         return defaults
 
@@ -155,11 +155,11 @@ class IngestPipeline:
             ourside = OurSide(self.ws.settings.internal_domains, ttl=float("inf"))  # once per scope and batch
             domains: dict[tuple[int, int | None], set[str]] = {}  # per account and writer, once a batch
             entries: list[ChunkEntry] = []
-            kept: list[list[float]] = []
+            kept: list[int] = []  # rows of ``vectors`` whose records are written
             saved: list[_Pending] = []
             start = 0
             for pending, chunks in zip(fresh, chunk_lists, strict=True):
-                own_vectors, start = vectors[start : start + len(chunks)], start + len(chunks)
+                own_rows, start = list(range(start, start + len(chunks))), start + len(chunks)
                 # The access check and the account's creation happen here, in the transaction that writes.
                 account = gate.claim(pending.record.account, pending.writer)
                 if isinstance(account, Refusal):
@@ -182,12 +182,12 @@ class IngestPipeline:
                     logged_by=pending.writer.user_id,
                 )
                 entries.extend(_entries(row, chunks))
-                kept.extend(own_vectors)
+                kept.extend(own_rows)
                 saved.append(pending)
             ids = [p.interaction_id for p in saved]
             self.ws.index.delete_interactions([i for i in ids if i in stored])
             if entries:
-                self.ws.index.upsert(entries, kept)
+                self.ws.index.upsert(entries, vectors[kept])
             try:
                 session.commit()
             except Exception:

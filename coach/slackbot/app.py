@@ -224,7 +224,8 @@ def display_name(client: WebClient, slack_user: str) -> str | None:
     except Exception:  # noqa: BLE001 - the page shows the Slack id alone
         return None
     profile = person.get("profile") or {}
-    return profile.get("real_name") or profile.get("display_name") or person.get("name")
+    name = profile.get("real_name") or profile.get("display_name") or person.get("name")
+    return str(name) if name else None
 
 
 def _missing(usage: str) -> str:

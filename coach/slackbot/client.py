@@ -85,9 +85,8 @@ class CoachAPI:
     def linked(self, slack_user: str) -> str | None:
         """The coach e-mail this Slack user proved to be (confirmed in the web app), or None."""
         try:
-            return self._call("GET", f"/v1/slack/links/{quote(slack_user, safe='')}", None, slack_user)[
-                "email"
-            ]
+            found = self._call("GET", f"/v1/slack/links/{quote(slack_user, safe='')}", None, slack_user)
+            return str(found["email"])
         except CoachAPIError as exc:
             if exc.status == 404:
                 return None
@@ -96,7 +95,7 @@ class CoachAPI:
     def link_url(self, slack_user: str, slack_name: str | None) -> str:
         """A one-time link for this Slack user to confirm, signed in to the web app."""
         body = {"slack_user": slack_user, "slack_name": slack_name}
-        return self._call("POST", "/v1/slack/link-codes", None, slack_user, json=body)["url"]
+        return str(self._call("POST", "/v1/slack/link-codes", None, slack_user, json=body)["url"])
 
     def unlink(self, slack_user: str) -> bool:
         try:

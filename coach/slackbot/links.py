@@ -16,8 +16,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from coach.errors import InvalidInput
 from coach.store.database import Database
@@ -81,15 +82,17 @@ class SlackLinks:
         The code is spent in the same transaction, so it links once whoever tries it twice."""
         now = datetime.now(UTC)
         with self.db.session(write=True) as session:
-            spent = session.execute(
-                update(SlackLinkCodeRow)
-                .where(
-                    SlackLinkCodeRow.code_hash == _hash(code),
-                    SlackLinkCodeRow.used_at.is_(None),
-                    SlackLinkCodeRow.expires_at > now,
+            spent = _count(
+                session.execute(
+                    update(SlackLinkCodeRow)
+                    .where(
+                        SlackLinkCodeRow.code_hash == _hash(code),
+                        SlackLinkCodeRow.used_at.is_(None),
+                        SlackLinkCodeRow.expires_at > now,
+                    )
+                    .values(used_at=now)
                 )
-                .values(used_at=now)
-            ).rowcount
+            )
             if spent != 1:
                 raise InvalidInput(
                     "this link has expired or was used already: run /coach link in Slack again for a new one"
@@ -106,10 +109,15 @@ class SlackLinks:
 
     def unlink(self, slack_user: str) -> bool:
         with self.db.session(write=True) as session:
-            gone = session.execute(delete(SlackLinkRow).where(SlackLinkRow.slack_user == slack_user)).rowcount
+            gone = _count(session.execute(delete(SlackLinkRow).where(SlackLinkRow.slack_user == slack_user)))
             session.commit()
             return bool(gone)
 
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _count(result: Any) -> int:
+    """Rows a DELETE or UPDATE touched."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

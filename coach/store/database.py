@@ -70,7 +70,7 @@ def _private_sqlite_files(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return
-    path = Path(parsed.database)  # type: ignore[arg-type]
+    path = Path(parsed.database)
     if not path.exists() and path.parent.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
