@@ -347,3 +347,40 @@ def test_a_manager_whose_team_loses_an_account_no_longer_gets_it_in_the_digest(e
     assert "Pinecrest Utilities" in render_digest(builder.build("mia@vendor.example", "2026-W41"), "md")
     assert cli_env("accounts", "revoke", "Pinecrest Utilities", "--team", "Team A").exit_code == 0
     assert "Pinecrest Utilities" not in render_digest(builder.build("mia@vendor.example", "2026-W41"), "md")
+
+
+def test_two_write_transactions_creating_one_account_leave_one_holder_and_one_access_request(env):
+    """The gate at the transaction level: team A's transaction creates the account and has not committed when
+    team B's claims the same name. B's insert waits on the unique key (PostgreSQL) or B waits for the write lock
+    (SQLite); either way B then sees A's account and grants, and is refused with an access request."""
+    import threading
+
+    from coach.store.schema import AccessRequestRow
+    from coach.tenancy import AccountGate, Refusal, Writer
+
+    db = env.workspace.db
+    first = db.session(write=True).__enter__()
+    created = AccountGate(first).claim("Harbour Glass", Writer(env.ids["ana"], checked=True))
+    assert not isinstance(created, Refusal)
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        with db.session(write=True) as session:
+            outcome["claim"] = AccountGate(session).claim(
+                "harbour  GLASS", Writer(env.ids["ben"], checked=True)
+            )
+            session.commit()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive()  # B waits for A's transaction
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    claim = outcome["claim"]
+    assert isinstance(claim, Refusal) and claim.access and "belongs to another team" in claim.reason
+    assert grants_of(env, "Harbour Glass") == ["Team A"]
+    with db.session() as session:
+        (request,) = session.scalars(select(AccessRequestRow)).all()
+        assert request.user_id == env.ids["ben"]
