@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from coach.store.database import Database, alembic_config
 from tests.conftest import POSTGRES_URL, _admin, _database_url
 
-HEAD = "0008"
+HEAD = "0009"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -116,7 +116,7 @@ def test_the_models_match_the_migrations(store_url):
     assert diff == [], diff
 
 
-def test_0008_backfills_grants_so_nobody_loses_access_and_drops_unproven_slack_links(store_url):
+def test_0009_backfills_grants_so_nobody_loses_access_and_drops_unproven_slack_links(store_url):
     """A store at 0007 (visibility from who logged what) upgraded: every rep still sees what they saw."""
     from alembic import command
 
