@@ -103,13 +103,32 @@ class AccountPublic(BaseModel):
     last: dt.datetime | None = None
 
 
+class SpanPublic(BaseModel):
+    start: int
+    end: int
+
+
+class PassagePublic(BaseModel):
+    """The sentences that answer, with their span and the spans of the words that matched. Spans are characters
+    of the interaction's clean text: what the coach reads, which is the note as written, or an e-mail's body
+    without quoted replies and signature."""
+
+    text: str
+    start: int
+    end: int
+    marks: list[SpanPublic]
+
+
 class SearchHitPublic(BaseModel):
     interaction: str
     account: str
     date: dt.datetime
     kind: str
-    excerpt: str
+    excerpt: str = Field(description="the whole matched chunk (a passage of up to 256 model tokens)")
     score: float
+    start: int = Field(description="the chunk's span in the interaction's clean text (see passage)")
+    end: int
+    passage: PassagePublic
 
 
 class ErrorPublic(BaseModel):

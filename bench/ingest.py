@@ -16,11 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import select
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._shared import DEV, meeting_files, require_shared
 from coach.config import Settings
 from coach.ingest import read_file
 from coach.ingest.pipeline import IngestPipeline
+from coach.store.schema import ChunkRow
 from coach.workspace import Workspace
 
 
@@ -49,7 +52,8 @@ def main() -> int:
     if report.rejected:
         print(f"rejected: {report.rejected[:5]}", file=sys.stderr)
 
-    chunk_texts = [doc for _, _, doc in ws.index.documents(None, None, limit=10_000_000)]
+    with ws.db.session() as session:
+        chunk_texts = list(session.scalars(select(ChunkRow.text).order_by(ChunkRow.id)))
     start = time.perf_counter()
     ws.embedder.embed(chunk_texts)
     bare_s = time.perf_counter() - start

@@ -1,23 +1,30 @@
 """Retrieval quality on QMSum's specific queries: recall@1 and recall@5 within each query's meeting.
 
-    python bench/retrieval.py [--limit N] [--store DIR]
+    python bench/retrieval.py [--limit N] [--store DIR] [--tune]
 
-A hit is a retrieved chunk that overlaps the turns QMSum marks as answering the
-query. Compared in the same run, with the same embedding model:
-  ours      this project's search (token-aware turn chunks with overlap, dense + BM25 fused)
-  dense     our chunks, embeddings only
-  bm25      BM25 over our chunks
-  naive     a fixed 1,000-character split, embeddings only
-  chance    expected recall@5 of 5 random chunks of our split
+A hit is a retrieved chunk that overlaps the turns QMSum marks as answering the query. Compared in the same run,
+with the same embedding model and the same chunks:
+  ours          this project's search as served: dense + the database's full-text index, fused, relevance floor
+  ours, top 5   the same ranking without the floor (always five results)
+  before        the search this replaced: dense + BM25 computed in Python (rank_bm25), reciprocal-rank fusion
+  dense         embeddings only
+  full-text     the database's full-text index only (SQLite FTS5 bm25, or PostgreSQL's, by the store's URL)
+  bm25 (Python) rank_bm25 over the meeting's chunks
+  naive         a fixed 1,000-character split, embeddings only
+  chance        expected recall@5 of 5 random chunks of our split
+``--tune`` grid-searches the fusion's weights and floor on the first 40 meetings (the tuning set) and prints the
+best settings with their recall on those 40 and on all meetings.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,11 +36,40 @@ from coach.config import Settings
 from coach.ingest import read_file
 from coach.ingest.pipeline import IngestPipeline
 from coach.ingest.transcripts import qmsum_turns, render_turns
-from coach.search import Searcher, tokenize
+from coach.search import Searcher, parse, tokenize
+from coach.search.fusion import Candidate, Fusion
+from coach.search.searcher import _share_held
+from coach.store import fulltext
+from coach.store.fulltext import Scope
 from coach.store.repository import Repository
+from coach.store.schema import ChunkRow
 from coach.workspace import Workspace
 
 ACCOUNT = "AMI product design"
+TUNING_MEETINGS = 40
+RRF_K = 60
+
+
+@dataclass
+class Query:
+    meeting: int  # position in the file list
+    text: str
+    vector: np.ndarray
+    relevant: list[tuple[int, int]]
+    similarity: np.ndarray  # cosine to each chunk of the meeting
+    lexical: dict[int, float]  # chunk position -> full-text score
+    specific: np.ndarray  # share of the query's names and numbers each chunk holds
+
+
+@dataclass
+class Meeting:
+    interaction_id: str
+    spans: list[tuple[int, int]]
+    texts: list[str]
+    vectors: np.ndarray
+    bm25: BM25Okapi
+    naive: list[tuple[int, int]]
+    naive_vectors: np.ndarray
 
 
 def relevant_spans(query: dict, turn_spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -53,93 +89,212 @@ def naive_split(text: str, size: int = 1000) -> list[tuple[int, int]]:
     return [(i, min(i + size, len(text))) for i in range(0, len(text), size)]
 
 
+def build_store(files: list[Path], data_dir: Path) -> tuple[Workspace, dict[str, str]]:
+    ws = Workspace(Settings(data_dir=data_dir))
+    pipeline = IngestPipeline(ws)
+    t0 = time.perf_counter()
+    ids: dict[str, str] = {}
+    for path in files:
+        report = pipeline.ingest(read_file(path, pipeline.defaults(account=ACCOUNT)))
+        assert not report.rejected, report.rejected
+        ids[path.name] = (report.added + report.updated + report.unchanged)[0]
+    print(
+        f"store ready: {len(files)} meetings in {time.perf_counter() - t0:.0f} s ({data_dir})",
+        file=sys.stderr,
+    )
+    return ws, ids
+
+
+def load_meeting(ws: Workspace, interaction_id: str, text: str) -> Meeting:
+    with ws.db.session() as session:
+        rows = (
+            session.query(ChunkRow)
+            .filter(ChunkRow.interaction_id == interaction_id)
+            .order_by(ChunkRow.seq)
+            .all()
+        )
+        spans, texts = [(r.start_char, r.end_char) for r in rows], [r.text for r in rows]
+        keys = [f"{r.interaction_id}#{r.seq}" for r in rows]
+    got = ws.index._collection.get(ids=keys, include=["embeddings"])
+    by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+    naive = naive_split(text)
+    return Meeting(
+        interaction_id,
+        spans,
+        texts,
+        np.asarray([by_id[k] for k in keys], dtype=np.float32),
+        BM25Okapi([tokenize(t) or ["\u2205"] for t in texts]),
+        naive,
+        ws.embedder.embed([text[a:b] for a, b in naive]),
+    )
+
+
+def query_features(
+    ws: Workspace, meeting: Meeting, position: int, obj: dict, turn_spans, vectors
+) -> list[Query]:
+    found = []
+    seq_of = {i: i for i in range(len(meeting.spans))}
+    for query, vector in zip(obj.get("specific_query_list", []), vectors, strict=True):
+        relevant = relevant_spans(query, turn_spans)
+        if not relevant:
+            continue
+        parsed = parse(query["query"])
+        with ws.db.session() as session:
+            hits = fulltext.search(
+                session, parsed.text_query(), Scope(interaction_ids=[meeting.interaction_id]), 1000
+            )
+        lexical = {seq_of[h.seq]: h.score for h in hits}
+        specific = np.asarray([_share_held(t, parsed.specifics) for t in meeting.texts])
+        found.append(
+            Query(position, query["query"], vector, relevant, meeting.vectors @ vector, lexical, specific)
+        )
+    return found
+
+
+def fused_order(fusion: Fusion, q: Query) -> tuple[list[int], list[Candidate]]:
+    candidates = [
+        Candidate("m", i, similarity=float(s), lexical=q.lexical.get(i), specific=float(q.specific[i]))
+        for i, s in enumerate(q.similarity)
+    ]
+    ranked = fusion.rank(candidates)
+    return [c.seq for c in ranked], ranked
+
+
+def before_order(meeting: Meeting, q: Query) -> list[int]:
+    """The replaced search: RRF of the dense ranking and Python BM25 over the meeting's chunks."""
+    dense = list(np.argsort(-q.similarity, kind="stable")[:50])
+    scores = meeting.bm25.get_scores(tokenize(q.text))
+    lexical = [i for i in np.argsort(-scores, kind="stable") if scores[i] > 0][: len(dense)]
+    fused: dict[int, float] = {}
+    for rank, i in enumerate(dense):
+        fused[int(i)] = 1.0 / (RRF_K + rank + 1)
+    for rank, i in enumerate(lexical):
+        fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + rank + 1)
+    return sorted(fused, key=lambda i: (-fused[i], i))
+
+
+def recall(queries: list[Query], meetings: list[Meeting], order) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """(recall@1, recall@5, mean results shown) of ``order(meeting, query) -> chunk positions``."""
+    at1 = at5 = shown = 0.0
+    for q in queries:
+        m = meetings[q.meeting]
+        top = order(m, q)[:5]
+        spans = [m.spans[i] for i in top]
+        at1 += bool(spans) and overlaps(spans[0], q.relevant)
+        at5 += any(overlaps(s, q.relevant) for s in spans)
+        shown += len(spans)
+    n = max(len(queries), 1)
+    return at1 / n, at5 / n, shown / n
+
+
+def served(fusion: Fusion):  # type: ignore[no-untyped-def]
+    def order(m: Meeting, q: Query) -> list[int]:
+        _, ranked = fused_order(fusion, q)
+        return [c.seq for c in fusion.above_floor(ranked)]
+
+    return order
+
+
+def unfloored(fusion: Fusion):  # type: ignore[no-untyped-def]
+    return lambda m, q: fused_order(fusion, q)[0]
+
+
+def tune(queries: list[Query], meetings: list[Meeting]) -> Fusion:
+    tuning = [q for q in queries if q.meeting < TUNING_MEETINGS]
+    best, best_key = Fusion(), (-1.0, -1.0)
+    for lexical, specific in itertools.product(
+        [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0], [0.0, 0.05, 0.1, 0.2]
+    ):
+        fusion = replace(Fusion(), lexical_weight=lexical, specific_weight=specific)
+        r1, r5, _ = recall(tuning, meetings, unfloored(fusion))
+        key = (r1 + r5, r5)
+        if key > best_key:
+            best, best_key = fusion, key
+    print(f"tuned on {len(tuning)} queries of the first {TUNING_MEETINGS} meetings: {best}")
+    return best
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=None, help="only the first N meetings")
     ap.add_argument(
         "--store", type=Path, default=None, help="data folder to (re)use; default: a fresh temp folder"
     )
+    ap.add_argument(
+        "--tune", action="store_true", help="grid-search the fusion on the first 40 meetings first"
+    )
     args = ap.parse_args()
     require_shared()
     files = meeting_files(args.limit)
-    data_dir = args.store or Path(tempfile.mkdtemp(prefix="coach-bench-"))
-    ws = Workspace(Settings(data_dir=data_dir))
-    pipeline = IngestPipeline(ws)
-    t0 = time.perf_counter()
-    meeting_ids: dict[str, str] = {}
-    for path in files:
-        report = pipeline.ingest(read_file(path, pipeline.defaults(account=ACCOUNT)))
-        assert not report.rejected, report.rejected
-        meeting_ids[path.name] = (report.added + report.updated + report.unchanged)[0]
-    print(
-        f"store ready: {len(files)} meetings in {time.perf_counter() - t0:.0f} s ({data_dir})",
-        file=sys.stderr,
-    )
-
-    searcher = Searcher(ws)
-    embed = ws.embedder.embed
-    names = ["ours", "dense", "bm25", "naive"]
-    at1 = {n: 0 for n in names}
-    at5 = {n: 0 for n in names}
-    chance = 0.0
-    total = 0
+    ws, ids = build_store(files, args.store or Path(tempfile.mkdtemp(prefix="coach-bench-")))
     with ws.db.session() as session:
-        texts = {r.id: r.clean_text for r in Repository(session).interactions(ids=list(meeting_ids.values()))}
-    for path in files:
+        texts = {r.id: r.clean_text for r in Repository(session).interactions(ids=list(ids.values()))}
+    meetings: list[Meeting] = []
+    queries: list[Query] = []
+    served_hits: dict[int, list[tuple[int, int]]] = {}
+    searcher = Searcher(ws)
+    for position, path in enumerate(files):
         obj = json.loads(path.read_text())
         text, turn_spans = render_turns(qmsum_turns(obj))
-        mid = meeting_ids[path.name]
+        mid = ids[path.name]
         assert texts[mid] == text, f"{path.name}: stored text differs from the rendered transcript"
-        got = ws.index._collection.get(
-            where={"interaction": mid}, include=["metadatas", "documents", "embeddings"]
-        )
-        order = sorted(range(len(got["ids"])), key=lambda i: got["metadatas"][i]["start"])
-        chunks = [
-            (
-                got["ids"][i],
-                (mid, got["metadatas"][i]["start"], got["metadatas"][i]["end"]),
-                got["documents"][i],
-            )
-            for i in order
-        ]
-        chunk_spans = [(c[1][1], c[1][2]) for c in chunks]
-        chunk_vecs = np.asarray([got["embeddings"][i] for i in order], dtype=np.float32)
-        bm25 = BM25Okapi([tokenize(c[2]) or ["\u2205"] for c in chunks])
-        naive = naive_split(text)
-        naive_vecs = embed([text[a:b] for a, b in naive])
-        queries = obj.get("specific_query_list", [])
-        qvecs = embed([q["query"] for q in queries]) if queries else np.zeros((0, 384))
-        for query, qvec in zip(queries, qvecs, strict=True):
-            relevant = relevant_spans(query, turn_spans)
-            if not relevant:
-                continue
-            total += 1
-            ranked = {
-                "ours": [
-                    (h.start, h.end) for h in searcher.search(query["query"], k=5, interaction_ids=[mid])
-                ],
-                "dense": [chunk_spans[i] for i in np.argsort(-(chunk_vecs @ qvec))[:5]],
-                "bm25": [
-                    chunk_spans[i]
-                    for i in np.argsort(-bm25.get_scores(tokenize(query["query"])), kind="stable")[:5]
-                ],
-                "naive": [naive[i] for i in np.argsort(-(naive_vecs @ qvec))[:5]],
-            }
-            for name, spans in ranked.items():
-                at1[name] += bool(spans) and overlaps(spans[0], relevant)
-                at5[name] += any(overlaps(s, relevant) for s in spans)
-            hits = sum(overlaps(s, relevant) for s in chunk_spans)
-            n = len(chunk_spans)
-            chance += 1.0 - _comb_ratio(n - hits, n, 5)
-    print(
-        f"\nretrieval on {total} QMSum specific queries in {len(files)} meetings (search within the meeting)"
-    )
-    print(f"{'method':<8} {'recall@1':>9} {'recall@5':>9} {'vs naive@5':>11}")
-    for name in names:
-        r1, r5 = at1[name] / total, at5[name] / total
-        print(f"{name:<8} {r1:>9.3f} {r5:>9.3f} {r5 / (at5['naive'] / total):>10.2f}x")
-    print(f"{'chance':<8} {'':>9} {chance / total:>9.3f}")
+        meeting = load_meeting(ws, mid, text)
+        meetings.append(meeting)
+        asked = obj.get("specific_query_list", [])
+        vectors = ws.embedder.embed([q["query"] for q in asked]) if asked else np.zeros((0, 384))
+        for q in query_features(ws, meeting, position, obj, turn_spans, vectors):
+            hits = searcher.search(q.text, k=5, interaction_ids=[mid], vector=q.vector)
+            served_hits[id(q)] = [(h.start, h.end) for h in hits]
+            queries.append(q)
+    if args.tune:
+        fusion = tune(queries, meetings)
+        for name, subset in (
+            ("tuning set", [q for q in queries if q.meeting < TUNING_MEETINGS]),
+            ("all", queries),
+        ):
+            r1, r5, _shown = recall(subset, meetings, unfloored(fusion))
+            print(f"  {name}: recall@1 {r1:.3f} recall@5 {r5:.3f}")
+    report(queries, meetings, served_hits, searcher.fusion, len(files))
     return 0
+
+
+def report(queries, meetings, served_hits, fusion, n_files) -> None:  # type: ignore[no-untyped-def]
+    span_of = {}
+
+    def as_served(m: Meeting, q: Query) -> list[int]:
+        index = {s: i for i, s in enumerate(m.spans)}
+        return [index[s] for s in served_hits[id(q)] if s in index]
+
+    rows = {
+        "ours (as served)": as_served,
+        "ours, top 5 (no floor)": unfloored(fusion),
+        "before: dense + Python BM25, RRF": before_order,
+        "dense only": lambda m, q: list(np.argsort(-q.similarity, kind="stable")),
+        "full-text index only": lambda m, q: sorted(q.lexical, key=lambda i: -q.lexical[i]),
+        "BM25 in Python only": lambda m, q: [
+            int(i) for i in np.argsort(-m.bm25.get_scores(tokenize(q.text)), kind="stable")
+        ],
+    }
+    del span_of
+    print(
+        f"\nretrieval on {len(queries)} QMSum specific queries in {n_files} meetings (search within the meeting)"
+    )
+    print(f"{'method':<36} {'recall@1':>9} {'recall@5':>9} {'results':>8}")
+    for name, order in rows.items():
+        r1, r5, shown = recall(queries, meetings, order)
+        print(f"{name:<36} {r1:>9.3f} {r5:>9.3f} {shown:>8.2f}")
+    naive1 = naive5 = 0.0
+    chance = 0.0
+    for q in queries:
+        m = meetings[q.meeting]
+        order = np.argsort(-(m.naive_vectors @ q.vector))[:5]
+        naive1 += overlaps(m.naive[order[0]], q.relevant)
+        naive5 += any(overlaps(m.naive[i], q.relevant) for i in order)
+        hits = sum(overlaps(s, q.relevant) for s in m.spans)
+        chance += 1.0 - _comb_ratio(len(m.spans) - hits, len(m.spans), 5)
+    n = len(queries)
+    print(f"{'naive 1,000-character split, dense':<36} {naive1 / n:>9.3f} {naive5 / n:>9.3f} {5:>8.2f}")
+    print(f"{'chance (5 random chunks)':<36} {'':>9} {chance / n:>9.3f}")
 
 
 def _comb_ratio(bad: int, n: int, k: int) -> float:

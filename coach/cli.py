@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -267,6 +268,11 @@ def search(
                     "span": [h.start, h.end],
                     "excerpt": h.excerpt,
                     "score": h.score,
+                    "passage": {
+                        "text": h.passage.text,
+                        "span": [h.passage.start, h.passage.end],
+                        "marks": [list(m) for m in h.passage.marks],
+                    },
                 }
                 for h in hits
             ]
@@ -282,8 +288,11 @@ def search(
             f"[bold]{n}. {hit.account}[/] · {hit.kind} · {_d(hit.occurred_at)} · [cyan]{hit.interaction_id}[/]",
             highlight=False,
         )
-        excerpt = " ".join(hit.excerpt.split())
-        out.print(f"   {excerpt[:400]}{'…' if len(excerpt) > 400 else ''}", highlight=False, soft_wrap=True)
+        shown = "".join(
+            f"[bold yellow]{escape(piece)}[/]" if marked else escape(piece)
+            for piece, marked in hit.passage.segments()
+        )
+        out.print("   " + " ".join(shown.split()), highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -473,7 +482,8 @@ def doctor(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The findings as JSON.")] = False,
 ) -> None:
-    """Check that the relational store and the vector index agree (and, with --repair, make them agree)."""
+    """Check that the relational store, its full-text index and the vector index agree (and, with --repair,
+    make them agree)."""
     from coach.maintenance.doctor import check, repair
 
     ws = _workspace()
@@ -485,6 +495,8 @@ def doctor(
         "chunks_indexed": drift.chunks_indexed,
         "missing": len(drift.missing),
         "orphans": len(drift.orphans),
+        "text_missing": len(drift.text_missing),
+        "full_text_healthy": drift.full_text_healthy,
         "stale_facts": drift.stale_facts,
         "schema_revision": drift.schema_revision,
         "clean": drift.clean,
@@ -492,12 +504,15 @@ def doctor(
     repaired = None
     if repair_ and not drift.clean:
         with _progress() as progress:
-            task = progress.add_task("repairing", total=len(drift.missing) or None, records=0)
+            todo = len(set(drift.missing) | set(drift.text_missing))
+            task = progress.add_task("repairing", total=todo or None, records=0)
             repaired = repair(ws, on_item=lambda: progress.advance(task))
         after = check(ws)
         summary["after_repair"] = {
             "missing": len(after.missing),
             "orphans": len(after.orphans),
+            "text_missing": len(after.text_missing),
+            "full_text_healthy": after.full_text_healthy,
             "stale_facts": after.stale_facts,
             "clean": after.clean,
         }
@@ -515,6 +530,8 @@ def doctor(
                 f"[yellow]drift[/]: {len(drift.missing)} interaction(s) missing chunks"
                 + (f" (e.g. {', '.join(drift.missing[:3])})" if drift.missing else "")
                 + f", {len(drift.orphans)} orphaned in the index, {drift.stale_facts} stale cached facts"
+                + f", {len(drift.text_missing)} missing from the full-text index"
+                + ("" if drift.full_text_healthy else ", the full-text index disagrees with its rows")
             )
             if repaired is None:
                 out.print("run [bold]coach doctor --repair[/] to fix it")

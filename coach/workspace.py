@@ -16,9 +16,9 @@ class Workspace:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         settings.ensure_data_dir()
-        self.db = Database(settings.resolved_database_url, settings.resolved_pool_size)
-        self.db.migrate()
         self._embedder = embedder
+        self.db = Database(settings.resolved_database_url, settings.resolved_pool_size)
+        self.db.migrate(chunker=lambda: self.chunker)
 
     @cached_property
     def index(self) -> ChunkIndex:

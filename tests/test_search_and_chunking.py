@@ -59,13 +59,8 @@ def test_search_within_an_account_only_returns_that_account(loaded):
     assert Searcher(loaded).search("   ") == []
 
 
-def test_a_rare_word_is_found_when_the_scope_has_more_chunks_than_bm25_scores(
-    tmp_path, pipeline, monkeypatch
-):
-    """Over LEXICAL_MAX_CHUNKS chunks in scope, BM25 scores the chunks that hold a query word rather than the
-    first chunks the index returns: a product named once, in the last note, is still found by its name."""
-    import coach.search
-
+def test_a_product_named_once_is_found_by_its_name_whatever_its_case(tmp_path, pipeline):
+    """A name embeddings blur is what the full-text index finds: written once, in the last of 31 notes."""
     filler = [
         {
             "id": f"f-{i}",
@@ -82,12 +77,9 @@ def test_a_rare_word_is_found_when_the_scope_has_more_chunks_than_bm25_scores(
         "text": "Their fleet team asked whether Liftwatch can export the entrapment log.",
     }
     ingest_path(pipeline, write(tmp_path / "f.jsonl", "\n".join(json.dumps(n) for n in [*filler, rare])))
-    monkeypatch.setattr(coach.search, "LEXICAL_MAX_CHUNKS", 10)
     searcher = Searcher(pipeline.ws)
-    lexical = searcher._lexical("liftwatch", None, None)
-    assert [span[0] for _, span in lexical] == ["rare"]
-    assert searcher._lexical("LIFTWATCH export", None, None)[0][1][0] == "rare"
-    assert searcher.search("liftwatch", k=1)[0].interaction_id == "rare"
+    for query in ("liftwatch", "LIFTWATCH export", "Does Liftwatch export logs?"):
+        assert searcher.search(query, k=3)[0].interaction_id == "rare", query
 
 
 def test_search_hit_spans_point_into_the_stored_text(tmp_path, pipeline):

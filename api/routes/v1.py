@@ -19,7 +19,9 @@ from api.schemas import (
     InteractionCreated,
     InteractionPublic,
     ParticipantPublic,
+    PassagePublic,
     SearchHitPublic,
+    SpanPublic,
 )
 from coach.analysis.report import Report
 from coach.auth import User
@@ -278,6 +280,14 @@ def search(
             kind=h.kind,
             excerpt=h.excerpt,
             score=h.score,
+            start=h.start,
+            end=h.end,
+            passage=PassagePublic(
+                text=h.passage.text,
+                start=h.passage.start,
+                end=h.passage.end,
+                marks=[SpanPublic(start=a, end=b) for a, b in h.passage.marks],
+            ),
         )
         for h in hits
     ]

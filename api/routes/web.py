@@ -282,8 +282,14 @@ def _participants(value: str, user: User) -> list[dict[str, str]]:
 # --- an interaction and its facts ----------------------------------------------------------------
 @router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
 def interaction_page(
-    request: Request, svc: ServicesDep, interaction_id: str, q: str = "", logged: str = ""
+    request: Request,
+    svc: ServicesDep,
+    interaction_id: str,
+    q: str = "",
+    logged: str = "",
+    span: Annotated[str, Query(max_length=24, pattern=r"^(\d+-\d+)?$")] = "",
 ) -> Response:
+    """One interaction; ``q`` (a quote) or ``span`` (START-END of its clean text: a search passage) is marked."""
     user = _user_or_redirect(request, svc)
     if isinstance(user, RedirectResponse):
         return user
@@ -299,6 +305,9 @@ def interaction_page(
             row.raw_text,
             as_utc(row.occurred_at),
         )
+        if span:
+            a, b = (int(x) for x in span.split("-"))
+            q = row.clean_text[a:b] if a < b else q
         info = {
             "id": row.id,
             "kind": row.kind,

@@ -24,6 +24,7 @@ from coach.ingest.common import SourceDefaults
 from coach.ourside import OurSide, scope_of_writer
 from coach.people import email_domain
 from coach.records import InteractionRecord, Rejection
+from coach.store import fulltext
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
 from coach.store.vectors import ChunkEntry
@@ -185,6 +186,7 @@ class IngestPipeline:
                 kept.extend(own_rows)
                 saved.append(pending)
             ids = [p.interaction_id for p in saved]
+            fulltext.replace_chunks(session, ids, entries)  # the lexical side, in this transaction
             self.ws.index.delete_interactions([i for i in ids if i in stored])
             if entries:
                 self.ws.index.upsert(entries, vectors[kept])
@@ -200,6 +202,15 @@ class IngestPipeline:
             report.accounts.add(pending.record.account)
         report.chunks += len(entries)
 
+    def delete(self, interaction_ids: list[str]) -> list[str]:
+        """Delete interactions from the store (their chunk rows go in the same transaction), then from the index;
+        a crash in between leaves only index entries without a record, which search ignores and repair removes."""
+        with self.ws.db.session(write=True) as session:
+            gone = Repository(session).delete_interactions(interaction_ids)
+            session.commit()
+        self.ws.index.delete_interactions(gone)
+        return gone
+
     def reindex(self, full: bool = True, on_item: Callable[[], None] | None = None) -> dict[str, int]:
         """Rebuild the index from the relational store (``full``), or repair only what differs.
 
@@ -213,8 +224,9 @@ class IngestPipeline:
         else:
             with self.ws.db.session() as session:
                 expected = Repository(session).chunk_counts()
+                rows = fulltext.chunk_counts(session)
             actual = self.ws.index.interaction_chunk_counts()
-            targets = {i for i, n in expected.items() if actual.get(i, 0) != n}
+            targets = {i for i, n in expected.items() if actual.get(i, 0) != n or rows.get(i, 0) != n}
             orphans = sorted(set(actual) - set(expected))
             self.ws.index.delete_interactions(orphans)
             self.ws.index.delete_interactions(sorted(targets))
@@ -225,15 +237,17 @@ class IngestPipeline:
                 if targets is None or row.id in targets:
                     batch.append(row)
                 if len(batch) >= self.ws.settings.ingest_batch_records:
-                    chunks += self._index_rows(batch, on_item)
+                    chunks += self._index_rows(session, batch, on_item)
                     indexed += len(batch)
                     batch = []
-            chunks += self._index_rows(batch, on_item)
+            chunks += self._index_rows(session, batch, on_item)
             indexed += len(batch)
+            if not fulltext.healthy(session):
+                fulltext.rebuild(session)
             session.commit()
         return {"interactions": indexed, "chunks": chunks, "orphans_removed": len(orphans)}
 
-    def _index_rows(self, rows: list, on_item: Callable[[], None] | None) -> int:  # type: ignore[type-arg]
+    def _index_rows(self, session: Session, rows: list, on_item: Callable[[], None] | None) -> int:  # type: ignore[type-arg]
         chunk_lists = [self.ws.chunker.split(row.clean_text) for row in rows]
         vectors = self.ws.embedder.embed([c.text for chunks in chunk_lists for c in chunks])
         entries = []
@@ -242,6 +256,7 @@ class IngestPipeline:
             entries.extend(_entries(row, chunks))
             if on_item:
                 on_item()
+        fulltext.replace_chunks(session, [row.id for row in rows], entries)
         self.ws.index.upsert(entries, vectors)
         return len(entries)
 

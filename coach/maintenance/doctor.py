@@ -1,10 +1,13 @@
-"""``coach doctor``: does the relational store agree with the vector index, and if not, make it so.
+"""``coach doctor``: do the relational store, its full-text index and the vector index agree, and if not, make it so.
 
-The relational store is the record; the Chroma index is derived from it. A write that died between the two
-(a killed ingest, a lost connection to a Chroma server, a restored backup of one but not the other) leaves
-*drift*: interactions whose chunks are missing or incomplete in the index, chunks whose interaction the store
-does not hold, or cached facts of interactions that are gone. ``check`` finds it; ``repair`` re-embeds what is
-missing from the stored text and deletes what is orphaned.
+The relational store is the record; the Chroma index is derived from it, and so are the chunk rows and their
+full-text index (written in the interaction's own transaction, so they only drift when something edits the
+database behind the coach's back). A write that died between the store and Chroma (a killed ingest, a lost
+connection to a Chroma server, a restored backup of one but not the other) leaves *drift*: interactions whose
+chunks are missing or incomplete in the index or in the chunk rows, chunks whose interaction the store does not
+hold, a full-text index that disagrees with its rows, or cached facts of interactions that are gone. ``check``
+finds it; ``repair`` re-chunks and re-embeds what is missing from the stored text, rebuilds the full-text
+index, and deletes what is orphaned.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
+from coach.store import fulltext
 from coach.store.repository import Repository
-from coach.store.schema import FactsRow, InteractionRow
+from coach.store.schema import ChunkRow, FactsRow, InteractionRow
 from coach.workspace import Workspace
 
 
@@ -26,24 +30,38 @@ class Drift:
     chunks_indexed: int = 0
     missing: list[str] = field(default_factory=list)  # interactions whose chunks are absent or incomplete
     orphans: list[str] = field(default_factory=list)  # indexed interactions the store does not hold
+    text_missing: list[str] = field(
+        default_factory=list
+    )  # interactions whose chunk rows are absent or incomplete
+    full_text_healthy: bool = True  # the full-text index agrees with the chunk rows
     stale_facts: int = 0  # cached facts of interactions that are gone
     schema_revision: str | None = None
 
     @property
     def clean(self) -> bool:
-        return not self.missing and not self.orphans and not self.stale_facts
+        return (
+            not self.missing
+            and not self.orphans
+            and not self.text_missing
+            and self.full_text_healthy
+            and not self.stale_facts
+        )
 
 
 def quick_check(ws: Workspace) -> bool:
-    """Two counts: whether the index holds as many chunks as the store says it should (cheap; no listing)."""
+    """Three counts: whether the index and the chunk rows hold as many chunks as the store says they should
+    (cheap; no listing)."""
     with ws.db.session() as session:
         expected = session.scalar(select(func.coalesce(func.sum(InteractionRow.chunk_count), 0))) or 0
-    return int(expected) == ws.index.count()
+        rows = session.scalar(select(func.count()).select_from(ChunkRow)) or 0
+    return int(expected) == ws.index.count() == int(rows)
 
 
 def check(ws: Workspace) -> Drift:
     with ws.db.session() as session:
         expected = Repository(session).chunk_counts()
+        rows = fulltext.chunk_counts(session)
+        healthy = fulltext.healthy(session)
         known = set(expected)
         cached = set(session.scalars(select(FactsRow.interaction_id).distinct()))
         from sqlalchemy import text
@@ -59,13 +77,16 @@ def check(ws: Workspace) -> Drift:
         chunks_indexed=sum(actual.values()),
         missing=sorted(i for i, n in expected.items() if actual.get(i, 0) != n),
         orphans=sorted(set(actual) - known),
+        text_missing=sorted(i for i, n in expected.items() if rows.get(i, 0) != n),
+        full_text_healthy=healthy,
         stale_facts=len(cached - known),
         schema_revision=revision,
     )
 
 
 def repair(ws: Workspace, on_item: Callable[[], None] | None = None) -> dict[str, int]:
-    """Re-embed the interactions whose chunks are missing, drop orphaned chunks and stale cached facts."""
+    """Re-chunk and re-embed the interactions whose chunks are missing (in the index or the chunk rows), rebuild
+    the full-text index when it disagrees with its rows, drop orphaned chunks and stale cached facts."""
     from coach.ingest.pipeline import IngestPipeline
 
     result = IngestPipeline(ws).reindex(full=False, on_item=on_item)

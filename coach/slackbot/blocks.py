@@ -99,11 +99,31 @@ def hits(query: str, found: list[dict[str, Any]], app_url: str) -> list[dict[str
     if not found:
         return [_section(f"Nothing in your accounts matches “{_esc(query)}”.")]
     lines = [
-        f"*{_esc(h['account'])}* · {h['date'][:10]} · <{app_url}/interactions/{quote(h['interaction'])}|{h['interaction']}>\n"
-        f">{_esc(h['excerpt'][:300])}"
+        f"*{_esc(h['account'])}* · {h['date'][:10]} · <{_passage_link(app_url, h)}|{h['interaction']}>\n"
+        f">{_passage(h)}"
         for h in found
     ]
     return [_section(f"Search: “{_esc(query)}”"), *[_section(line) for line in lines]]
+
+
+def _passage(hit: dict[str, Any]) -> str:
+    """The passage that matched, its matched words in bold (the whole chunk from an older API)."""
+    passage = hit.get("passage")
+    if not passage:
+        return _esc(" ".join(hit["excerpt"][:300].split()))
+    text, start, pieces, at = passage["text"], passage["start"], [], 0
+    for mark in passage["marks"]:
+        a, b = mark["start"] - start, mark["end"] - start
+        pieces += [_esc(text[at:a]), f"*{_esc(text[a:b])}*"]
+        at = b
+    pieces.append(_esc(text[at:]))
+    return " ".join("".join(pieces).split())
+
+
+def _passage_link(app_url: str, hit: dict[str, Any]) -> str:
+    link = f"{app_url}/interactions/{quote(hit['interaction'])}"
+    passage = hit.get("passage")
+    return f"{link}?span={passage['start']}-{passage['end']}#quote" if passage else link
 
 
 def message(text: str) -> list[dict[str, Any]]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -48,10 +49,13 @@ class Database:
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
 
-    def migrate(self) -> None:
+    def migrate(self, chunker: Callable[[], Any] | None = None) -> None:
+        """Bring the schema to the newest migration. ``chunker`` makes the chunker that splits stored text when
+        a migration fills the chunks table (the workspace's own, so spans match its vector index)."""
         config = alembic_config(self.url)
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
+            config.attributes["chunker"] = chunker
             command.upgrade(config, "head")
 
     @contextmanager

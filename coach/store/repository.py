@@ -154,6 +154,18 @@ class Repository:
     def count_interactions(self) -> int:
         return int(self.session.scalar(select(func.count(InteractionRow.id))) or 0)
 
+    def delete_interactions(self, ids: Sequence[str]) -> list[str]:
+        """Delete these interactions (their people stay; chunks and cached facts go with them). Returns the ids
+        that were stored."""
+        gone = []
+        for interaction_id in ids:
+            row = self.session.get(InteractionRow, interaction_id)
+            if row is not None:
+                self.session.delete(row)
+                gone.append(interaction_id)
+        self.session.flush()
+        return gone
+
     def save(
         self,
         record: InteractionRecord,

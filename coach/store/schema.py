@@ -93,6 +93,28 @@ class ParticipationRow(Base):
     person: Mapped[PersonRow] = relationship()
 
 
+class ChunkRow(Base):
+    """One chunk of an interaction's clean text, as the index embeds it: the lexical side of search.
+
+    The database's own full-text index covers ``text`` (SQLite FTS5 or a PostgreSQL ``tsvector``; built by
+    migration 0010, outside these models), so a search is one query scoped by account inside the database.
+    Rows are written in the same transaction as their interaction and go with it (ON DELETE CASCADE).
+    """
+
+    __tablename__ = "chunks"
+    __table_args__ = (UniqueConstraint("interaction_id", "seq", name="uq_chunks_interaction_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interaction_id: Mapped[str] = mapped_column(ForeignKey("interactions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    start_char: Mapped[int] = mapped_column(Integer)
+    end_char: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
 class FactsRow(Base):
     """Facts extracted from one interaction, cached per engine version, text and people directory."""
 

@@ -34,6 +34,7 @@ class ChunkEntry:
 class VectorHit:
     chunk_id: str
     interaction_id: str
+    seq: int
     start: int
     end: int
     similarity: float
@@ -111,6 +112,7 @@ class ChunkIndex:
                 VectorHit(
                     chunk_id=chunk_id,
                     interaction_id=str(meta["interaction"]),
+                    seq=int(meta["seq"]),
                     start=int(meta["start"]),
                     end=int(meta["end"]),
                     similarity=1.0 - float(distance),
@@ -131,44 +133,6 @@ class ChunkIndex:
                 return counts
             offset += page
 
-    def scope_size(
-        self,
-        account_ids: Sequence[int] | None,
-        interaction_ids: Sequence[str] | None,
-        cap: int | None = None,
-        containing: Sequence[str] = (),
-    ) -> int:
-        """How many chunks are in scope (and contain one of ``containing``), counted up to ``cap``; ids only,
-        cheap even on a large index."""
-        where, where_document = _where(account_ids, interaction_ids), _contains(containing)
-        if where is None and where_document is None and cap is None:
-            return self.count()
-        return len(
-            self._collection.get(where=where, where_document=where_document, include=[], limit=cap)["ids"]
-        )
-
-    def documents(
-        self,
-        account_ids: Sequence[int] | None,
-        interaction_ids: Sequence[str] | None,
-        limit: int,
-        containing: Sequence[str] = (),
-    ) -> list[tuple[str, tuple[str, int, int], str]]:
-        """(chunk id, (interaction, start, end), text) of every chunk in scope, up to ``limit``; with
-        ``containing``, only the chunks whose text contains one of those strings (Chroma's full-text index,
-        case-sensitive)."""
-        where_document = _contains(containing)
-        got = self._collection.get(
-            where=_where(account_ids, interaction_ids),
-            where_document=where_document,
-            include=["metadatas", "documents"],
-            limit=limit,
-        )
-        return [
-            (cid, (str(m["interaction"]), int(m["start"]), int(m["end"])), doc or "")
-            for cid, m, doc in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
-        ]
-
     def close(self) -> None:
         """Release the client (embedded Chroma keeps one system per folder per process until then)."""
         close = getattr(self._client, "close", None)
@@ -183,15 +147,6 @@ class ChunkIndex:
         with contextlib.suppress(Exception):  # absent collection: nothing to drop
             self._client.delete_collection(self._name)
         self._collection = self._open()
-
-
-def _contains(strings: Sequence[str]) -> dict | None:
-    variants = list(dict.fromkeys(strings))
-    if not variants:
-        return None
-    if len(variants) == 1:
-        return {"$contains": variants[0]}
-    return {"$or": [{"$contains": v} for v in variants]}
 
 
 def _where(account_ids: Sequence[int] | None, interaction_ids: Sequence[str] | None) -> dict | None:

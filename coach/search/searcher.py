@@ -1,0 +1,125 @@
+"""The search service: a query and a scope in, the few passages that answer it out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from coach.errors import NotFound
+from coach.search.fusion import Candidate, Fusion
+from coach.search.passages import Passage, passage, stem
+from coach.search.query import ParsedQuery, parse, words_of
+from coach.store import fulltext
+from coach.store.fulltext import Scope, StoredChunk
+from coach.store.repository import Repository, as_utc
+from coach.workspace import Workspace
+
+POOL = 50  # candidates each side returns, at least
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    interaction_id: str
+    account: str
+    occurred_at: datetime
+    kind: str
+    start: int  # the matched chunk's span in the interaction's clean text
+    end: int
+    excerpt: str  # the chunk's text
+    score: float
+    passage: Passage  # the sentence window that answers, with the matched words marked
+
+
+class Searcher:
+    def __init__(self, workspace: Workspace, fusion: Fusion | None = None) -> None:
+        self.ws = workspace
+        self.fusion = fusion or Fusion()
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        account: str | None = None,
+        interaction_ids: Sequence[str] | None = None,
+        account_ids: Sequence[int] | None = None,
+        vector: np.ndarray | None = None,
+        floor: bool = True,
+    ) -> list[SearchHit]:
+        """The ``k`` best passages for ``query`` in scope (``vector``: its embedding, when the caller has it);
+        with ``floor``, only those that clear the relevance floor."""
+        parsed = parse(query)
+        if parsed.empty:
+            return []
+        scope = Scope(self._account_scope(account, account_ids), interaction_ids)
+        if scope.nothing:
+            return []
+        if vector is None:
+            vector = self.ws.embedder.embed([parsed.text])[0]
+        ranked, chunks = self.rank(parsed, vector, scope, max(POOL, 10 * k))
+        if floor:
+            ranked = self.fusion.above_floor(ranked)
+        return [self._hit(c, chunks[(c.interaction_id, c.seq)], parsed, vector) for c in ranked[:k]]
+
+    def rank(
+        self, parsed: ParsedQuery, vector: np.ndarray, scope: Scope, pool: int
+    ) -> tuple[list[Candidate], dict[tuple[str, int], StoredChunk]]:
+        """Every candidate of both sides, fused and best first, with the stored chunks they point at."""
+        dense = self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)
+        candidates = {
+            (h.interaction_id, h.seq): Candidate(h.interaction_id, h.seq, similarity=h.similarity)
+            for h in dense
+        }
+        with self.ws.db.session() as session:
+            for hit in fulltext.search(session, parsed.text_query(), scope, pool):
+                found = candidates.setdefault(
+                    (hit.interaction_id, hit.seq), Candidate(hit.interaction_id, hit.seq)
+                )
+                found.lexical = hit.score
+            chunks = fulltext.stored_chunks(session, list(candidates))
+        kept = [c for key, c in candidates.items() if key in chunks]  # the index may be ahead of the store
+        kept = [c for c in kept if _holds_all(chunks[(c.interaction_id, c.seq)].text, parsed.phrases)]
+        for c in kept:
+            c.specific = _share_held(chunks[(c.interaction_id, c.seq)].text, parsed.specifics)
+        return self.fusion.rank(kept), chunks
+
+    def _account_scope(self, account: str | None, account_ids: Sequence[int] | None) -> Sequence[int] | None:
+        if account is None:
+            return account_ids
+        with self.ws.db.session() as session:
+            row = Repository(session).account(account)
+        if row is None:
+            raise NotFound(f"no account named {account!r}; `coach accounts` lists them")
+        return [row.id] if account_ids is None else [i for i in account_ids if i == row.id]
+
+    def _hit(self, c: Candidate, chunk: StoredChunk, parsed: ParsedQuery, vector: np.ndarray) -> SearchHit:
+        def closest(texts: Sequence[str]) -> int:
+            return int(np.argmax(self.ws.embedder.embed(list(texts)) @ vector))
+
+        return SearchHit(
+            interaction_id=chunk.interaction_id,
+            account=chunk.account,
+            occurred_at=as_utc(chunk.occurred_at),
+            kind=chunk.kind,
+            start=chunk.start,
+            end=chunk.end,
+            excerpt=chunk.text,
+            score=round(c.score, 5),
+            passage=passage(chunk.text, chunk.start, parsed, closest),
+        )
+
+
+def _holds_all(text: str, phrases: Sequence[Sequence[str]]) -> bool:
+    """Whether ``text`` holds every phrase, word for word (stems, so a plural still counts)."""
+    if not phrases:
+        return True
+    words = " " + " ".join(stem(w) for w in words_of(text)) + " "
+    return all(" " + " ".join(stem(w) for w in p) + " " in words for p in phrases)
+
+
+def _share_held(text: str, specifics: Sequence[Sequence[str]]) -> float:
+    if not specifics:
+        return 0.0
+    return sum(_holds_all(text, [s]) for s in specifics) / len(specifics)

@@ -1,0 +1,226 @@
+"""The lexical side of search: the database's own full-text index over the ``chunks`` table.
+
+SQLite answers with FTS5 and its bm25 ranking, PostgreSQL with a ``tsvector`` column under a GIN index, ranked
+by ``ts_rank`` weighted by each term's rarity (a BM25-like sum). Either way the search is one SQL statement, with
+the caller's scope (the accounts a user may see, or some interactions) applied inside it. The structures are
+built by migration 0010 and kept in step by the database itself (triggers, a generated column), in the same
+transaction as the chunk rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, insert, select, text, tuple_
+from sqlalchemy.orm import Session
+
+from coach.store.schema import AccountRow, ChunkRow
+from coach.store.vectors import ChunkEntry
+
+SQLITE_OBJECTS = (
+    "chunks_fts",
+    "chunks_fts_config",
+    "chunks_fts_data",
+    "chunks_fts_docsize",
+    "chunks_fts_idx",
+)
+POSTGRES_COLUMNS = ("tsv",)
+
+
+@dataclass(frozen=True, slots=True)
+class TextQuery:
+    """What the lexical index looks for: any of ``words`` and ``phrases`` (words in a row), and every one of
+    ``required``. Words are lower-case letters and digits only."""
+
+    words: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    required: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.words and not self.phrases and not self.required
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which chunks a search may return: ``None`` for no limit on that side; an empty list allows nothing."""
+
+    account_ids: Sequence[int] | None = None
+    interaction_ids: Sequence[str] | None = None
+
+    @property
+    def nothing(self) -> bool:
+        return (self.account_ids is not None and not self.account_ids) or (
+            self.interaction_ids is not None and not self.interaction_ids
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TextHit:
+    interaction_id: str
+    seq: int
+    score: float  # higher is better; comparable within one search only
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    interaction_id: str
+    seq: int
+    account: str
+    occurred_at: datetime
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+def replace_chunks(session: Session, interaction_ids: Sequence[str], chunks: Sequence[ChunkEntry]) -> None:
+    """The interactions' chunks become exactly ``chunks`` (in the session's transaction, not committed)."""
+    ids = list(interaction_ids)
+    for start in range(0, len(ids), 500):
+        session.execute(delete(ChunkRow).where(ChunkRow.interaction_id.in_(ids[start : start + 500])))
+    rows = [
+        {
+            "interaction_id": c.interaction_id,
+            "seq": c.seq,
+            "account_id": c.account_id,
+            "occurred_at": datetime.fromtimestamp(c.occurred_ts, UTC),
+            "kind": c.kind,
+            "start_char": c.start,
+            "end_char": c.end,
+            "text": c.text,
+        }
+        for c in chunks
+    ]
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(ChunkRow), rows[start : start + 2000])
+
+
+def chunk_counts(session: Session) -> dict[str, int]:
+    """How many chunk rows each interaction has."""
+    stmt = select(ChunkRow.interaction_id, func.count()).group_by(ChunkRow.interaction_id)
+    return {i: int(n) for i, n in session.execute(stmt)}
+
+
+def stored_chunks(session: Session, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], StoredChunk]:
+    """The chunks named by (interaction id, seq), with their account's name; absent keys are left out."""
+    if not keys:
+        return {}
+    stmt = (
+        select(ChunkRow, AccountRow.name)
+        .join(AccountRow, AccountRow.id == ChunkRow.account_id)
+        .where(tuple_(ChunkRow.interaction_id, ChunkRow.seq).in_(list(keys)))
+    )
+    found = {}
+    for row, account in session.execute(stmt):
+        found[(row.interaction_id, row.seq)] = StoredChunk(
+            row.interaction_id,
+            row.seq,
+            account,
+            row.occurred_at,
+            row.kind,
+            row.start_char,
+            row.end_char,
+            row.text,
+        )
+    return found
+
+
+def search(session: Session, query: TextQuery, scope: Scope, limit: int) -> list[TextHit]:
+    """The best ``limit`` chunks in scope holding any of the query's words or phrases, best first."""
+    if query.empty or scope.nothing or limit <= 0:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        return _sqlite_search(session, query, scope, limit)
+    return _postgres_search(session, query, scope, limit)
+
+
+def healthy(session: Session) -> bool:
+    """Whether the full-text index agrees with the chunk rows (FTS5's own integrity check; PostgreSQL derives
+    its column from the row, so it always does)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    try:
+        session.execute(text("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)"))
+    except Exception:  # noqa: BLE001 - SQLite reports a corrupt or drifted index as an error
+        return False
+    return True
+
+
+def rebuild(session: Session) -> None:
+    """Rebuild the full-text index from the chunk rows (after ``healthy`` said no)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')"))
+    else:
+        session.execute(text("REINDEX INDEX ix_chunks_tsv"))
+
+
+# --- SQLite: FTS5 ------------------------------------------------------------------------------------------
+def _sqlite_search(session: Session, query: TextQuery, scope: Scope, limit: int) -> list[TextHit]:
+    clauses, params = _sqlite_scope(scope)
+    sql = (
+        "SELECT c.interaction_id, c.seq, bm25(chunks_fts) AS score FROM chunks_fts "
+        "JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH :match"
+        f"{clauses} ORDER BY score LIMIT :limit"
+    )
+    rows = session.execute(text(sql), {"match": _fts5_match(query), "limit": limit, **params})
+    return [TextHit(i, int(s), -float(score)) for i, s, score in rows]
+
+
+def _fts5_match(query: TextQuery) -> str:
+    """An FTS5 expression: every required phrase, and any word or phrase (the required ones count towards the
+    rank too). Words are plain letters and digits, so quoting them is safe."""
+    phrase = lambda words: '"' + " ".join(words) + '"'  # noqa: E731
+    anything = " OR ".join(
+        [phrase((w,)) for w in query.words] + [phrase(p) for p in query.phrases + query.required]
+    )
+    if not query.required:
+        return anything
+    return " AND ".join([phrase(p) for p in query.required] + [f"({anything})"])
+
+
+def _sqlite_scope(scope: Scope) -> tuple[str, dict[str, str]]:
+    clauses, params = "", {}
+    if scope.account_ids is not None:
+        clauses += " AND c.account_id IN (SELECT value FROM json_each(:accounts))"
+        params["accounts"] = json.dumps([int(i) for i in scope.account_ids])
+    if scope.interaction_ids is not None:
+        clauses += " AND c.interaction_id IN (SELECT value FROM json_each(:interactions))"
+        params["interactions"] = json.dumps(list(scope.interaction_ids))
+    return clauses, params
+
+
+# --- PostgreSQL: tsvector + GIN ----------------------------------------------------------------------------
+def _postgres_search(session: Session, query: TextQuery, scope: Scope, limit: int) -> list[TextHit]:
+    clauses, params = "", {"query": _tsquery(query), "limit": limit}
+    if scope.account_ids is not None:
+        clauses += " AND account_id = ANY(:accounts)"
+        params["accounts"] = [int(i) for i in scope.account_ids]
+    if scope.interaction_ids is not None:
+        clauses += " AND interaction_id = ANY(:interactions)"
+        params["interactions"] = list(scope.interaction_ids)
+    sql = (
+        "SELECT interaction_id, seq, ts_rank_cd(tsv, q, 1) AS score "
+        "FROM chunks, to_tsquery('english', :query) AS q "
+        f"WHERE tsv @@ q{clauses} ORDER BY score DESC, id LIMIT :limit"
+    )
+    return [TextHit(i, int(s), float(score)) for i, s, score in session.execute(text(sql), params)]
+
+
+def _tsquery(query: TextQuery) -> str:
+    """A to_tsquery expression, shaped like the FTS5 one (words are plain letters and digits: safe to quote)."""
+    phrase = lambda words: "(" + " <-> ".join(f"'{w}'" for w in words) + ")"  # noqa: E731
+    anything = " | ".join(
+        [phrase((w,)) for w in query.words] + [phrase(p) for p in query.phrases + query.required]
+    )
+    if not query.required:
+        return anything
+    return " & ".join([phrase(p) for p in query.required] + [f"({anything})"])
+
+
+def _idf(total: int, holding: int) -> float:
+    return math.log(1.0 + (total - holding + 0.5) / (holding + 0.5))

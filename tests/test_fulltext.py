@@ -1,0 +1,230 @@
+"""The lexical side of search lives in the database: chunk rows and their full-text index (SQLite FTS5 or
+PostgreSQL tsvector) stay in step with the interactions through ingest, update, delete, reindex, import, doctor and
+a crash between the index and the store. Runs on whichever backend the suite runs on."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, text
+
+from coach.ingest.pipeline import IngestPipeline
+from coach.search import Searcher
+from coach.store import fulltext
+from coach.store.doctor import check, repair
+from coach.store.fulltext import Scope, TextQuery
+from coach.store.schema import ChunkRow, InteractionRow
+from coach.workspace import Workspace
+from tests.conftest import ingest_path, write
+
+NOTES = [
+    {
+        "id": "p-1",
+        "account": "Pinecrest Utilities",
+        "date": "2026-08-04",
+        "text": "The COO set a target: 20% fewer truck rolls per outage before the 2029 rate case.",
+    },
+    {
+        "id": "p-2",
+        "account": "Pinecrest Utilities",
+        "date": "2026-10-21",
+        "text": "Crews complain the mobile app drains batteries on long shifts.",
+    },
+    {
+        "id": "h-1",
+        "account": "Harbor & Vine Hospitality",
+        "date": "2026-08-19",
+        "text": "Their regional VP is trialling Fieldquill, a rival field-service product, at the new resort.",
+    },
+    {
+        "id": "h-2",
+        "account": "Harbor & Vine Hospitality",
+        "date": "2026-07-08",
+        "text": "Invoice 44871 corrected and re-sent with the PO number on it.",
+    },
+]
+
+
+def _jsonl(tmp_path: Path, records: list[dict], name: str = "notes.jsonl") -> Path:
+    return write(tmp_path / name, "\n".join(json.dumps(r) for r in records) + "\n")
+
+
+def _lexical(ws: Workspace, *words: str, scope: Scope | None = None) -> list[str]:
+    with ws.db.session() as session:
+        hits = fulltext.search(session, TextQuery(words=words), scope or Scope(), 50)
+    return [h.interaction_id for h in hits]
+
+
+def _rows(ws: Workspace) -> int:
+    with ws.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(ChunkRow)) or 0)
+
+
+def _expected(ws: Workspace) -> int:
+    with ws.db.session() as session:
+        return int(session.scalar(select(func.sum(InteractionRow.chunk_count))) or 0)
+
+
+def test_the_index_follows_ingest_update_and_delete(tmp_path, pipeline, workspace):
+    ingest_path(pipeline, _jsonl(tmp_path, NOTES))
+    assert _rows(workspace) == _expected(workspace) == workspace.index.count() == 4
+    assert _lexical(workspace, "fieldquill") == ["h-1"]
+    assert _lexical(workspace, "44871") == ["h-2"]
+    assert _lexical(workspace, "battery") == ["p-2"]  # stemmed: batteries
+
+    changed = dict(NOTES[1], text="Crews say the tablets freeze in the cold; they want a rugged model.")
+    ingest_path(pipeline, _jsonl(tmp_path, [changed], "changed.jsonl"))
+    assert _lexical(workspace, "battery") == [] and _lexical(workspace, "rugged") == ["p-2"]
+    assert _rows(workspace) == workspace.index.count() == 4
+
+    assert pipeline.delete(["h-1", "nobody"]) == ["h-1"]
+    assert _lexical(workspace, "fieldquill") == [] and Searcher(workspace).search('"Fieldquill"') == []
+    assert _rows(workspace) == workspace.index.count() == 3
+    assert check(workspace).clean
+
+
+def test_the_scope_is_applied_inside_the_query_not_after_the_limit(tmp_path, pipeline, workspace):
+    """Thirty notes of one account match better than the one note of another: a search scoped to the other
+    account still finds its note, because the scope is part of the SQL, not a filter on the top results."""
+    loud = [
+        {
+            "id": f"loud-{i}",
+            "account": "Loud Account",
+            "date": "2026-08-01",
+            "text": f"Gearbox gearbox gearbox: the gearbox failed again at plant {i}.",
+        }
+        for i in range(30)
+    ]
+    quiet = {"id": "quiet", "account": "Quiet Account", "date": "2026-08-02", "text": "One gearbox query."}
+    ingest_path(pipeline, _jsonl(tmp_path, [*loud, quiet]))
+    with workspace.db.session() as session:
+        quiet_id = session.scalar(select(InteractionRow.account_id).where(InteractionRow.id == "quiet"))
+        unscoped = fulltext.search(session, TextQuery(words=("gearbox",)), Scope(), 5)
+        scoped = fulltext.search(session, TextQuery(words=("gearbox",)), Scope(account_ids=[quiet_id]), 5)
+        nothing = fulltext.search(session, TextQuery(words=("gearbox",)), Scope(account_ids=[]), 5)
+        by_id = fulltext.search(session, TextQuery(words=("gearbox",)), Scope(interaction_ids=["quiet"]), 5)
+    assert "quiet" not in [h.interaction_id for h in unscoped]
+    assert [h.interaction_id for h in scoped] == ["quiet"] == [h.interaction_id for h in by_id]
+    assert nothing == []
+    hits = Searcher(workspace).search("gearbox", k=5, account_ids=[quiet_id])
+    assert [h.interaction_id for h in hits] == ["quiet"]
+
+
+def test_doctor_finds_and_repairs_chunk_rows_lost_behind_the_coachs_back(tmp_path, pipeline, workspace):
+    ingest_path(pipeline, _jsonl(tmp_path, NOTES))
+    with workspace.db.session(write=True) as session:
+        session.execute(delete(ChunkRow).where(ChunkRow.interaction_id == "h-2"))
+        session.commit()
+    assert _lexical(workspace, "44871") == []
+    drift = check(workspace)
+    assert drift.text_missing == ["h-2"] and not drift.missing and not drift.clean
+    repair(workspace)
+    assert check(workspace).clean and _lexical(workspace, "44871") == ["h-2"]
+
+
+def test_a_full_text_index_that_disagrees_with_its_rows_is_rebuilt(tmp_path, pipeline, workspace):
+    ingest_path(pipeline, _jsonl(tmp_path, NOTES))
+    if workspace.db.engine.dialect.name != "sqlite":
+        assert check(workspace).full_text_healthy  # a generated column cannot disagree with its row
+        return
+    with workspace.db.engine.begin() as connection:  # FTS5 told to forget a row that is still there
+        row = connection.execute(text("select id, text from chunks where interaction_id = 'h-1'")).one()
+        connection.execute(
+            text("insert into chunks_fts(chunks_fts, rowid, text) values ('delete', :id, :text)"),
+            {"id": row.id, "text": row.text},
+        )
+    assert _lexical(workspace, "fieldquill") == []
+    drift = check(workspace)
+    assert not drift.full_text_healthy and not drift.clean
+    repair(workspace)
+    assert check(workspace).clean and _lexical(workspace, "fieldquill") == ["h-1"]
+
+
+def test_reindex_rewrites_the_chunk_rows_from_the_stored_text(tmp_path, pipeline, workspace):
+    ingest_path(pipeline, _jsonl(tmp_path, NOTES))
+    before = [(h.interaction_id, h.start, h.end) for h in Searcher(workspace).search("rival product trial")]
+    with workspace.db.session(write=True) as session:
+        session.execute(delete(ChunkRow))
+        session.commit()
+    assert IngestPipeline(workspace).reindex()["interactions"] == 4
+    assert _rows(workspace) == workspace.index.count() == 4 and check(workspace).clean
+    after = [(h.interaction_id, h.start, h.end) for h in Searcher(workspace).search("rival product trial")]
+    assert after == before and before[0][0] == "h-1"
+
+
+CRASH = """
+import json, os, sys
+from sqlalchemy.orm import Session
+from coach.config import Settings
+from coach.ingest.jsonl import read_jsonl
+from coach.ingest.pipeline import IngestPipeline
+from coach.workspace import Workspace
+
+def die(self):  # the process is killed after the index took the chunks, before the store committed
+    os._exit(9)
+
+ws = Workspace(Settings(_env_file=None, data_dir=sys.argv[1]))
+pipeline = IngestPipeline(ws)
+records = [json.loads(line) for line in open(sys.argv[2])]
+if sys.argv[3] == "delete":
+    import coach.store.vectors as vectors
+    vectors.ChunkIndex.delete_interactions = lambda self, ids: os._exit(9)  # killed after the store committed
+    pipeline.delete([r["id"] for r in records])
+else:
+    Session.commit = die
+    pipeline.ingest(read_jsonl(open(sys.argv[2], "rb").read(), "crash.jsonl", pipeline.defaults()))
+"""
+
+
+def _crash(workspace: Workspace, tmp_path: Path, records: list[dict], what: str) -> None:
+    import os
+
+    script = write(tmp_path / "crash.py", textwrap.dedent(CRASH))
+    data = _jsonl(tmp_path, records, "crash.jsonl")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    workspace.close()
+    result = subprocess.run(
+        [sys.executable, str(script), str(workspace.settings.data_dir), str(data), what],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 9, result.stderr[-2000:]
+
+
+def test_a_crash_between_the_index_and_the_store_leaves_them_repairable(tmp_path, settings, embedder):
+    ws = Workspace(settings, embedder=embedder)
+    ingest_path(IngestPipeline(ws), _jsonl(tmp_path, NOTES[:2]))
+    _crash(ws, tmp_path, NOTES[2:], "ingest")
+
+    ws = Workspace(settings, embedder=embedder)
+    try:
+        assert (
+            _rows(ws) == 2 and ws.index.count() == 4
+        )  # the store rolled back its chunk rows; the index did not
+        assert _lexical(ws, "fieldquill") == [] and Searcher(ws).search("rival product at the resort", k=5)
+        assert all(h.interaction_id.startswith("p-") for h in Searcher(ws).search("rival product", k=5))
+        drift = check(ws)
+        assert drift.orphans == ["h-1", "h-2"] and not drift.text_missing and not drift.missing
+        repair(ws)
+        assert check(ws).clean and ws.index.count() == 2
+        ingest_path(IngestPipeline(ws), _jsonl(tmp_path, NOTES[2:], "again.jsonl"))
+        assert _lexical(ws, "fieldquill") == ["h-1"] and check(ws).clean
+    finally:
+        ws.close()
+
+    _crash(ws, tmp_path, NOTES[:1], "delete")
+    ws = Workspace(settings, embedder=embedder)
+    try:
+        assert _rows(ws) == 3 and ws.index.count() == 4  # deleted in the store, still in the index
+        assert all(h.interaction_id != "p-1" for h in Searcher(ws).search("truck rolls per outage", k=5))
+        assert check(ws).orphans == ["p-1"]
+        repair(ws)
+        assert check(ws).clean
+    finally:
+        ws.close()
