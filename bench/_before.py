@@ -5,17 +5,104 @@ Chroma (past 20,000 chunks in scope, only those holding a query word, found with
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from coach.search import tokenize
 from coach.workspace import Workspace
 
 RRF_K = 60
 LEXICAL_MAX_CHUNKS = 20_000
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "about",
+        "into",
+        "than",
+        "then",
+        "there",
+        "these",
+        "those",
+        "been",
+        "being",
+        "also",
+        "just",
+        "can",
+        "could",
+        "would",
+        "should",
+        "um",
+        "uh",
+        "mm",
+        "hmm",
+        "yeah",
+        "okay",
+        "ok",
+    ]
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """The old search's words: lower-case, its stop words removed, no stemming."""
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
 def _forms(term: str) -> list[str]:

@@ -19,6 +19,7 @@ best settings with their recall on those 40 and on all meetings.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import sys
@@ -31,14 +32,14 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._shared import meeting_files, require_shared
+from bench._before import tokenize
+from bench._shared import OUT, meeting_files, require_shared
 from coach.config import Settings
 from coach.ingest import read_file
 from coach.ingest.pipeline import IngestPipeline
 from coach.ingest.transcripts import qmsum_turns, render_turns
-from coach.search import Searcher, parse, tokenize
-from coach.search.fusion import Candidate, Fusion
-from coach.search.searcher import _share_held
+from coach.search import Searcher, parse
+from coach.search.fusion import Candidate, Fusion, proximity
 from coach.store import fulltext
 from coach.store.fulltext import Scope
 from coach.store.repository import Repository
@@ -58,7 +59,7 @@ class Query:
     relevant: list[tuple[int, int]]
     similarity: np.ndarray  # cosine to each chunk of the meeting
     lexical: dict[int, float]  # chunk position -> full-text score
-    specific: np.ndarray  # share of the query's names and numbers each chunk holds
+    candidates: list[Candidate]  # every chunk of the meeting, its signals filled (Candidate.seq = position)
 
 
 @dataclass
@@ -105,7 +106,31 @@ def build_store(files: list[Path], data_dir: Path) -> tuple[Workspace, dict[str,
     return ws, ids
 
 
-def load_meeting(ws: Workspace, interaction_id: str, text: str) -> Meeting:
+class EmbeddingCache:
+    """Vectors of texts already embedded by an earlier run (the naive split and the queries never change), kept in
+    bench/out: a re-run for tuning takes a minute instead of six."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws, self.path = ws, OUT / "retrieval-vectors.npz"
+        self.known: dict[str, np.ndarray] = {}
+        if self.path.is_file():
+            data = np.load(self.path)
+            self.known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        todo = [t for t, k in zip(texts, keys, strict=True) if k not in self.known]
+        if todo:
+            for text, vector in zip(todo, self.ws.embedder.embed(todo), strict=True):
+                self.known[hashlib.sha1(text.encode()).hexdigest()] = vector
+        return np.asarray([self.known[k] for k in keys], dtype=np.float32).reshape(len(texts), -1)
+
+    def save(self) -> None:
+        OUT.mkdir(parents=True, exist_ok=True)
+        np.savez(self.path, keys=np.asarray(list(self.known)), vectors=np.asarray(list(self.known.values())))
+
+
+def load_meeting(ws: Workspace, cache: EmbeddingCache, interaction_id: str, text: str) -> Meeting:
     with ws.db.session() as session:
         rows = (
             session.query(ChunkRow)
@@ -125,15 +150,19 @@ def load_meeting(ws: Workspace, interaction_id: str, text: str) -> Meeting:
         np.asarray([by_id[k] for k in keys], dtype=np.float32),
         BM25Okapi([tokenize(t) or ["\u2205"] for t in texts]),
         naive,
-        ws.embedder.embed([text[a:b] for a, b in naive]),
+        cache.embed([text[a:b] for a, b in naive]),
     )
 
 
 def query_features(
-    ws: Workspace, meeting: Meeting, position: int, obj: dict, turn_spans, vectors
+    ws: Workspace,
+    meeting: Meeting,
+    position: int,
+    obj: dict,
+    turn_spans: list[tuple[int, int]],
+    vectors: np.ndarray,
 ) -> list[Query]:
     found = []
-    seq_of = {i: i for i in range(len(meeting.spans))}
     for query, vector in zip(obj.get("specific_query_list", []), vectors, strict=True):
         relevant = relevant_spans(query, turn_spans)
         if not relevant:
@@ -143,21 +172,19 @@ def query_features(
             hits = fulltext.search(
                 session, parsed.text_query(), Scope(interaction_ids=[meeting.interaction_id]), 1000
             )
-        lexical = {seq_of[h.seq]: h.score for h in hits}
-        specific = np.asarray([_share_held(t, parsed.specifics) for t in meeting.texts])
-        found.append(
-            Query(position, query["query"], vector, relevant, meeting.vectors @ vector, lexical, specific)
-        )
+        lexical = {h.seq: h.score for h in hits}
+        similarity = meeting.vectors @ vector
+        candidates = [
+            Candidate("m", i, t, float(similarity[i]), lexical.get(i, 0.0))
+            for i, t in enumerate(meeting.texts)
+        ]
+        proximity(candidates, parsed)
+        found.append(Query(position, query["query"], vector, relevant, similarity, lexical, candidates))
     return found
 
 
-def fused_order(fusion: Fusion, q: Query) -> tuple[list[int], list[Candidate]]:
-    candidates = [
-        Candidate("m", i, similarity=float(s), lexical=q.lexical.get(i), specific=float(q.specific[i]))
-        for i, s in enumerate(q.similarity)
-    ]
-    ranked = fusion.rank(candidates)
-    return [c.seq for c in ranked], ranked
+def fused(fusion: Fusion, q: Query, floor: bool) -> list[int]:
+    return [c.seq for c in fusion.pick(fusion.order(list(q.candidates)), 5, floor)]
 
 
 def before_order(meeting: Meeting, q: Query) -> list[int]:
@@ -187,29 +214,23 @@ def recall(queries: list[Query], meetings: list[Meeting], order) -> tuple[float,
     return at1 / n, at5 / n, shown / n
 
 
-def served(fusion: Fusion):  # type: ignore[no-untyped-def]
-    def order(m: Meeting, q: Query) -> list[int]:
-        _, ranked = fused_order(fusion, q)
-        return [c.seq for c in fusion.above_floor(ranked)]
-
-    return order
-
-
-def unfloored(fusion: Fusion):  # type: ignore[no-untyped-def]
-    return lambda m, q: fused_order(fusion, q)[0]
-
-
 def tune(queries: list[Query], meetings: list[Meeting]) -> Fusion:
+    """The weights that do best on the tuning set (recall@1 + recall@5, no floor), then the widest floor that keeps
+    recall@5 as served within 0.005 of no floor there."""
     tuning = [q for q in queries if q.meeting < TUNING_MEETINGS]
+    grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8]
     best, best_key = Fusion(), (-1.0, -1.0)
-    for lexical, specific in itertools.product(
-        [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0], [0.0, 0.05, 0.1, 0.2]
-    ):
-        fusion = replace(Fusion(), lexical_weight=lexical, specific_weight=specific)
-        r1, r5, _ = recall(tuning, meetings, unfloored(fusion))
-        key = (r1 + r5, r5)
-        if key > best_key:
-            best, best_key = fusion, key
+    for lexical, window, speaker in itertools.product(grid, grid, grid):
+        fusion = replace(Fusion(), lexical_weight=lexical, window_weight=window, speaker_weight=speaker)
+        r1, r5, _ = recall(tuning, meetings, lambda m, q, f=fusion: fused(f, q, False))
+        if (r1 + r5, r5) > best_key:
+            best, best_key = fusion, (r1 + r5, r5)
+    unfloored = recall(tuning, meetings, lambda m, q: fused(best, q, False))[1]
+    for gap in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0):
+        floored = replace(best, floor_gap=gap)
+        if recall(tuning, meetings, lambda m, q, f=floored: fused(f, q, True))[1] >= unfloored - 0.005:
+            best = floored
+            break
     print(f"tuned on {len(tuning)} queries of the first {TUNING_MEETINGS} meetings: {best}")
     return best
 
@@ -233,41 +254,42 @@ def main() -> int:
     queries: list[Query] = []
     served_hits: dict[int, list[tuple[int, int]]] = {}
     searcher = Searcher(ws)
+    cache = EmbeddingCache(ws)
     for position, path in enumerate(files):
         obj = json.loads(path.read_text())
         text, turn_spans = render_turns(qmsum_turns(obj))
         mid = ids[path.name]
         assert texts[mid] == text, f"{path.name}: stored text differs from the rendered transcript"
-        meeting = load_meeting(ws, mid, text)
+        meeting = load_meeting(ws, cache, mid, text)
         meetings.append(meeting)
         asked = obj.get("specific_query_list", [])
-        vectors = ws.embedder.embed([q["query"] for q in asked]) if asked else np.zeros((0, 384))
+        vectors = cache.embed([q["query"] for q in asked]) if asked else np.zeros((0, 384))
         for q in query_features(ws, meeting, position, obj, turn_spans, vectors):
             hits = searcher.search(q.text, k=5, interaction_ids=[mid], vector=q.vector)
             served_hits[id(q)] = [(h.start, h.end) for h in hits]
             queries.append(q)
+    cache.save()
     if args.tune:
         fusion = tune(queries, meetings)
         for name, subset in (
             ("tuning set", [q for q in queries if q.meeting < TUNING_MEETINGS]),
             ("all", queries),
         ):
-            r1, r5, _shown = recall(subset, meetings, unfloored(fusion))
-            print(f"  {name}: recall@1 {r1:.3f} recall@5 {r5:.3f}")
+            for floor in (False, True):
+                r1, r5, shown = recall(subset, meetings, lambda m, q, fl=floor: fused(fusion, q, fl))
+                print(f"  {name}, floor {floor}: recall@1 {r1:.3f} recall@5 {r5:.3f} results {shown:.2f}")
     report(queries, meetings, served_hits, searcher.fusion, len(files))
     return 0
 
 
 def report(queries, meetings, served_hits, fusion, n_files) -> None:  # type: ignore[no-untyped-def]
-    span_of = {}
-
     def as_served(m: Meeting, q: Query) -> list[int]:
         index = {s: i for i, s in enumerate(m.spans)}
         return [index[s] for s in served_hits[id(q)] if s in index]
 
     rows = {
         "ours (as served)": as_served,
-        "ours, top 5 (no floor)": unfloored(fusion),
+        "ours, top 5 (no floor)": lambda m, q: fused(fusion, q, False),
         "before: dense + Python BM25, RRF": before_order,
         "dense only": lambda m, q: list(np.argsort(-q.similarity, kind="stable")),
         "full-text index only": lambda m, q: sorted(q.lexical, key=lambda i: -q.lexical[i]),
@@ -275,7 +297,6 @@ def report(queries, meetings, served_hits, fusion, n_files) -> None:  # type: ig
             int(i) for i in np.argsort(-m.bm25.get_scores(tokenize(q.text)), kind="stable")
         ],
     }
-    del span_of
     print(
         f"\nretrieval on {len(queries)} QMSum specific queries in {n_files} meetings (search within the meeting)"
     )

@@ -401,3 +401,29 @@ def test_a_worker_warms_its_models_up_at_startup_and_survives_a_failing_warm_up(
 
     warm_up(Broken())  # logged, not raised: the first request loads the models and says what failed
     assert "warming up the models failed" in caplog.text
+
+
+def test_search_answers_with_the_passage_that_matched_and_its_spans(app_env, workspace):
+    """/v1/search keeps its fields and adds the passage; the web page shows it with the words marked and links to
+    the sentence in the note, which is marked there."""
+    from coach.store.repository import Repository
+
+    client, tokens, _ = app_env
+    hits = client.get("/v1/search", params={"q": "ticket 88213", "k": 3}, headers=auth(tokens["ana"])).json()
+    top = hits[0]
+    assert {"interaction", "account", "date", "kind", "excerpt", "score"} <= set(top)
+    with workspace.db.session() as session:
+        clean = Repository(session).interaction(top["interaction"]).clean_text
+    passage = top["passage"]
+    assert clean[passage["start"] : passage["end"]] == passage["text"] and "88213" in passage["text"]
+    assert top["start"] <= passage["start"] < passage["end"] <= top["end"]
+    assert clean[top["start"] : top["end"]] == top["excerpt"] and len(passage["text"]) < len(top["excerpt"])
+    assert "88213" in [clean[m["start"] : m["end"]] for m in passage["marks"]]
+
+    _sign_in(client, "ana@vendor.example", "ana-password")
+    page = client.get("/search", params={"q": "ticket 88213"}, headers={"accept": "text/html"}).text
+    assert "<mark>88213</mark>" in page
+    link = re.search(r'href="(/interactions/[^"]+\?span=\d+-\d+#quote)"', page).group(1)
+    note = client.get(link.replace("&amp;", "&"), headers={"accept": "text/html"}).text
+    marked = re.search(r'<mark id="quote">(.*?)</mark>', note, re.S).group(1)
+    assert "88213" in marked and len(marked) < len(clean)

@@ -125,7 +125,9 @@ def test_log_search_and_help(world):
     start = len(world["slack"].posts)
     _command(world, "search crew app crashes")
     _, body, _ = world["slack"].wait("/respond/U_ANA", after=start)
-    assert "Pinecrest Utilities" in _texts(body["blocks"])
+    shown = _texts(body["blocks"])
+    assert "Pinecrest Utilities" in shown and "*crashes*" in shown  # the passage, its matched words in bold
+    assert "?span=" in shown  # the link opens the note at that sentence
     start = len(world["slack"].posts)
     _command(world, "")
     _, body, _ = world["slack"].wait("/respond/U_ANA", after=start)

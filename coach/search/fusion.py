@@ -1,46 +1,166 @@
 """Fusing the two rankings into one, and where relevance ends.
 
-Each candidate chunk carries its cosine similarity to the query (the dense side) and its lexical score (bm25 on
-SQLite, rarity-weighted ts_rank on PostgreSQL), both as the index returned them. The fused score is a weighted
-sum of the similarity and the lexical score scaled by the best lexical score of the search, plus a bonus for
-holding every name and number the query gives. The weights were tuned on the first 40 QMSum meetings
-(``bench/retrieval.py --tune``); the README reports all 137.
+Every candidate chunk (the dense side's and the lexical side's, together) gets four signals:
+- ``similarity``: cosine of its vector to the query's (the dense side);
+- ``lexical``: the full-text index's score (bm25 on SQLite, ts_rank on PostgreSQL), 0 when no word matched;
+- ``window``: how much of the query (its words weighted by rarity among the candidates) one window of one to
+  three sentences holds: words near each other answer better than words scattered over a screenful;
+- ``speaker``: in a transcript, how much of the query the lines of a person the query names hold ("what did
+  Mei say about the pilot" is answered by Mei's lines);
+- ``specific``: how many of the query's names and numbers the chunk holds, each counted by how rare it is among
+  the candidates (a ticket number one note holds counts fully; a name every note holds, hardly).
+The first four are standardised over the candidates (a z-score: the two sides' scales never need calibrating)
+and the fused score is their weighted sum. Their weights were tuned on the first 40 QMSum meetings
+(``bench/retrieval.py --tune``); the README reports all 137. ``specific`` is added as it is, with a weight that
+puts a chunk holding a rare name or number the rep typed ahead of any that does not: a product decision, not
+tuned (QMSum's questions name roles, held by nearly every chunk). Results are then picked best first, skipping a chunk
+next to one already picked in the same interaction (chunks overlap: it would show the same sentences again),
+down to the relevance floor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coach.search.passages import sentence_spans, stem, window_spans
+from coach.search.query import ParsedQuery, words_of
+
+_LABEL = re.compile(r"^([^:\n]{1,40}):")
 
 
 @dataclass(slots=True)
 class Candidate:
     interaction_id: str
     seq: int
-    similarity: float | None = None  # cosine to the query; None when the dense side did not return it
-    lexical: float | None = None  # the lexical index's score; None when it did not match
-    specific: float = 0.0  # share of the query's names and numbers the chunk holds
+    text: str = field(default="", repr=False)
+    similarity: float = 0.0
+    lexical: float = 0.0
+    window: float = 0.0
+    speaker: float = 0.0
+    specific: float = 0.0
     score: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Fusion:
-    dense_weight: float = 1.0
-    lexical_weight: float = 0.35
-    specific_weight: float = 0.15
-    missing_similarity: float = 0.0  # what a chunk the dense side did not return counts as
+    lexical_weight: float = 0.4
+    window_weight: float = 0.0
+    speaker_weight: float = 0.2
+    specific_weight: float = 3.0
+    floor_gap: float = 2.0  # shown: within this many standard deviations of the best
+    min_similarity: float = 0.25  # shown: this close in meaning, or holding a query word
 
-    def rank(self, candidates: list[Candidate]) -> list[Candidate]:
-        best_lexical = max((c.lexical for c in candidates if c.lexical), default=0.0)
-        for c in candidates:
-            similarity = self.missing_similarity if c.similarity is None else c.similarity
-            lexical = (c.lexical or 0.0) / best_lexical if best_lexical > 0 else 0.0
-            c.score = (
-                self.dense_weight * similarity
-                + self.lexical_weight * lexical
-                + self.specific_weight * c.specific
-            )
+    def rank(self, candidates: list[Candidate], query: ParsedQuery) -> list[Candidate]:
+        """The candidates, scored and best first."""
+        proximity(candidates, query)
+        return self.order(candidates)
+
+    def order(self, candidates: list[Candidate]) -> list[Candidate]:
+        """Score candidates whose signals are filled, best first."""
+        if not candidates:
+            return []
+        columns = {
+            "similarity": 1.0,
+            "lexical": self.lexical_weight,
+            "window": self.window_weight,
+            "speaker": self.speaker_weight,
+        }
+        total = np.zeros(len(candidates))
+        for name, weight in columns.items():
+            if weight:
+                total += weight * _z(np.asarray([getattr(c, name) for c in candidates]))
+        total += self.specific_weight * np.asarray([c.specific for c in candidates])
+        for c, score in zip(candidates, total, strict=True):
+            c.score = float(score)
         return sorted(candidates, key=lambda c: (-c.score, c.interaction_id, c.seq))
 
-    def above_floor(self, ranked: list[Candidate]) -> list[Candidate]:
-        """The candidates that clear the relevance floor (placeholder until tuned)."""
-        return ranked
+    def pick(self, ranked: list[Candidate], k: int, floor: bool = True) -> list[Candidate]:
+        """Up to ``k`` results, best first: no chunk beside one already picked of the same interaction, and with
+        ``floor`` only those that clear it."""
+        picked: list[Candidate] = []
+        taken: set[tuple[str, int]] = set()
+        for c in ranked:
+            if len(picked) == k:
+                break
+            if floor and not self._relevant(c, ranked[0]):
+                continue
+            if {(c.interaction_id, c.seq - 1), (c.interaction_id, c.seq + 1)} & taken:
+                continue
+            picked.append(c)
+            taken.add((c.interaction_id, c.seq))
+        return picked
+
+    def _relevant(self, c: Candidate, best: Candidate) -> bool:
+        close = c.similarity >= self.min_similarity or c.lexical > 0
+        return close and c.score >= best.score - self.floor_gap
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+
+
+def proximity(candidates: Sequence[Candidate], query: ParsedQuery) -> None:
+    """Fill ``window`` and ``speaker``: the query's words weighted by rarity among the candidates, as held by the
+    best sentence window and by the lines of a person the query names, each as a share of the whole query."""
+    _specifics(candidates, query)
+    names = set(query.names)
+    wanted = list(dict.fromkeys(stem(w) for w in query.words if w not in names))
+    if not wanted:
+        return
+    sentences = [
+        [frozenset(map(stem, words_of(c.text[a:b]))) for a, b in sentence_spans(c.text)] for c in candidates
+    ]
+    held = [frozenset().union(*s) if s else frozenset() for s in sentences]
+    n = len(candidates)
+    weight = {
+        w: math.log(1 + (n - sum(w in h for h in held) + 0.5) / (sum(w in h for h in held) + 0.5))
+        for w in wanted
+    }
+    whole = sum(weight.values()) or 1.0
+    for c, spans in zip(candidates, sentences, strict=True):
+        c.window = (
+            max(
+                (_held(weight, frozenset().union(*spans[i:j])) for i, j in window_spans(len(spans))),
+                default=0.0,
+            )
+            / whole
+        )
+        if names:
+            c.speaker = _held(weight, _said_by(c.text, names)) / whole
+
+
+def _specifics(candidates: Sequence[Candidate], query: ParsedQuery) -> None:
+    specifics = query.specifics
+    if not specifics:
+        return
+    holds = [[_holds(c.text, s) for s in specifics] for c in candidates]
+    rarity = [1.0 - sum(h[i] for h in holds) / len(candidates) for i in range(len(specifics))]
+    for c, held in zip(candidates, holds, strict=True):
+        c.specific = sum(r for r, h in zip(rarity, held, strict=True) if h) / len(specifics)
+
+
+def _holds(text: str, words: Sequence[str]) -> bool:
+    """Whether ``text`` holds ``words`` in a row (by stem)."""
+    stems = [stem(w) for w in words_of(text)]
+    want = [stem(w) for w in words]
+    return any(stems[i : i + len(want)] == want for i in range(len(stems) - len(want) + 1))
+
+
+def _held(weight: dict[str, float], stems: frozenset[str]) -> float:
+    return sum(w for s, w in weight.items() if s in stems)
+
+
+def _said_by(text: str, names: set[str]) -> frozenset[str]:
+    """Stems of the lines whose speaker label is made of names the query gives ("Mei:", "Project Manager:")."""
+    found: set[str] = set()
+    for line in text.split("\n"):
+        label = _LABEL.match(line)
+        if label and set(words_of(label.group(1))) <= names:
+            found |= {stem(w) for w in words_of(line[label.end() :])}
+    return frozenset(found)

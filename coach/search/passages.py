@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from coach.search.query import ParsedQuery, words_of
 
@@ -44,6 +45,7 @@ class Passage:
         return pieces
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English stem, enough to match a query word to its plural or past tense."""
     word = word.lower()
@@ -55,21 +57,21 @@ def stem(word: str) -> str:
 
 def passage(chunk_text: str, offset: int, query: ParsedQuery, closest: Closest | None = None) -> Passage:
     """The best window of ``chunk_text`` (which starts at ``offset`` in the interaction) for ``query``."""
-    spans = _windows(_sentences(chunk_text))
+    spans = _windows(sentence_spans(chunk_text))
     if not spans:
         return Passage(offset, offset + len(chunk_text), chunk_text, ())
     weights = _weights(query)
     scores = [_score(chunk_text[a:b], weights) for a, b in spans]
     best = max(range(len(spans)), key=lambda i: (scores[i], -(spans[i][1] - spans[i][0])))
     if scores[best] == 0 and closest is not None and len(spans) > 1:
-        singles = [s for s in spans if s in set(_sentences(chunk_text))]
+        singles = [s for s in spans if s in set(sentence_spans(chunk_text))]
         best = spans.index(singles[closest([chunk_text[a:b] for a, b in singles])])
     start, end = _trim(chunk_text, spans[best], weights)
     marks = tuple((offset + a, offset + b) for a, b in _marks(chunk_text, start, end, weights))
     return Passage(offset + start, offset + end, chunk_text[start:end], marks)
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
+def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans, pos = [], 0
     for match in _BREAK.finditer(text):
         if text[pos : match.start()].strip():
@@ -78,6 +80,11 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     if text[pos:].strip():
         spans.append((pos, len(text.rstrip())))
     return spans
+
+
+def window_spans(count: int, longest: int = 3) -> list[tuple[int, int]]:
+    """Index ranges [i, j) of every run of one to ``longest`` sentences out of ``count``."""
+    return [(i, j) for i in range(count) for j in range(i + 1, min(i + longest, count) + 1)]
 
 
 def _windows(sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:

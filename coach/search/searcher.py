@@ -59,31 +59,32 @@ class Searcher:
         if vector is None:
             vector = self.ws.embedder.embed([parsed.text])[0]
         ranked, chunks = self.rank(parsed, vector, scope, max(POOL, 10 * k))
-        if floor:
-            ranked = self.fusion.above_floor(ranked)
-        return [self._hit(c, chunks[(c.interaction_id, c.seq)], parsed, vector) for c in ranked[:k]]
+        picked = self.fusion.pick(ranked, k, floor)
+        return [self._hit(c, chunks[(c.interaction_id, c.seq)], parsed, vector) for c in picked]
 
     def rank(
         self, parsed: ParsedQuery, vector: np.ndarray, scope: Scope, pool: int
     ) -> tuple[list[Candidate], dict[tuple[str, int], StoredChunk]]:
         """Every candidate of both sides, fused and best first, with the stored chunks they point at."""
         dense = self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)
-        candidates = {
-            (h.interaction_id, h.seq): Candidate(h.interaction_id, h.seq, similarity=h.similarity)
-            for h in dense
-        }
+        similarity = {(h.interaction_id, h.seq): h.similarity for h in dense}
         with self.ws.db.session() as session:
-            for hit in fulltext.search(session, parsed.text_query(), scope, pool):
-                found = candidates.setdefault(
-                    (hit.interaction_id, hit.seq), Candidate(hit.interaction_id, hit.seq)
-                )
-                found.lexical = hit.score
-            chunks = fulltext.stored_chunks(session, list(candidates))
-        kept = [c for key, c in candidates.items() if key in chunks]  # the index may be ahead of the store
-        kept = [c for c in kept if _holds_all(chunks[(c.interaction_id, c.seq)].text, parsed.phrases)]
-        for c in kept:
-            c.specific = _share_held(chunks[(c.interaction_id, c.seq)].text, parsed.specifics)
-        return self.fusion.rank(kept), chunks
+            lexical = {
+                (h.interaction_id, h.seq): h.score
+                for h in fulltext.search(session, parsed.text_query(), scope, pool)
+            }
+            chunks = fulltext.stored_chunks(session, list(similarity.keys() | lexical.keys()))
+        # the index may be ahead of the store (an interrupted write): only chunks the store holds are results
+        keys = [key for key in chunks if _holds_all(chunks[key].text, parsed.phrases)]
+        missing = [f"{i}#{s}" for i, s in keys if (i, s) not in similarity]
+        for chunk_id, stored in self.ws.index.vectors(missing).items():
+            interaction_id, seq = chunk_id.rsplit("#", 1)
+            similarity[(interaction_id, int(seq))] = float(stored @ vector)
+        candidates = [
+            Candidate(i, s, chunks[(i, s)].text, similarity.get((i, s), 0.0), lexical.get((i, s), 0.0))
+            for i, s in sorted(keys)
+        ]
+        return self.fusion.rank(candidates, parsed), chunks
 
     def _account_scope(self, account: str | None, account_ids: Sequence[int] | None) -> Sequence[int] | None:
         if account is None:
@@ -117,9 +118,3 @@ def _holds_all(text: str, phrases: Sequence[Sequence[str]]) -> bool:
         return True
     words = " " + " ".join(stem(w) for w in words_of(text)) + " "
     return all(" " + " ".join(stem(w) for w in p) + " " in words for p in phrases)
-
-
-def _share_held(text: str, specifics: Sequence[Sequence[str]]) -> float:
-    if not specifics:
-        return 0.0
-    return sum(_holds_all(text, [s]) for s in specifics) / len(specifics)

@@ -120,6 +120,15 @@ class ChunkIndex:
             )
         return hits
 
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (those the index holds)."""
+        if not chunk_ids:
+            return {}
+        got = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+        return {
+            i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
     def interaction_chunk_counts(self) -> dict[str, int]:
         """How many chunks each interaction has in the index (to find what fell behind)."""
         counts: dict[str, int] = {}

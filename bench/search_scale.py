@@ -1,0 +1,385 @@
+"""Search latency as the store grows: 10k, 100k and 1M chunks, scoped (a rep's 20 accounts) and unscoped (an
+admin's), SQLite and PostgreSQL, against the Python BM25 search it replaced, in the same run.
+
+    python bench/search_scale.py [--sizes 10000,100000,1000000] [--store DIR] [--postgres URL] [--repeat 3]
+
+The notes are synthetic but varied: each is one chunk of two to five sentences, one written from a B2B template
+with a person, a product, a ticket or PO number, a percentage or a date in it, the others drawn from real
+business e-mail (the Enron sentences) and real meetings (the AMI transcripts) in ../shared. Embedding a million
+notes with the model would take this machine a day, so a note's vector is the mean of its sentences' vectors
+(each sentence embedded by the model once, cached in bench/out) plus a little noise: vectors clustered like real
+ones, not random. Queries are embedded by the model for real: names, numbers, products, quoted phrases and plain
+questions. One embedded Chroma collection is the dense side for both relational stores.
+
+Per size it prints p50/p95 in milliseconds of: the full-text index alone (SQL only), the dense side alone (query
+embedding + Chroma query, shown apart), the whole search as served (``Searcher.search``: both sides, fusion,
+floor, passages), and the search it replaced (dense + rank_bm25 over chunks read back from Chroma). The old
+search is slow at the top size, so it runs on fewer queries there (``--before-queries``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, insert, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._before import BeforeSearch
+from bench._shared import OUT, QMSUM, SHARED, require_shared
+from coach.config import Settings
+from coach.search import Searcher, parse
+from coach.store import fulltext
+from coach.store.fulltext import Scope
+from coach.store.schema import AccountRow, ChunkRow, InteractionRow
+from coach.store.vectors import ChunkEntry
+from coach.workspace import Workspace
+
+PER_ACCOUNT = 100  # notes per account
+SCOPE_ACCOUNTS = 20  # a rep's accounts
+POOL_SIZE = 12_000
+SYLLABLES = [
+    "ka",
+    "ren",
+    "dor",
+    "vel",
+    "mi",
+    "sto",
+    "lun",
+    "bra",
+    "tek",
+    "qui",
+    "zan",
+    "fo",
+    "rel",
+    "min",
+    "adi",
+    "gar",
+    "osk",
+    "pel",
+    "tor",
+    "ule",
+    "vin",
+    "yar",
+    "hes",
+    "cor",
+    "lam",
+]
+TEMPLATES = [
+    "{person} complained that the {product} sync failed again; ticket {ticket} is still open.",
+    "Invoice {ticket} was re-sent with PO {po} on it after {person} asked twice.",
+    "{person} asked for a {pct}% discount on the {product} renewal before {date}.",
+    "A rival is running a pilot of {product} at their {site} site, {person} mentioned.",
+    "We agreed to deliver the {product} rollout plan by {date}; owner: {person}.",
+    "{person} is unhappy about the outages at {site}: three in a month, {pct}% of jobs late.",
+    "The quarterly review with {person} covered usage of {product}, up {pct}% on last quarter.",
+    "{person} wants an executive sponsor on our side before the {date} steering meeting.",
+    "Support escalation {ticket}: the {product} app logs technicians out at {site}.",
+    "{person} said the board cut the budget; the {product} expansion waits until {date}.",
+]
+QUERIES = [
+    "who is unhappy about outages",
+    "customer asked for a discount on the renewal",
+    "competitor running a pilot",
+    "invoice re-sent with the purchase order",
+    "executive sponsor before the steering meeting",
+    "budget cut delays the expansion",
+    "app logs technicians out",
+    "rollout plan owner and date",
+    '"rollout plan"',
+    '"quarterly review" usage',
+    "please send me the presentation before the meeting",
+    "can we schedule a call next week",
+    "remote control design with a rubber case",
+    "the battery and the buttons",
+]
+
+
+@dataclass
+class Pool:
+    sentences: list[str]
+    vectors: np.ndarray
+    template_vectors: np.ndarray
+
+
+def sentence_pool(ws: Workspace) -> Pool:
+    """Real sentences (Enron e-mail, AMI meetings) and the templates, embedded once and cached in bench/out."""
+    rng = random.Random(7)
+    enron = []
+    for name in ("intent_pos", "intent_neg"):
+        path = SHARED / "data" / "enron-intent" / name
+        enron += [html.unescape(line.strip()) for line in path.read_text(errors="ignore").splitlines()]
+    enron = [s for s in enron if 30 <= len(s) <= 220]
+    meetings = []
+    for path in sorted(QMSUM.glob("*.json")):
+        for turn in json.loads(path.read_text())["meeting_transcripts"]:
+            text = re.sub(r"\{[^}]*\}|\s+([.,?!])", r"\1", turn["content"]).strip()
+            text = " ".join(text.split())
+            if 50 <= len(text) <= 220:
+                meetings.append(text)
+    rng.shuffle(meetings)
+    sentences = sorted(set(enron + meetings[: POOL_SIZE - len(enron)]))
+    filled = [t.format(**_slots(random.Random(i), 0)) for i, t in enumerate(TEMPLATES)]
+    key = hashlib.sha1("\n".join(sentences + filled).encode()).hexdigest()[:12]
+    cache = OUT / f"scale-pool-{key}.npz"
+    if cache.is_file():
+        data = np.load(cache)
+        return Pool(sentences, data["vectors"], data["templates"])
+    print(f"embedding {len(sentences)} pool sentences once (cached in {cache})…", file=sys.stderr)
+    vectors, templates = ws.embedder.embed(sentences), ws.embedder.embed(filled)
+    OUT.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, vectors=vectors, templates=templates)
+    return Pool(sentences, vectors, templates)
+
+
+def _name(rng: random.Random, parts: int) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(parts)).capitalize()
+
+
+def _slots(rng: random.Random, account: int) -> dict[str, str]:
+    day = datetime(2026, 1, 1) + timedelta(days=rng.randrange(365))
+    return {
+        "person": f"{_name(rng, 2)} {_name(rng, 3)}",
+        "product": _name(random.Random(account), 2) + rng.choice(["Sync", "Track", "Flow", "Desk", "Hub"]),
+        "ticket": str(rng.randrange(10_000, 999_999)),
+        "po": f"{rng.randrange(1000, 9999)}-{rng.randrange(100, 999)}",
+        "pct": str(rng.randrange(2, 60)),
+        "date": day.strftime("%-d %B"),
+        "site": _name(rng, 2),
+    }
+
+
+@dataclass
+class Note:
+    interaction_id: str
+    account: int
+    day: datetime
+    kind: str
+    text: str
+    vector: np.ndarray
+
+
+def notes(pool: Pool, start: int, stop: int) -> Iterator[Note]:
+    """Note ``i`` is the same in every run (seeded by ``i``)."""
+    for i in range(start, stop):
+        rng = random.Random(i)
+        account = i // PER_ACCOUNT
+        template = rng.randrange(len(TEMPLATES))
+        picks = rng.sample(range(len(pool.sentences)), rng.randint(1, 4))
+        sentences = [TEMPLATES[template].format(**_slots(rng, account))] + [pool.sentences[p] for p in picks]
+        rng.shuffle(sentences)
+        vector = pool.template_vectors[template] + pool.vectors[picks].sum(axis=0)
+        vector = vector / np.linalg.norm(vector) + np.random.default_rng(i).normal(0, 0.02, vector.shape)
+        yield Note(
+            f"scale-{i:07d}",
+            account,
+            datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=i),
+            ("call", "note", "meeting", "email")[i % 4],
+            " ".join(sentences),
+            (vector / np.linalg.norm(vector)).astype(np.float32),
+        )
+
+
+def grow(stores: list[Workspace], pool: Pool, start: int, stop: int) -> None:
+    """Add notes ``start``..``stop`` to every relational store and (once) to the shared Chroma collection."""
+    t0 = time.perf_counter()
+    batch: list[Note] = []
+    for note in notes(pool, start, stop):
+        batch.append(note)
+        if len(batch) == 5000:
+            _write(stores, batch)
+            batch = []
+            print(f"  {note.interaction_id}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, end="\r")
+    _write(stores, batch)
+    print(f"grew to {stop:,} notes in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
+def _write(stores: list[Workspace], batch: list[Note]) -> None:
+    if not batch:
+        return
+    now = datetime.now(UTC)
+    for ws in stores:
+        with ws.db.session(write=True) as session:
+            known = set(
+                session.scalars(
+                    select(AccountRow.id).where(AccountRow.id.in_({n.account + 1 for n in batch}))
+                )
+            )
+            new = sorted({n.account + 1 for n in batch} - known)
+            if new:
+                session.execute(
+                    insert(AccountRow),
+                    [
+                        {"id": a, "name": f"Account {a:05d}", "key": f"account {a:05d}", "created_at": now}
+                        for a in new
+                    ],
+                )
+            session.execute(insert(InteractionRow), [_interaction(n, now) for n in batch])
+            fulltext.replace_chunks(session, [], [_entry(n) for n in batch])
+            session.commit()
+    stores[0].index.upsert([_entry(n) for n in batch], np.stack([n.vector for n in batch]))
+
+
+def _interaction(note: Note, now: datetime) -> dict:
+    return {
+        "id": note.interaction_id,
+        "account_id": note.account + 1,
+        "kind": note.kind,
+        "occurred_at": note.day,
+        "date_given": True,
+        "raw_text": note.text,
+        "clean_text": note.text,
+        "content_hash": hashlib.sha256(note.text.encode()).hexdigest(),
+        "origin": "bench/search_scale.py",
+        "extra": {},
+        "chunk_count": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _entry(note: Note) -> ChunkEntry:
+    ts = int(note.day.timestamp())
+    return ChunkEntry(
+        f"{note.interaction_id}#0",
+        note.interaction_id,
+        note.account + 1,
+        0,
+        0,
+        len(note.text),
+        note.text,
+        ts,
+        note.kind,
+    )
+
+
+def timed(run: Callable[[], object], repeat: int) -> list[float]:
+    run()  # warm
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def percentiles(times: list[float]) -> str:
+    if not times:
+        return f"{'-':>7} {'-':>7}"
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{statistics.median(ordered):>7.1f} {p95:>7.1f}"
+
+
+def measure(
+    size: int, stores: dict[str, Workspace], vectors: dict[str, np.ndarray], args: argparse.Namespace
+) -> None:
+    accounts = size // PER_ACCOUNT
+    scope_ids = list(range(1, accounts + 1, max(1, accounts // SCOPE_ACCOUNTS)))[:SCOPE_ACCOUNTS]
+    first = next(iter(stores.values()))
+    queries = QUERIES + _present(first, size)
+    embed = first.embedder.embed
+    for label, ids in (("unscoped", None), (f"scoped ({SCOPE_ACCOUNTS} accounts)", scope_ids)):
+        rows: dict[str, list[float]] = {}
+        for q in queries:
+            parsed, scope = parse(q), Scope(account_ids=ids)
+            rows.setdefault("dense: embed the query", []).extend(timed(lambda q=q: embed([q]), args.repeat))
+            rows.setdefault("dense: Chroma query", []).extend(
+                timed(lambda q=q, ids=ids: first.index.query(vectors[q], 100, ids), args.repeat)
+            )
+            for name, ws in stores.items():
+
+                def lexical(ws=ws, parsed=parsed, scope=scope) -> None:
+                    with ws.db.session() as session:
+                        fulltext.search(session, parsed.text_query(), scope, 100)
+
+                rows.setdefault(f"{name}: full-text index only", []).extend(timed(lexical, args.repeat))
+                searcher = Searcher(ws)
+                rows.setdefault(f"{name}: search as served (fused)", []).extend(
+                    timed(
+                        lambda q=q, s=searcher, ids=ids: s.search(
+                            q, k=10, account_ids=ids, vector=vectors[q]
+                        ),
+                        args.repeat,
+                    )
+                )
+        before = BeforeSearch(first)
+        subset = queries if size < 1_000_000 else queries[: args.before_queries]
+        for q in subset:
+            rows.setdefault("before: dense + Python BM25", []).extend(
+                timed(lambda q=q, b=before, ids=ids: b.search(q, vectors[q], k=10, account_ids=ids), 1)
+            )
+        print(f"\n{size:,} chunks, {label}: p50 / p95 ms over {len(queries)} queries x {args.repeat}")
+        for name, times in rows.items():
+            print(f"  {name:<42} {percentiles(times)}")
+
+
+def _present(ws: Workspace, size: int) -> list[str]:
+    """Queries for names, numbers and a product that exist in the store at this size."""
+    rng = random.Random(size)
+    with ws.db.session() as session:
+        picks = [rng.randrange(size) for _ in range(6)]
+        texts = session.scalars(
+            select(ChunkRow.text).where(ChunkRow.interaction_id.in_([f"scale-{i:07d}" for i in picks]))
+        )
+        found = []
+        for text in texts:
+            numbers = re.findall(r"\b\d{5,6}\b", text)
+            names = re.findall(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", text)
+            products = re.findall(r"\b[A-Z][a-z]+(?:Sync|Track|Flow|Desk|Hub)\b", text)
+            found += (
+                [f"ticket {n}" for n in numbers[:1]] + [f"what did {n} say" for n in names[:1]] + products[:1]
+            )
+    return found[:8]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000,1000000", help="chunk counts to grow to and measure at")
+    ap.add_argument("--store", type=Path, default=Path("/tmp/coach-scale"), help="data folder (kept, reused)")
+    ap.add_argument("--postgres", default=None, help="an empty PostgreSQL database URL for the second store")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of each query (after one warm-up)")
+    ap.add_argument("--before-queries", type=int, default=6, help="queries of the old search at 1M chunks")
+    args = ap.parse_args()
+    require_shared()
+    sqlite = Workspace(Settings(data_dir=args.store, _env_file=None))
+    stores = {"SQLite": sqlite}
+    if args.postgres:
+        pg = Workspace(Settings(data_dir=args.store, database_url=args.postgres, _env_file=None))
+        pg.__dict__["index"] = sqlite.index  # one Chroma collection: the dense side is the same for both
+        stores["PostgreSQL"] = pg
+    pool = sentence_pool(sqlite)
+    texts = QUERIES + [f"ticket {i}" for i in range(0)]
+    vectors = dict(zip(texts, sqlite.embedder.embed(texts), strict=True))
+    for size in (int(s) for s in args.sizes.split(",")):
+        have = _count(sqlite)
+        if any(_count(ws) != have for ws in stores.values()):
+            print("the stores hold different counts: start from empty ones", file=sys.stderr)
+            return 2
+        if have < size:
+            grow(list(stores.values()), pool, have, size)
+        present = _present(sqlite, size)
+        vectors.update(zip(present, sqlite.embedder.embed(present), strict=True))
+        measure(size, stores, vectors, args)
+    return 0
+
+
+def _count(ws: Workspace) -> int:
+    with ws.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(InteractionRow)) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
