@@ -301,7 +301,7 @@ def reindex(
         bool, typer.Option("--missing-only", help="Repair only what differs instead of rebuilding.")
     ] = False,
 ) -> None:
-    """Rebuild the Chroma index from the relational store (the record of truth)."""
+    """Rebuild the search indexes (chunk rows, full-text index, vectors) from the stored text."""
     ws = _workspace()
     with ws.db.session() as session:
         total = Repository(session).count_interactions()

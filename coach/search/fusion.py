@@ -48,11 +48,11 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Fusion:
-    lexical_weight: float = 0.4
-    window_weight: float = 0.0
+    lexical_weight: float = 0.3
+    window_weight: float = 0.2
     speaker_weight: float = 0.2
     specific_weight: float = 3.0
-    floor_gap: float = 2.0  # shown: within this many standard deviations of the best
+    floor_gap: float = 3.0  # shown: within this many standard deviations of the best
     min_similarity: float = 0.25  # shown: this close in meaning, or holding a query word
 
     def rank(self, candidates: list[Candidate], query: ParsedQuery) -> list[Candidate]:
