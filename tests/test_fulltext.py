@@ -228,3 +228,21 @@ def test_a_crash_between_the_index_and_the_store_leaves_them_repairable(tmp_path
         assert check(ws).clean
     finally:
         ws.close()
+
+
+def test_a_reps_questions_on_the_sample_get_the_passages_that_answer(pipeline, workspace):
+    from coach.ingest.bundled import load_sample
+
+    load_sample(pipeline)
+    searcher = Searcher(workspace)
+    (rival, *_) = searcher.search("is a competitor trialling another product", k=3)
+    assert rival.interaction_id == "smp-005" and "trialling" in rival.passage.text
+    assert searcher.search("zebra quantum violin") == []  # the floor: nothing answers, nothing is shown
+    (ticket, *_) = searcher.search("ticket 88213")
+    with workspace.db.session() as session:
+        clean = session.get(InteractionRow, ticket.interaction_id).clean_text
+    assert clean[ticket.passage.start : ticket.passage.end] == ticket.passage.text
+    assert "88213" in [clean[a:b] for a, b in ticket.passage.marks]
+    assert ticket.start <= ticket.passage.start and ticket.passage.end <= ticket.end
+    phrase = searcher.search('"rate case"', k=5)
+    assert phrase and all("rate case" in h.excerpt for h in phrase)
