@@ -52,8 +52,11 @@ def test_search_finds_by_meaning_not_by_words(loaded):
 
 
 def test_search_within_an_account_only_returns_that_account(loaded):
-    hits = Searcher(loaded).search("hospital visit signatures", k=4, account="quayside elevators")
+    hits = Searcher(loaded).search(
+        "hospital visit signatures", k=4, account="quayside elevators", floor=False
+    )
     assert hits and {h.account for h in hits} == {"Quayside Elevators"}
+    assert Searcher(loaded).search("hospital visit signatures", k=4, account="quayside elevators") == []
     with pytest.raises(NotFound):
         Searcher(loaded).search("x", account="Nobody Inc")
     assert Searcher(loaded).search("   ") == []

@@ -53,7 +53,8 @@ class Fusion:
     speaker_weight: float = 0.2
     specific_weight: float = 3.0
     floor_gap: float = 3.0  # shown: within this many standard deviations of the best
-    min_similarity: float = 0.25  # shown: this close in meaning, or holding a query word
+    min_similarity: float = 0.2  # shown: this close in meaning (MiniLM: unrelated notes score about 0.1), or
+    # holding a query word (marked in the passage, so the rep sees why it is there)
 
     def rank(self, candidates: list[Candidate], query: ParsedQuery) -> list[Candidate]:
         """The candidates, scored and best first."""

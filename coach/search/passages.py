@@ -19,7 +19,7 @@ from coach.search.query import ParsedQuery, words_of
 MAX_CHARS = 320
 _BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_SUFFIXES = ("ies", "ing", "ed", "es", "ly", "s")
+_SUFFIXES = ("ing", "ed", "es", "ly", "s")
 
 Closest = Callable[[Sequence[str]], int]  # index of the text nearest the query in meaning
 
@@ -49,6 +49,8 @@ class Passage:
 def stem(word: str) -> str:
     """A light English stem, enough to match a query word to its plural or past tense."""
     word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
     for suffix in _SUFFIXES:
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             return word[: -len(suffix)]

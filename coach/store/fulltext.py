@@ -10,17 +10,17 @@ transaction as the chunk rows.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, insert, select, text, tuple_
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from coach.store.schema import AccountRow, ChunkRow
 from coach.store.vectors import ChunkEntry
 
+COMMON_MATCHES = 20_000  # a word held by more chunks than this is matched only when no rarer word is given
 SQLITE_OBJECTS = (
     "chunks_fts",
     "chunks_fts_config",
@@ -33,12 +33,13 @@ POSTGRES_COLUMNS = ("tsv",)
 
 @dataclass(frozen=True, slots=True)
 class TextQuery:
-    """What the lexical index looks for: any of ``words`` and ``phrases`` (words in a row), and every one of
-    ``required``. Words are lower-case letters and digits only."""
+    """What the lexical index looks for: any of ``words`` (all of them with ``every``) and ``phrases`` (words in a
+    row), and every one of ``required``. Words are lower-case letters and digits only."""
 
     words: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
     required: tuple[tuple[str, ...], ...] = ()
+    every: bool = False  # every word must be there, not any
 
     @property
     def empty(self) -> bool:
@@ -110,13 +111,16 @@ def stored_chunks(session: Session, keys: Sequence[tuple[str, int]]) -> dict[tup
     """The chunks named by (interaction id, seq), with their account's name; absent keys are left out."""
     if not keys:
         return {}
-    stmt = (
+    wanted = set(keys)
+    stmt = (  # by interaction (the unique index's first column), then the seqs asked for
         select(ChunkRow, AccountRow.name)
         .join(AccountRow, AccountRow.id == ChunkRow.account_id)
-        .where(tuple_(ChunkRow.interaction_id, ChunkRow.seq).in_(list(keys)))
+        .where(ChunkRow.interaction_id.in_({i for i, _ in wanted}))
     )
     found = {}
     for row, account in session.execute(stmt):
+        if (row.interaction_id, row.seq) not in wanted:
+            continue
         found[(row.interaction_id, row.seq)] = StoredChunk(
             row.interaction_id,
             row.seq,
@@ -134,9 +138,26 @@ def search(session: Session, query: TextQuery, scope: Scope, limit: int) -> list
     """The best ``limit`` chunks in scope holding any of the query's words or phrases, best first."""
     if query.empty or scope.nothing or limit <= 0:
         return []
-    if session.get_bind().dialect.name == "sqlite":
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    query = _selective(
+        query, _sqlite_counts(session, query.words) if sqlite else _postgres_counts(session, query.words)
+    )
+    if sqlite:
         return _sqlite_search(session, query, scope, limit)
     return _postgres_search(session, query, scope, limit)
+
+
+def _selective(query: TextQuery, held_by: dict[str, int]) -> TextQuery:
+    """The query matched on its selective words only: a word more than COMMON_MATCHES chunks hold adds little to
+    the ranking (bm25 weighs it near zero) and much to its cost (every chunk holding it is scored). When every word
+    is that common, chunks must hold them all."""
+    common = {w for w in query.words if held_by.get(w, 0) > COMMON_MATCHES}
+    if not common:
+        return query
+    rare = tuple(w for w in query.words if w not in common)
+    if rare or query.phrases or query.required:
+        return replace(query, words=rare)
+    return replace(query, every=True)
 
 
 def healthy(session: Session) -> bool:
@@ -161,21 +182,46 @@ def rebuild(session: Session) -> None:
 
 # --- SQLite: FTS5 ------------------------------------------------------------------------------------------
 def _sqlite_search(session: Session, query: TextQuery, scope: Scope, limit: int) -> list[TextHit]:
-    clauses, params = _sqlite_scope(scope)
+    params: dict[str, object] = {"match": _fts5_match(query), "limit": limit}
+    if scope.account_ids is None and scope.interaction_ids is None:  # FTS5 alone ranks: no join per match
+        sql = "SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH :match ORDER BY score LIMIT :limit"
+        ranked = session.execute(text(sql), params).all()
+        found = select(ChunkRow.id, ChunkRow.interaction_id, ChunkRow.seq).where(
+            ChunkRow.id.in_([r for r, _ in ranked])
+        )
+        rows = {i: (interaction, seq) for i, interaction, seq in session.execute(found)}
+        return [TextHit(*rows[r], -float(score)) for r, score in ranked if r in rows]
+    clauses, scoped = _sqlite_scope(scope)
     sql = (
         "SELECT c.interaction_id, c.seq, bm25(chunks_fts) AS score FROM chunks_fts "
         "JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH :match"
         f"{clauses} ORDER BY score LIMIT :limit"
     )
-    rows = session.execute(text(sql), {"match": _fts5_match(query), "limit": limit, **params})
-    return [TextHit(i, int(s), -float(score)) for i, s, score in rows]
+    return [
+        TextHit(i, int(seq), -float(score))
+        for i, seq, score in session.execute(text(sql), {**params, **scoped})
+    ]
+
+
+def _sqlite_counts(session: Session, words: Sequence[str]) -> dict[str, int]:
+    """How many chunks hold each word (FTS5 counts a term's matches without reading the rows)."""
+    if not words:
+        return {}
+    columns = ", ".join(
+        f"(SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH :w{i})" for i in range(len(words))
+    )
+    counts = session.execute(
+        text(f"SELECT {columns}"), {f"w{i}": f'"{w}"' for i, w in enumerate(words)}
+    ).one()
+    return {w: int(n) for w, n in zip(words, counts, strict=True)}
 
 
 def _fts5_match(query: TextQuery) -> str:
     """An FTS5 expression: every required phrase, and any word or phrase (the required ones count towards the
     rank too). Words are plain letters and digits, so quoting them is safe."""
     phrase = lambda words: '"' + " ".join(words) + '"'  # noqa: E731
-    anything = " OR ".join(
+    joiner = " AND " if query.every else " OR "
+    anything = joiner.join(
         [phrase((w,)) for w in query.words] + [phrase(p) for p in query.phrases + query.required]
     )
     if not query.required:
@@ -214,7 +260,8 @@ def _postgres_search(session: Session, query: TextQuery, scope: Scope, limit: in
 def _tsquery(query: TextQuery) -> str:
     """A to_tsquery expression, shaped like the FTS5 one (words are plain letters and digits: safe to quote)."""
     phrase = lambda words: "(" + " <-> ".join(f"'{w}'" for w in words) + ")"  # noqa: E731
-    anything = " | ".join(
+    joiner = " & " if query.every else " | "
+    anything = joiner.join(
         [phrase((w,)) for w in query.words] + [phrase(p) for p in query.phrases + query.required]
     )
     if not query.required:
@@ -222,5 +269,29 @@ def _tsquery(query: TextQuery) -> str:
     return " & ".join([phrase(p) for p in query.required] + [f"({anything})"])
 
 
-def _idf(total: int, holding: int) -> float:
-    return math.log(1.0 + (total - holding + 0.5) / (holding + 0.5))
+def _postgres_counts(session: Session, words: Sequence[str]) -> dict[str, int]:
+    """About how many chunks hold each word, from the planner's statistics of the tsvector column (its most
+    common lexemes and their frequencies, kept by ANALYZE): words it does not list are rarer than any it does."""
+    if not words:
+        return {}
+    stats = session.execute(
+        text(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples FROM pg_stats s "
+            "JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = to_regnamespace(s.schemaname) "
+            "WHERE s.tablename = 'chunks' AND s.attname = 'tsv'"
+        )
+    ).first()
+    if stats is None or not stats[0]:
+        return {}
+    frequency = dict(zip(stats[0], stats[1], strict=False))
+    lexemes = session.execute(
+        text(
+            "SELECT w, tsvector_to_array(to_tsvector('english', w)) FROM unnest(CAST(:words AS text[])) AS w"
+        ),
+        {"words": list(words)},
+    )
+    counts = {}
+    for word, stems in lexemes:
+        held = [frequency.get(s, 0.0) for s in stems or []]
+        counts[word] = int(max(held, default=0.0) * max(float(stats[2]), 0.0))
+    return counts
