@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from coach.search.passages import sentence_spans, stem, window_spans
+from coach.search.passages import sentence_spans, stem
 from coach.search.query import ParsedQuery, words_of
 
 _LABEL = re.compile(r"^([^:\n]{1,40}):")
@@ -114,8 +114,10 @@ def proximity(candidates: Sequence[Candidate], query: ParsedQuery) -> None:
     wanted = list(dict.fromkeys(stem(w) for w in query.words if w not in names))
     if not wanted:
         return
-    sentences = [
-        [frozenset(map(stem, words_of(c.text[a:b]))) for a, b in sentence_spans(c.text)] for c in candidates
+    want = set(wanted)
+    sentences = [  # per sentence, only the query's stems it holds
+        [frozenset(want.intersection(map(stem, words_of(c.text[a:b])))) for a, b in sentence_spans(c.text)]
+        for c in candidates
     ]
     held = [frozenset().union(*s) if s else frozenset() for s in sentences]
     n = len(candidates)
@@ -125,13 +127,8 @@ def proximity(candidates: Sequence[Candidate], query: ParsedQuery) -> None:
     }
     whole = sum(weight.values()) or 1.0
     for c, spans in zip(candidates, sentences, strict=True):
-        c.window = (
-            max(
-                (_held(weight, frozenset().union(*spans[i:j])) for i, j in window_spans(len(spans))),
-                default=0.0,
-            )
-            / whole
-        )
+        if any(spans):
+            c.window = max(_held(weight, window) for window in _windows(spans)) / whole
         if names:
             c.speaker = _held(weight, _said_by(c.text, names)) / whole
 
@@ -153,8 +150,17 @@ def _holds(text: str, words: Sequence[str]) -> bool:
     return any(stems[i : i + len(want)] == want for i in range(len(stems) - len(want) + 1))
 
 
+def _windows(sentences: list[frozenset[str]], longest: int = 3) -> Iterator[frozenset[str]]:
+    """What each run of one to ``longest`` sentences holds, grown one sentence at a time."""
+    for i in range(len(sentences)):
+        held: frozenset[str] = frozenset()
+        for part in sentences[i : i + longest]:
+            held = held | part
+            yield held
+
+
 def _held(weight: dict[str, float], stems: frozenset[str]) -> float:
-    return sum(w for s, w in weight.items() if s in stems)
+    return sum(weight[s] for s in stems if s in weight)
 
 
 def _said_by(text: str, names: set[str]) -> frozenset[str]:

@@ -18,6 +18,8 @@ from coach.store.repository import Repository, as_utc
 from coach.workspace import Workspace
 
 POOL = 50  # candidates each side returns, at least
+SENTENCE_BUDGET = 4
+SENTENCE_CHARS = 200  # enough of a sentence to judge its meaning
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,8 @@ class Searcher:
             vector = self.ws.embedder.embed([parsed.text])[0]
         ranked, chunks = self.rank(parsed, vector, scope, max(POOL, 10 * k))
         picked = self.fusion.pick(ranked, k, floor)
-        return [self._hit(c, chunks[(c.interaction_id, c.seq)], parsed, vector) for c in picked]
+        closest = _Closest(self.ws, vector)
+        return [self._hit(c, chunks[(c.interaction_id, c.seq)], parsed, closest) for c in picked]
 
     def rank(
         self, parsed: ParsedQuery, vector: np.ndarray, scope: Scope, pool: int
@@ -95,10 +98,7 @@ class Searcher:
             raise NotFound(f"no account named {account!r}; `coach accounts` lists them")
         return [row.id] if account_ids is None else [i for i in account_ids if i == row.id]
 
-    def _hit(self, c: Candidate, chunk: StoredChunk, parsed: ParsedQuery, vector: np.ndarray) -> SearchHit:
-        def closest(texts: Sequence[str]) -> int:
-            return int(np.argmax(self.ws.embedder.embed(list(texts)) @ vector))
-
+    def _hit(self, c: Candidate, chunk: StoredChunk, parsed: ParsedQuery, closest: _Closest) -> SearchHit:
         return SearchHit(
             interaction_id=chunk.interaction_id,
             account=chunk.account,
@@ -108,8 +108,22 @@ class Searcher:
             end=chunk.end,
             excerpt=chunk.text,
             score=round(c.score, 5),
-            passage=passage(chunk.text, chunk.start, parsed, closest),
+            passage=passage(chunk.text, chunk.start, parsed, closest.pick),
         )
+
+
+class _Closest:
+    """Picks the sentence nearest the query in meaning, for a hit that holds none of its words, embedding at most
+    SENTENCE_BUDGET sentences per search (then the first one): a search stays fast however many such hits."""
+
+    def __init__(self, ws: Workspace, vector: np.ndarray) -> None:
+        self.ws, self.vector, self.left = ws, vector, SENTENCE_BUDGET
+
+    def pick(self, texts: Sequence[str]) -> int:
+        if len(texts) > self.left:
+            return 0
+        self.left -= len(texts)
+        return int(np.argmax(self.ws.embedder.embed([t[:SENTENCE_CHARS] for t in texts]) @ self.vector))
 
 
 def _holds_all(text: str, phrases: Sequence[Sequence[str]]) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from coach.store.schema import AccountRow, ChunkRow
@@ -111,16 +111,16 @@ def stored_chunks(session: Session, keys: Sequence[tuple[str, int]]) -> dict[tup
     """The chunks named by (interaction id, seq), with their account's name; absent keys are left out."""
     if not keys:
         return {}
-    wanted = set(keys)
-    stmt = (  # by interaction (the unique index's first column), then the seqs asked for
+    seqs: dict[str, set[int]] = {}
+    for interaction_id, seq in keys:
+        seqs.setdefault(interaction_id, set()).add(seq)
+    stmt = (  # one probe of the (interaction, seq) index per interaction
         select(ChunkRow, AccountRow.name)
         .join(AccountRow, AccountRow.id == ChunkRow.account_id)
-        .where(ChunkRow.interaction_id.in_({i for i, _ in wanted}))
+        .where(or_(*(and_(ChunkRow.interaction_id == i, ChunkRow.seq.in_(s)) for i, s in seqs.items())))
     )
     found = {}
     for row, account in session.execute(stmt):
-        if (row.interaction_id, row.seq) not in wanted:
-            continue
         found[(row.interaction_id, row.seq)] = StoredChunk(
             row.interaction_id,
             row.seq,
