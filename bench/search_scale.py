@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._before import BeforeSearch
@@ -373,6 +373,10 @@ def main() -> int:
             grow(list(stores.values()), pool, have, size)
         if args.grow_only:
             continue
+        for ws in stores.values():  # planner statistics current, as autovacuum keeps them on a live server
+            if ws.db.engine.dialect.name == "postgresql":
+                with ws.db.engine.begin() as connection:
+                    connection.execute(text("ANALYZE chunks"))
         present = _present(sqlite, size)
         vectors.update(zip(present, sqlite.embedder.embed(present), strict=True))
         measure(size, stores, vectors, args)

@@ -108,7 +108,9 @@ class BriefService:
         want = self.ws.settings.brief_context_passages
         if want == 0:
             return []
-        hits = Searcher(self.ws).search(query, k=max(4 * want, 20), account=brief.account, vector=vector)
+        hits = Searcher(self.ws).search(
+            query, k=max(4 * want, 20), account=brief.account, vector=vector, floor=False
+        )
         terms = set(tokenize(query))
         ranked: dict[str, tuple[float, Passage]] = {}
         for rank, hit in enumerate(hits):
