@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coach.search.passages import sentence_spans, stem
+from coach.search.passages import holds, sentence_spans, stem
 from coach.search.query import ParsedQuery, words_of
 
 _LABEL = re.compile(r"^([^:\n]{1,40}):")
@@ -137,17 +137,10 @@ def _specifics(candidates: Sequence[Candidate], query: ParsedQuery) -> None:
     specifics = query.specifics
     if not specifics:
         return
-    holds = [[_holds(c.text, s) for s in specifics] for c in candidates]
-    rarity = [1.0 - sum(h[i] for h in holds) / len(candidates) for i in range(len(specifics))]
-    for c, held in zip(candidates, holds, strict=True):
+    held_by = [[holds(c.text, s) for s in specifics] for c in candidates]
+    rarity = [1.0 - sum(h[i] for h in held_by) / len(candidates) for i in range(len(specifics))]
+    for c, held in zip(candidates, held_by, strict=True):
         c.specific = sum(r for r, h in zip(rarity, held, strict=True) if h) / len(specifics)
-
-
-def _holds(text: str, words: Sequence[str]) -> bool:
-    """Whether ``text`` holds ``words`` in a row (by stem)."""
-    stems = [stem(w) for w in words_of(text)]
-    want = [stem(w) for w in words]
-    return any(stems[i : i + len(want)] == want for i in range(len(stems) - len(want) + 1))
 
 
 def _windows(sentences: list[frozenset[str]], longest: int = 3) -> Iterator[frozenset[str]]:

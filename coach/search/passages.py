@@ -57,6 +57,12 @@ def stem(word: str) -> str:
     return word
 
 
+def holds(text: str, words: Sequence[str]) -> bool:
+    """Whether ``text`` holds ``words`` in a row (by stem, so a plural still counts)."""
+    stems, want = [stem(w) for w in words_of(text)], [stem(w) for w in words]
+    return any(stems[i : i + len(want)] == want for i in range(len(stems) - len(want) + 1))
+
+
 def passage(chunk_text: str, offset: int, query: ParsedQuery, closest: Closest | None = None) -> Passage:
     """The best window of ``chunk_text`` (which starts at ``offset`` in the interaction) for ``query``."""
     spans = _windows(sentence_spans(chunk_text))

@@ -10,8 +10,8 @@ import numpy as np
 
 from coach.errors import NotFound
 from coach.search.fusion import Candidate, Fusion
-from coach.search.passages import Passage, passage, stem
-from coach.search.query import ParsedQuery, parse, words_of
+from coach.search.passages import Passage, holds, passage
+from coach.search.query import ParsedQuery, parse
 from coach.store import fulltext
 from coach.store.fulltext import Scope, StoredChunk
 from coach.store.repository import Repository, as_utc
@@ -60,7 +60,7 @@ class Searcher:
             return []
         if vector is None:
             vector = self.ws.embedder.embed([parsed.text])[0]
-        ranked, chunks = self.rank(parsed, vector, scope, max(POOL, 10 * k))
+        ranked, chunks = self.rank(parsed, vector, scope, max(POOL, 4 * k))
         picked = self.fusion.pick(ranked, k, floor)
         closest = _Closest(self.ws, vector)
         return [self._hit(c, chunks[(c.interaction_id, c.seq)], parsed, closest) for c in picked]
@@ -78,7 +78,7 @@ class Searcher:
             }
             chunks = fulltext.stored_chunks(session, list(similarity.keys() | lexical.keys()))
         # the index may be ahead of the store (an interrupted write): only chunks the store holds are results
-        keys = [key for key in chunks if _holds_all(chunks[key].text, parsed.phrases)]
+        keys = [key for key in chunks if all(holds(chunks[key].text, p) for p in parsed.phrases)]
         missing = [f"{i}#{s}" for i, s in keys if (i, s) not in similarity]
         for chunk_id, stored in self.ws.index.vectors(missing).items():
             interaction_id, seq = chunk_id.rsplit("#", 1)
@@ -124,11 +124,3 @@ class _Closest:
             return 0
         self.left -= len(texts)
         return int(np.argmax(self.ws.embedder.embed([t[:SENTENCE_CHARS] for t in texts]) @ self.vector))
-
-
-def _holds_all(text: str, phrases: Sequence[Sequence[str]]) -> bool:
-    """Whether ``text`` holds every phrase, word for word (stems, so a plural still counts)."""
-    if not phrases:
-        return True
-    words = " " + " ".join(stem(w) for w in words_of(text)) + " "
-    return all(" " + " ".join(stem(w) for w in p) + " " in words for p in phrases)
