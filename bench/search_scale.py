@@ -3,6 +3,9 @@ admin's), SQLite and PostgreSQL, against the Python BM25 search it replaced, in 
 
     python bench/search_scale.py [--sizes 10000,100000,1000000] [--store DIR] [--postgres URL] [--repeat 3]
 
+Each size has its own store under DIR (and database coach_scale_<size> on the PostgreSQL server), grown on the
+first run and reused after: growing 1M takes this machine about forty minutes, measuring all three about twenty.
+
 The notes are synthetic but varied: each is one chunk of two to five sentences, one written from a B2B template
 with a person, a product, a ticket or PO number, a percentage or a date in it, the others drawn from real
 business e-mail (the Enron sentences) and real meetings (the AMI transcripts) in ../shared. Embedding a million
@@ -288,8 +291,8 @@ def measure(
 ) -> None:
     accounts = size // PER_ACCOUNT
     scope_ids = list(range(1, accounts + 1, max(1, accounts // SCOPE_ACCOUNTS)))[:SCOPE_ACCOUNTS]
-    first = next(iter(stores.values()))
-    queries = QUERIES + _present(first, size)
+    first = stores["SQLite"]
+    queries = list(vectors)
     embed = first.embedder.embed
     for label, ids in (("unscoped", None), (f"scoped ({SCOPE_ACCOUNTS} accounts)", scope_ids)):
         rows: dict[str, list[float]] = {}
@@ -347,40 +350,73 @@ def _present(ws: Workspace, size: int) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="10000,100000,1000000", help="chunk counts to grow to and measure at")
-    ap.add_argument("--store", type=Path, default=Path("/tmp/coach-scale"), help="data folder (kept, reused)")
-    ap.add_argument("--postgres", default=None, help="an empty PostgreSQL database URL for the second store")
+    ap.add_argument(
+        "--sizes", default="10000,100000,1000000", help="chunk counts to measure at (a store each)"
+    )
+    ap.add_argument(
+        "--store",
+        type=Path,
+        default=Path("/tmp/coach-scale"),
+        help="folder of the stores, one per size (kept)",
+    )
+    ap.add_argument(
+        "--postgres",
+        default=None,
+        help="a PostgreSQL server URL: a database coach_scale_<size> per size beside",
+    )
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of each query (after one warm-up)")
     ap.add_argument("--before-queries", type=int, default=6, help="queries of the old search at 1M chunks")
-    ap.add_argument("--grow-only", action="store_true", help="grow the stores to the sizes, measure nothing")
+    ap.add_argument(
+        "--grow-only", action="store_true", help="grow the stores to their sizes, measure nothing"
+    )
     args = ap.parse_args()
     require_shared()
-    sqlite = Workspace(Settings(data_dir=args.store, _env_file=None))
-    stores = {"SQLite": sqlite}
-    if args.postgres:
-        pg = Workspace(Settings(data_dir=args.store, database_url=args.postgres, _env_file=None))
-        pg.__dict__["index"] = sqlite.index  # one Chroma collection: the dense side is the same for both
-        stores["PostgreSQL"] = pg
-    pool = sentence_pool(sqlite)
-    texts = list(QUERIES)
-    vectors = dict(zip(texts, sqlite.embedder.embed(texts), strict=True))
     for size in (int(s) for s in args.sizes.split(",")):
-        have = _count(sqlite)
+        stores = open_stores(args.store / str(size), _database(args.postgres, size))
+        first = stores["SQLite"]
+        have = _count(first)
         if any(_count(ws) != have for ws in stores.values()):
             print("the stores hold different counts: start from empty ones", file=sys.stderr)
             return 2
         if have < size:
-            grow(list(stores.values()), pool, have, size)
-        if args.grow_only:
-            continue
-        for ws in stores.values():  # planner statistics current, as autovacuum keeps them on a live server
-            if ws.db.engine.dialect.name == "postgresql":
-                with ws.db.engine.begin() as connection:
-                    connection.execute(text("ANALYZE chunks"))
-        present = _present(sqlite, size)
-        vectors.update(zip(present, sqlite.embedder.embed(present), strict=True))
-        measure(size, stores, vectors, args)
+            grow(list(stores.values()), sentence_pool(first), have, size)
+        if not args.grow_only:
+            measure(size, stores, _query_vectors(first, size), args)
+        for ws in stores.values():
+            ws.close()
     return 0
+
+
+def open_stores(folder: Path, postgres: str | None) -> dict[str, Workspace]:
+    """The SQLite store in ``folder`` and, given a URL, a PostgreSQL one sharing its Chroma collection (the dense
+    side is the same for both), with planner statistics current as autovacuum keeps them on a live server."""
+    sqlite = Workspace(Settings(data_dir=folder, _env_file=None))
+    stores = {"SQLite": sqlite}
+    if postgres:
+        pg = Workspace(Settings(data_dir=folder, database_url=postgres, _env_file=None))
+        pg.__dict__["index"] = sqlite.index
+        with pg.db.engine.begin() as connection:
+            connection.execute(text("ANALYZE chunks"))
+        stores["PostgreSQL"] = pg
+    return stores
+
+
+def _database(server: str | None, size: int) -> str | None:
+    """The URL of database coach_scale_<size> on ``server``, created when missing."""
+    if not server:
+        return None
+    import psycopg
+
+    name = f"coach_scale_{size}"
+    with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def _query_vectors(ws: Workspace, size: int) -> dict[str, np.ndarray]:
+    texts = QUERIES + _present(ws, size)
+    return dict(zip(texts, ws.embedder.embed(texts), strict=True))
 
 
 def _count(ws: Workspace) -> int:

@@ -204,10 +204,11 @@ def _full_text_structure(difference) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
-def test_the_full_text_migration_fills_the_chunks_of_an_existing_store(store_url):
+def test_the_full_text_migration_fills_the_chunks_of_an_existing_store(store_url, embedder):
     """A store from before the full-text index gets its chunks and their index from its stored text."""
     from alembic import command
 
+    from coach.chunking import Chunker
     from coach.store import fulltext
     from coach.store.fulltext import Scope, TextQuery
 
@@ -229,7 +230,7 @@ def test_the_full_text_migration_fills_the_chunks_of_an_existing_store(store_url
             ),
             {"t": note},
         )
-    db.migrate()
+    db.migrate(chunker=lambda: Chunker(embedder.count_tokens, embedder.token_offsets))
     with db.session() as session:
         (hit,) = fulltext.search(session, TextQuery(words=("gearbox",)), Scope(account_ids=[1]), 5)
         (chunk,) = fulltext.stored_chunks(session, [("n-1", 0)]).values()

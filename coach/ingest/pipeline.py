@@ -218,6 +218,7 @@ class IngestPipeline:
         and chunks whose interaction is not in the store (left by an interrupted write).
         """
         targets: set[str] | None = None
+        text_only: set[str] = set()  # vectors in step, chunk rows not: written again without embedding
         orphans: list[str] = []
         if full:
             self.ws.index.reset()
@@ -227,29 +228,37 @@ class IngestPipeline:
                 rows = fulltext.chunk_counts(session)
             actual = self.ws.index.interaction_chunk_counts()
             targets = {i for i, n in expected.items() if actual.get(i, 0) != n or rows.get(i, 0) != n}
+            text_only = {i for i in targets if actual.get(i, 0) == expected[i]}
             orphans = sorted(set(actual) - set(expected))
             self.ws.index.delete_interactions(orphans)
-            self.ws.index.delete_interactions(sorted(targets))
+            self.ws.index.delete_interactions(sorted(targets - text_only))
         indexed = chunks = 0
         with self.ws.db.session() as session:
-            batch = []
+            batches: dict[bool, list[InteractionRow]] = {True: [], False: []}  # by whether to embed
             for row in Repository(session).iter_all():
-                if targets is None or row.id in targets:
-                    batch.append(row)
-                if len(batch) >= self.ws.settings.ingest_batch_records:
-                    chunks += self._index_rows(session, batch, on_item)
-                    indexed += len(batch)
-                    batch = []
-            chunks += self._index_rows(session, batch, on_item)
-            indexed += len(batch)
+                if targets is not None and row.id not in targets:
+                    continue
+                embed = row.id not in text_only
+                batches[embed].append(row)
+                if len(batches[embed]) >= self.ws.settings.ingest_batch_records:
+                    chunks += self._index_rows(session, batches[embed], on_item, embed)
+                    indexed, batches[embed] = indexed + len(batches[embed]), []
+            for embed, batch in batches.items():
+                chunks += self._index_rows(session, batch, on_item, embed)
+                indexed += len(batch)
             if not fulltext.healthy(session):
                 fulltext.rebuild(session)
             session.commit()
         return {"interactions": indexed, "chunks": chunks, "orphans_removed": len(orphans)}
 
-    def _index_rows(self, session: Session, rows: list, on_item: Callable[[], None] | None) -> int:  # type: ignore[type-arg]
+    def _index_rows(
+        self,
+        session: Session,
+        rows: list[InteractionRow],
+        on_item: Callable[[], None] | None,
+        embed: bool = True,
+    ) -> int:
         chunk_lists = [self.ws.chunker.split(row.clean_text) for row in rows]
-        vectors = self.ws.embedder.embed([c.text for chunks in chunk_lists for c in chunks])
         entries = []
         for row, chunks in zip(rows, chunk_lists, strict=True):
             row.chunk_count = len(chunks)
@@ -257,7 +266,8 @@ class IngestPipeline:
             if on_item:
                 on_item()
         fulltext.replace_chunks(session, [row.id for row in rows], entries)
-        self.ws.index.upsert(entries, vectors)
+        if embed:
+            self.ws.index.upsert(entries, self.ws.embedder.embed([e.text for e in entries]))
         return len(entries)
 
     def _our_domains(self, user_id: int | None) -> set[str]:

@@ -2,7 +2,9 @@
 
 Every interaction's chunks (text, account, date, kind, character span) move into the relational store, where the
 database's own full-text index serves the lexical side of search. Existing stores are filled from their stored
-text, chunked the way the workspace chunks (the ``chunker`` the caller passes, else the default settings').
+text, chunked by the ``chunker`` the workspace passes (its own, so spans match its vector index; the store imports
+nothing above it). Migrated without one, the chunks are left for ``coach doctor --repair``, which writes them from
+the stored text without embedding anything again.
 
 Revision ID: 0010
 Revises: 0009
@@ -88,8 +90,10 @@ def _fill(bind: sa.Connection) -> None:
     """Chunk every stored interaction into the new table (its FTS5 triggers or generated column index them)."""
     if not bind.execute(sa.select(sa.func.count()).select_from(_interactions)).scalar():
         return
-    chunks = sa.table("chunks", *[sa.column(c) for c in _COLUMNS])
     split = _chunker()
+    if split is None:
+        return
+    chunks = sa.table("chunks", *[sa.column(c) for c in _COLUMNS])
     batch: list[dict[str, Any]] = []
     for row in _pages(bind):
         for piece in split(row.clean_text):
@@ -124,20 +128,7 @@ def _pages(bind: sa.Connection, size: int = 500) -> Iterator[Any]:
         last = rows[-1].id
 
 
-def _chunker() -> Callable[[str], list[Any]]:
-    """The workspace's chunker when the workspace runs the migration, so spans match its vector index."""
+def _chunker() -> Callable[[str], list[Any]] | None:
+    """The workspace's chunker, when the workspace runs the migration."""
     given = context.config.attributes.get("chunker")
-    if given is not None:
-        return given().split  # type: ignore[no-any-return]
-    from coach.chunking import Chunker
-    from coach.config import Settings
-    from coach.embedding import default_embedder
-
-    fields = Settings.model_fields
-    embedder = default_embedder()
-    return Chunker(
-        embedder.count_tokens,
-        embedder.token_offsets,
-        max_tokens=fields["chunk_tokens"].default,
-        overlap_tokens=fields["chunk_overlap_tokens"].default,
-    ).split
+    return None if given is None else given().split
