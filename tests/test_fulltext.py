@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, text
 
 from coach.ingest.pipeline import IngestPipeline
+from coach.maintenance.doctor import check, repair
 from coach.search import Searcher
 from coach.store import fulltext
-from coach.store.doctor import check, repair
 from coach.store.fulltext import Scope, TextQuery
 from coach.store.schema import ChunkRow, InteractionRow
 from coach.workspace import Workspace
