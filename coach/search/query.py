@@ -157,11 +157,8 @@ def words_of(text: str) -> tuple[str, ...]:
 
 
 def parse(query: str) -> ParsedQuery:
-    phrases = []
-    for match in _QUOTED.finditer(query):
-        words = words_of(match.group(1) or match.group(2))
-        if words:
-            phrases.append(words)
+    phrases = [words_of(m.group(1) or m.group(2)) for m in _QUOTED.finditer(query)]
+    phrases = [p for p in phrases if p]
     unquoted = _QUOTED.sub(" ", query)
     names: list[str] = []
     numbers: list[tuple[str, ...]] = []

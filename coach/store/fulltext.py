@@ -219,14 +219,17 @@ def _sqlite_counts(session: Session, words: Sequence[str]) -> dict[str, int]:
 def _fts5_match(query: TextQuery) -> str:
     """An FTS5 expression: every required phrase, and any word or phrase (the required ones count towards the
     rank too). Words are plain letters and digits, so quoting them is safe."""
-    phrase = lambda words: '"' + " ".join(words) + '"'  # noqa: E731
     joiner = " AND " if query.every else " OR "
     anything = joiner.join(
-        [phrase((w,)) for w in query.words] + [phrase(p) for p in query.phrases + query.required]
+        [_fts5_phrase((w,)) for w in query.words] + [_fts5_phrase(p) for p in query.phrases + query.required]
     )
     if not query.required:
         return anything
-    return " AND ".join([phrase(p) for p in query.required] + [f"({anything})"])
+    return " AND ".join([_fts5_phrase(p) for p in query.required] + [f"({anything})"])
+
+
+def _fts5_phrase(words: Sequence[str]) -> str:
+    return '"' + " ".join(words) + '"'
 
 
 def _sqlite_scope(scope: Scope) -> tuple[str, dict[str, str]]:
@@ -259,14 +262,17 @@ def _postgres_search(session: Session, query: TextQuery, scope: Scope, limit: in
 
 def _tsquery(query: TextQuery) -> str:
     """A to_tsquery expression, shaped like the FTS5 one (words are plain letters and digits: safe to quote)."""
-    phrase = lambda words: "(" + " <-> ".join(f"'{w}'" for w in words) + ")"  # noqa: E731
     joiner = " & " if query.every else " | "
     anything = joiner.join(
-        [phrase((w,)) for w in query.words] + [phrase(p) for p in query.phrases + query.required]
+        [_ts_phrase((w,)) for w in query.words] + [_ts_phrase(p) for p in query.phrases + query.required]
     )
     if not query.required:
         return anything
-    return " & ".join([phrase(p) for p in query.required] + [f"({anything})"])
+    return " & ".join([_ts_phrase(p) for p in query.required] + [f"({anything})"])
+
+
+def _ts_phrase(words: Sequence[str]) -> str:
+    return "(" + " <-> ".join(f"'{w}'" for w in words) + ")"
 
 
 def _postgres_counts(session: Session, words: Sequence[str]) -> dict[str, int]:
