@@ -145,3 +145,20 @@ def test_the_api_docs_render_offline(live, browser):
     assert not [
         u for u in outside if not u.startswith(("https://fonts.googleapis.com/", "https://cdn.redoc.ly/"))
     ]
+
+
+def test_search_shows_the_passage_with_its_words_marked_and_opens_the_note_at_it(live, browser):
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    _sign_in(page, live)
+    page.goto(live + "/search")
+    page.get_by_label("What are you looking for?").fill("ticket 88213")
+    page.get_by_role("button", name="Search").click()
+    first = page.locator("ol.hits li").first
+    assert first.locator("mark").all_inner_texts() == ["ticket", "88213"]
+    assert "Support ticket 88213" in first.locator("p.passage").inner_text()
+    page.screenshot(path=SHOTS / "search.png", full_page=True)
+    first.get_by_role("link").click()
+    page.wait_for_url("**/interactions/*span=*")
+    quote = page.locator("mark#quote")
+    assert "88213" in quote.inner_text() and quote.is_visible()

@@ -97,6 +97,8 @@ class Fusion:
         return picked
 
     def _relevant(self, c: Candidate, best: Candidate) -> bool:
+        if best.specific > 0 and c.specific == 0:
+            return False  # the rep gave a name or number that notes hold: the others do not answer
         close = c.similarity >= self.min_similarity or c.lexical > 0
         return close and c.score >= best.score - self.floor_gap
 

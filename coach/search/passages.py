@@ -17,6 +17,7 @@ from functools import lru_cache
 from coach.search.query import ParsedQuery, words_of
 
 MAX_CHARS = 320
+TARGET_CHARS = 160  # of windows that hold as much of the query, the one nearest this long reads best
 _BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _SUFFIXES = ("ing", "ed", "es", "ly", "s")
@@ -70,7 +71,7 @@ def passage(chunk_text: str, offset: int, query: ParsedQuery, closest: Closest |
         return Passage(offset, offset + len(chunk_text), chunk_text, ())
     weights = _weights(query)
     scores = [_score(chunk_text[a:b], weights) for a, b in spans]
-    best = max(range(len(spans)), key=lambda i: (scores[i], -(spans[i][1] - spans[i][0])))
+    best = max(range(len(spans)), key=lambda i: (scores[i], -abs(spans[i][1] - spans[i][0] - TARGET_CHARS)))
     if scores[best] == 0 and closest is not None and len(spans) > 1:
         singles = [s for s in spans if s in set(sentence_spans(chunk_text))]
         best = spans.index(singles[closest([chunk_text[a:b] for a, b in singles])])
