@@ -302,3 +302,25 @@ def test_a_word_most_chunks_hold_is_not_matched_when_a_rarer_one_is_given(
     assert len(both) == 30 and "odd" not in {h.interaction_id for h in both}
     hits = Searcher(workspace).search("gearbox vibration", k=3)
     assert hits[0].interaction_id == "odd"
+
+
+def test_an_imported_store_has_the_same_chunks_and_full_text_index(
+    tmp_path, pipeline, workspace, another_store, embedder
+):
+    """The archive carries the interactions; import rebuilds their chunks and both indexes from the text."""
+    from coach.maintenance.archive import export_store, import_store
+
+    ingest_path(pipeline, _jsonl(tmp_path, NOTES))
+    export_store(workspace, tmp_path / "archive")
+    target = Workspace(another_store, embedder=embedder)
+    try:
+        import_store(target, tmp_path / "archive")
+        with workspace.db.session() as a, target.db.session() as b:
+            rows = [
+                sorted((c.interaction_id, c.seq, c.start_char, c.end_char, c.text) for c in s.query(ChunkRow))
+                for s in (a, b)
+            ]
+        assert rows[0] == rows[1] and len(rows[0]) == 4
+        assert _lexical(target, "fieldquill") == ["h-1"] and check(target).clean
+    finally:
+        target.close()
