@@ -15,10 +15,12 @@ from coach.search.query import ParsedQuery, parse
 from coach.store import fulltext
 from coach.store.fulltext import Scope, StoredChunk
 from coach.store.repository import Repository, as_utc
+from coach.store.vectors import VectorHit
 from coach.workspace import Workspace
 
 POOL = 50  # candidates each side returns, at least
 SENTENCE_BUDGET = 4
+SMALL_SCOPE = 100  # a scope under 1/100 of the index is compared chunk by chunk
 SENTENCE_CHARS = 200  # enough of a sentence to judge its meaning
 
 
@@ -69,8 +71,7 @@ class Searcher:
         self, parsed: ParsedQuery, vector: np.ndarray, scope: Scope, pool: int
     ) -> tuple[list[Candidate], dict[tuple[str, int], StoredChunk]]:
         """Every candidate of both sides, fused and best first, with the stored chunks they point at."""
-        dense = self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)
-        similarity = {(h.interaction_id, h.seq): h.similarity for h in dense}
+        similarity = {(h.interaction_id, h.seq): h.similarity for h in self._dense(vector, scope, pool)}
         with self.ws.db.session() as session:
             lexical = {
                 (h.interaction_id, h.seq): h.score
@@ -88,6 +89,17 @@ class Searcher:
             for i, s in sorted(keys)
         ]
         return self.fusion.rank(candidates, parsed), chunks
+
+    def _dense(self, vector: np.ndarray, scope: Scope, pool: int) -> list[VectorHit]:
+        """The dense side: a filtered query of the vector index, or, when the scope holds under 1% of the index's
+        chunks (a rep's accounts in a large store), an exact comparison with just those chunks' vectors."""
+        unscoped = scope.account_ids is None and scope.interaction_ids is None
+        if not unscoped:
+            with self.ws.db.session() as session:
+                keys = fulltext.keys_in_scope(session, scope, fulltext.size(session) // SMALL_SCOPE)
+            if keys is not None:
+                return self.ws.index.nearest_among(vector, [f"{i}#{s}" for i, s in keys], pool)
+        return self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)
 
     def _account_scope(self, account: str | None, account_ids: Sequence[int] | None) -> Sequence[int] | None:
         if account is None:

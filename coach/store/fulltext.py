@@ -101,6 +101,22 @@ def replace_chunks(session: Session, interaction_ids: Sequence[str], chunks: Seq
         session.execute(insert(ChunkRow), rows[start : start + 2000])
 
 
+def size(session: Session) -> int:
+    """About how many chunks the store holds (the highest row id: one index probe, where counting reads them all)."""
+    return int(session.scalar(select(func.max(ChunkRow.id))) or 0)
+
+
+def keys_in_scope(session: Session, scope: Scope, limit: int) -> list[tuple[str, int]] | None:
+    """(interaction id, seq) of every chunk in scope, or None when there are more than ``limit``."""
+    stmt = select(ChunkRow.interaction_id, ChunkRow.seq)
+    if scope.account_ids is not None:
+        stmt = stmt.where(ChunkRow.account_id.in_(list(scope.account_ids)))
+    if scope.interaction_ids is not None:
+        stmt = stmt.where(ChunkRow.interaction_id.in_(list(scope.interaction_ids)))
+    keys = [(i, int(seq)) for i, seq in session.execute(stmt.limit(limit + 1))]
+    return None if len(keys) > limit else keys
+
+
 def chunk_counts(session: Session) -> dict[str, int]:
     """How many chunk rows each interaction has."""
     stmt = select(ChunkRow.interaction_id, func.count()).group_by(ChunkRow.interaction_id)
