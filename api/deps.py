@@ -66,7 +66,8 @@ class Services:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services
+    found: Services = request.app.state.services
+    return found
 
 
 ServicesDep = Annotated[Services, Depends(services)]

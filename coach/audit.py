@@ -127,5 +127,6 @@ def _os_user() -> str:
 
 def record_import(audit: Audit, accounts: set[str], counts: str, command: str) -> None:
     """An operator's import (`coach ingest`, `coach analyze FILES`, `coach import`): one event per account."""
-    for account in sorted(accounts) or [None]:  # type: ignore[list-item]
+    named: list[str | None] = [*sorted(accounts)] or [None]
+    for account in named:
         audit.record(None, "cli", "import", account, f"{command}: {counts}")

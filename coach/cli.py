@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,8 +26,11 @@ from coach.store.repository import Repository
 from coach.workspace import Workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from coach.analysis.report import Report
     from coach.engines import Engines
+    from coach.records import InteractionRecord, Rejection
 
 app = typer.Typer(
     help="coach: flags tactical vs strategic engagement, unaddressed customer problems, account risks "
@@ -43,7 +46,7 @@ def _workspace(settings: Settings | None = None) -> Workspace:
     return Workspace(settings or get_settings())
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
 
@@ -112,7 +115,7 @@ def ingest(
     except RecordError as exc:
         _fail(str(exc))
     ws = _workspace()
-    logged_by = None
+    logged_by: int | Callable[[InteractionRecord], int | None] | None = None
     if user:
         from coach.auth import Users
 
@@ -124,7 +127,11 @@ def ingest(
         from coach.auth import Users
 
         known = {k: u.id for u in Users(ws.db).all() for k in (u.name.casefold(), u.email.casefold())}
-        logged_by = lambda record: known.get((record.rep or "").strip().casefold())  # type: ignore[assignment]  # noqa: E731
+
+        def logged_by_rep(record: InteractionRecord) -> int | None:
+            return known.get((record.rep or "").strip().casefold())
+
+        logged_by = logged_by_rep
     pipeline = IngestPipeline(ws)
     _heal_interrupted(ws)
     defaults = pipeline.defaults(**defaults_kw)
@@ -150,7 +157,7 @@ def ingest(
                 seen += 1
                 progress.update(task, records=seen)
 
-            def items():  # type: ignore[no-untyped-def]
+            def items() -> Iterator[InteractionRecord | Rejection]:
                 # One stream over all files, so batches (and the embedding model's length-sorted batches) span files.
                 for path in files:
                     progress.update(task, description=path.name[:40])
@@ -211,8 +218,8 @@ def show(
         row = repo.account(account)
         if row is None:
             _unknown_account(account, repo.account_names())
-        interactions = repo.interactions(account_ids=[row.id])  # type: ignore[union-attr]
-        items = [
+        interactions = repo.interactions(account_ids=[row.id])
+        items: list[dict[str, Any]] = [
             {
                 "id": i.id,
                 "date": _d(i.occurred_at),
@@ -225,9 +232,9 @@ def show(
             for i in interactions
         ]
     if as_json:
-        out.print_json(data={"account": row.name, "interactions": items})  # type: ignore[union-attr]
+        out.print_json(data={"account": row.name, "interactions": items})
         return
-    table = Table(title=row.name)  # type: ignore[union-attr]
+    table = Table(title=row.name)
     table.add_column("date", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("id", no_wrap=True)
@@ -489,7 +496,7 @@ def doctor(
     ws = _workspace()
     with err.status("checking the store against the index…"):
         drift = check(ws)
-    summary = {
+    summary: dict[str, Any] = {
         "interactions": drift.interactions,
         "chunks_expected": drift.chunks_expected,
         "chunks_indexed": drift.chunks_indexed,
@@ -705,7 +712,7 @@ def _largest_account(ws: Workspace) -> str | None:
     return max(rows, key=lambda r: r.interactions).name if rows else None
 
 
-def _unknown_account(name: str, known: list[str]) -> None:
+def _unknown_account(name: str, known: list[str]) -> NoReturn:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else " `coach accounts` lists them."
     _fail(f"no account named {name!r}.{hint}", code=1)

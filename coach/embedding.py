@@ -26,6 +26,8 @@ class Embedder(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    def token_offsets(self, text: str) -> list[tuple[int, int]]: ...
+
 
 def _package_dir(module: str) -> Path:
     spec = importlib.util.find_spec(module)

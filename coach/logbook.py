@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from coach.auth import Accounts, User
 from coach.errors import AccessNeeded, InvalidInput, NotFound, TooLarge
-from coach.ingest.common import RecordError, check_record
+from coach.ingest.common import RecordError, SourceDefaults, check_record
 from coach.ingest.jsonl import record_from_object
 from coach.ingest.pipeline import IngestPipeline
 from coach.records import InteractionRecord
@@ -27,7 +27,7 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 @dataclass(slots=True)
 class Logged:
     index: int
-    status: str  # added, updated, unchanged or rejected
+    status: Literal["added", "updated", "unchanged", "rejected", "pending"]
     id: str | None = None
     reason: str | None = None
     error: Exception | None = None
@@ -76,7 +76,9 @@ class Logbook:
             raise result.error
         return result
 
-    def _check(self, user: User, obj: dict[str, Any], origin: str, defaults) -> InteractionRecord:  # type: ignore[no-untyped-def]
+    def _check(
+        self, user: User, obj: dict[str, Any], origin: str, defaults: SourceDefaults
+    ) -> InteractionRecord:
         limit = self.ws.settings.api_max_text_bytes
         text = obj.get("text") if isinstance(obj, dict) else None
         if isinstance(text, str) and len(text.encode("utf-8", "surrogatepass")) > limit:

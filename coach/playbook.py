@@ -7,11 +7,15 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from coach import resources
+
+if TYPE_CHECKING:
+    from coach.embedding import Embedder
+    from coach.store.vectors import PassageIndex
 
 _FRONT = re.compile(r"^---\n(.*?)\n---\n", re.DOTALL)
 
@@ -84,7 +88,7 @@ class Playbook:
     def sections(self) -> list[Section]:
         return [s for e in self.entries.values() for s in e.sections]
 
-    def sync_index(self, index, embedder) -> int:  # type: ignore[no-untyped-def]
+    def sync_index(self, index: PassageIndex, embedder: Embedder) -> int:
         """Embed changed sections into the playbook collection; returns how many were (re)embedded."""
         sections = self.sections()
         hashes = {s.id: hashlib.sha256(s.text.encode()).hexdigest()[:16] for s in sections}

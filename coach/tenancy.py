@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -400,13 +400,13 @@ class Grants:
             )
 
 
-def _managed_teams(user_id: int):  # type: ignore[no-untyped-def]
+def _managed_teams(user_id: int) -> Select[int]:
     return select(MembershipRow.team_id).where(
         MembershipRow.user_id == user_id, MembershipRow.manages.is_(True)
     )
 
 
-def _managed_ids(user_id: int):  # type: ignore[no-untyped-def]
+def _managed_ids(user_id: int) -> Select[int]:
     return select(AccountGrantRow.account_id).where(AccountGrantRow.team_id.in_(_managed_teams(user_id)))
 
 

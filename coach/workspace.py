@@ -6,7 +6,7 @@ from functools import cached_property
 
 from coach.chunking import Chunker
 from coach.config import Settings
-from coach.embedding import Embedder, MiniLMEmbedder, default_embedder
+from coach.embedding import Embedder, default_embedder
 from coach.store.database import Database
 from coach.store.vectors import ChunkIndex
 from coach.tokens import TokenCounter
@@ -33,9 +33,9 @@ class Workspace:
         )
 
     @cached_property
-    def embedder(self) -> MiniLMEmbedder:
+    def embedder(self) -> Embedder:
         if self._embedder is not None:
-            return self._embedder  # type: ignore[return-value]
+            return self._embedder
         return default_embedder(self.settings.embed_batch_size)
 
     @cached_property

@@ -7,12 +7,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi import SlackRequestHandler
 
+from coach.config import Settings
 from coach.slackbot.app import build_app
 from coach.slackbot.client import CoachAPI
 from coach.slackbot.replay import SeenRequests
+from coach.store.database import Database
 
 
-def router(settings, db) -> APIRouter:  # type: ignore[no-untyped-def]
+def router(settings: Settings, db: Database) -> APIRouter:
     bolt = build_app(settings, CoachAPI(settings.coach_api_url, settings.coach_api_token or ""))
     handler = SlackRequestHandler(bolt)
     seen = SeenRequests(db, settings.slack_signing_secret or "")

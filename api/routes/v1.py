@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import ApiUser, ServicesDep, audit, search_detail
+from api.deps import ApiUser, Services, ServicesDep, audit, search_detail
 from api.schemas import (
     AccountPublic,
     BatchItemPublic,
@@ -28,7 +28,7 @@ from coach.auth import User
 from coach.briefs import BriefRequest, PrepBrief
 from coach.errors import AccessNeeded, InvalidInput, NotFound, NotVisible, TooLarge
 from coach.store.repository import Repository, as_utc
-from coach.store.schema import InteractionRow
+from coach.store.schema import AccountRow, InteractionRow
 
 router = APIRouter(
     prefix="/v1",
@@ -65,7 +65,7 @@ def public(row: InteractionRow) -> InteractionPublic:
     )
 
 
-def visible_account(svc, user: User, name: str):  # type: ignore[no-untyped-def]
+def visible_account(svc: Services, user: User, name: str) -> AccountRow:
     """The account row if it exists and the user may see it; 404 otherwise (the same answer either way)."""
     with svc.workspace.db.session() as session:
         row = Repository(session).account(name)
@@ -94,7 +94,8 @@ def create_interaction(body: InteractionCreate, user: ApiUser, svc: ServicesDep,
         raise
     with svc.workspace.db.session() as session:
         row = Repository(session).interaction(logged.id or "")
-        result = InteractionCreated(interaction=public(row), status=logged.status)  # type: ignore[arg-type]
+        assert row is not None and logged.status in ("added", "updated", "unchanged")  # refusals raised above
+        result = InteractionCreated(interaction=public(row), status=logged.status)
     audit(request, user, "log", result.interaction.account, f"interaction {logged.id} {logged.status}")
     return JSONResponse(result.model_dump(mode="json"), status_code=201 if logged.status == "added" else 200)
 
@@ -137,12 +138,17 @@ def create_batch(
             items.append(
                 BatchItemPublic(
                     index=index,
-                    status=r.status,
-                    id=r.id if r.status != "rejected" else None,  # type: ignore[arg-type]
+                    status="rejected"
+                    if r.status == "pending"
+                    else r.status,  # every pending one is settled by now
+                    id=r.id if r.status != "rejected" else None,
                     reason=r.reason,
                 )
             )
-    count = lambda s: sum(1 for i in items if i.status == s)  # noqa: E731
+
+    def count(status: str) -> int:
+        return sum(1 for i in items if i.status == status)
+
     audit_batch(request, user, objects, items, denied)
     return BatchPublic(
         added=count("added"),

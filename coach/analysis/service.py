@@ -186,10 +186,10 @@ class Analyzer:
             usage=usage.as_dict(),
         )
 
-    def _accounts(self, repo: Repository, names: list[str] | None):  # type: ignore[no-untyped-def]
+    def _accounts(self, repo: Repository, names: list[str] | None) -> list[AccountRow]:
         if not names:
             return [row for s in repo.account_summaries() if (row := repo.account(s.name))]
-        found = []
+        found: list[AccountRow] = []
         for name in names:
             row = repo.account(name)
             if row is None:
@@ -205,7 +205,7 @@ class Analyzer:
         domains = {d for p in people if p[1] == "internal" and (d := email_domain(p[3]))}
         return directory_from([*ours.people, *reps, *people], ours.domains | domains, account)
 
-    def _cached(self, session, ids: list[str]) -> dict[str, FactsRow]:  # type: ignore[no-untyped-def]
+    def _cached(self, session: Session, ids: list[str]) -> dict[str, FactsRow]:
         """The cached facts of these interactions for this engine, in one query per 500 ids."""
         found: dict[str, FactsRow] = {}
         for start in range(0, len(ids), 500):

@@ -14,6 +14,7 @@ import difflib
 import math
 import re
 
+import numpy as np
 from pydantic import BaseModel
 
 from coach import prompts
@@ -104,7 +105,7 @@ class BriefService:
         ]
 
     # --- retrieval ----------------------------------------------------------------------------
-    def _history(self, brief: PrepBrief, query: str, vector, quoted: set[str]) -> list[Passage]:  # type: ignore[no-untyped-def]
+    def _history(self, brief: PrepBrief, query: str, vector: np.ndarray, quoted: set[str]) -> list[Passage]:
         want = self.ws.settings.brief_context_passages
         if want == 0:
             return []
@@ -153,7 +154,7 @@ class BriefService:
         kept.sort()
         return " … ".join(sentences[i] for i in kept)
 
-    def _playbook(self, vector) -> list[Passage]:  # type: ignore[no-untyped-def]
+    def _playbook(self, vector: np.ndarray) -> list[Passage]:
         want = self.ws.settings.brief_playbook_passages
         if want == 0:
             return []

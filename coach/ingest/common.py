@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import cast
 
 from dateutil import parser as dateparser
 
@@ -78,7 +79,7 @@ def parse_kind(value: object) -> Kind:
     kind = str(value).strip().lower()
     if kind not in KINDS:
         raise RecordError(f"kind {value!r} is not one of {', '.join(KINDS)}")
-    return kind  # type: ignore[return-value]
+    return cast(Kind, kind)
 
 
 def looks_binary(data: bytes) -> bool:

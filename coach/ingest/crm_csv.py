@@ -12,9 +12,10 @@ import json
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 from coach.ingest.common import RecordError, SourceDefaults, check_record, parse_date
-from coach.records import InteractionRecord, Participant, Rejection
+from coach.records import InteractionRecord, Kind, Participant, Rejection
 
 FIELDS = (
     "id",
@@ -174,7 +175,7 @@ def _record(
         account=cell("account") or "",
         text=row[index["text"]],
         origin=origin,
-        kind=kind,  # type: ignore[arg-type]
+        kind=cast(Kind, kind),
         occurred_at=parse_date(date) if date else None,
         source_id=cell("id"),
         rep=cell("rep"),

@@ -22,7 +22,7 @@ from typing import ClassVar
 from coach.ingest.common import LATEST_YEAR, RecordError, SourceDefaults, check_record, parse_date
 from coach.ingest.threads import split_body
 from coach.people import email_domain, is_internal_domain
-from coach.records import InteractionRecord, Participant, Rejection
+from coach.records import InteractionRecord, Participant, Rejection, Side
 
 
 class _HTMLText(HTMLParser):
@@ -33,7 +33,7 @@ class _HTMLText(HTMLParser):
         self.parts: list[str] = []
         self._skip = 0
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:  # type: ignore[type-arg]
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style", "head"):
             self._skip += 1
         elif tag in self._BREAKS:
@@ -100,10 +100,10 @@ def parse_message(raw: bytes, origin: str, defaults: SourceDefaults) -> Interact
     participants = []
     for _, address, name in people:
         domain = email_domain(address)
-        side = None
+        side: Side | None = None
         if internal:
             side = "internal" if is_internal_domain(domain, internal) else "customer"
-        participants.append(Participant(name=name, email=address.lower(), side=side))  # type: ignore[arg-type]
+        participants.append(Participant(name=name, email=address.lower(), side=side))
     internal_people = [p for p in participants if p.side == "internal"]
     rep = internal_people[0].name if internal_people else defaults.rep
     account = defaults.account or _account_from_domains(participants, defaults)
@@ -123,11 +123,10 @@ def parse_message(raw: bytes, origin: str, defaults: SourceDefaults) -> Interact
 
 
 def _account_from_domains(participants: list[Participant], defaults: SourceDefaults) -> str:
-    customer_domains = {email_domain(p.email) for p in participants if p.side == "customer"}
-    customer_domains.discard(None)
+    customer_domains = {d for p in participants if p.side == "customer" and (d := email_domain(p.email))}
     if defaults.account_for_domain is not None:
-        for domain in sorted(customer_domains):  # type: ignore[type-var]
-            found = defaults.account_for_domain(domain)  # type: ignore[arg-type]
+        for domain in sorted(customer_domains):
+            found = defaults.account_for_domain(domain)
             if found:
                 return found
     raise RecordError(

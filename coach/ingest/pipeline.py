@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -71,13 +72,13 @@ class IngestPipeline:
         self.ws = workspace
         self._ourside = OurSide(workspace.settings.internal_domains, ttl=0.0)  # a write reads them fresh
 
-    def defaults(self, **kwargs: object) -> SourceDefaults:
+    def defaults(self, **kwargs: Any) -> SourceDefaults:
         """Source defaults wired to this store (our domains as the operator's imports know them, accounts by
         domain)."""
         defaults = SourceDefaults(
             max_text_bytes=self.ws.settings.max_text_bytes,
             max_future_days=self.ws.settings.api_max_future_days,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
         defaults.internal_domains = self._our_domains(None)
         defaults.account_for_domain = self._account_for_domain

@@ -42,9 +42,9 @@ def split_body(body: str) -> tuple[str, str | None]:
     newest = lines if cut is None else lines[:cut]
     earlier = None if cut is None else "\n".join(lines[cut:]).strip() or None
     newest_text = "\n".join(_strip_signature(newest)).strip()
-    if not newest_text and earlier and _is_forward(lines[cut] if cut is not None else ""):
+    if not newest_text and earlier and cut is not None and _is_forward(lines[cut]):
         # A bare forward: the forwarded message is what this e-mail says.
-        newest_text = "\n".join(_strip_signature(_forwarded_body(lines[cut + 1 :]))).strip()  # type: ignore[operator]
+        newest_text = "\n".join(_strip_signature(_forwarded_body(lines[cut + 1 :]))).strip()
     return newest_text, earlier
 
 

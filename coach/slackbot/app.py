@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App, Respond, Say
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
@@ -24,12 +25,17 @@ log = logging.getLogger(__name__)
 LONG_NOTE = 2500
 
 
+Reply = Callable[[str, list[dict[str, Any]]], Any]  # text and Block Kit blocks, to wherever the answer goes
+
+
 def build_app(settings: Any, api: CoachAPI) -> App:
     token = settings.slack_bot_token or ""
     api_url = settings.slack_api_url.rstrip("/") + "/"
     app_url = settings.app_url
 
-    def authorize(enterprise_id=None, team_id=None, user_id=None, **_: Any) -> AuthorizeResult:
+    def authorize(
+        enterprise_id: str | None = None, team_id: str | None = None, user_id: str | None = None, **_: Any
+    ) -> AuthorizeResult:
         # Offline-safe: no auth.test round trip (STACK.md); the bot token comes from settings.
         return AuthorizeResult(
             enterprise_id=enterprise_id, team_id=team_id, bot_token=token, bot_user_id=None
@@ -50,7 +56,9 @@ def build_app(settings: Any, api: CoachAPI) -> App:
             return linked
         return verified_email(client, slack_user)
 
-    def run(command: str, slack_user: str, client: WebClient, reply, trigger_id: str | None = None) -> None:
+    def run(
+        command: str, slack_user: str, client: WebClient, reply: Reply, trigger_id: str | None = None
+    ) -> None:
         verb, _, rest = command.strip().partition(" ")
         verb, rest = verb.lower(), rest.strip()
         if verb in ("", "help"):
@@ -85,7 +93,13 @@ def build_app(settings: Any, api: CoachAPI) -> App:
         return "This Slack account was not linked."
 
     def answer(
-        verb: str, rest: str, user: str, slack_user: str, client: WebClient, reply, trigger_id: str | None
+        verb: str,
+        rest: str,
+        user: str,
+        slack_user: str,
+        client: WebClient,
+        reply: Reply,
+        trigger_id: str | None,
     ) -> None:
         if verb == "flags":
             account = rest or _missing("flags <account>")
@@ -138,14 +152,14 @@ def build_app(settings: Any, api: CoachAPI) -> App:
             return f"No account you can see is called “{wanted}”.{hint}"
         return f"coach could not do that: {exc.detail}"
 
-    def say_in(say):
+    def say_in(say: Say) -> Reply:
         return lambda text, blocks_: say(text=text, blocks=blocks_)
 
-    def respond_with(respond):
+    def respond_with(respond: Respond) -> Reply:
         return lambda text, blocks_: respond(text=text, blocks=blocks_, response_type="ephemeral")
 
     @app.command("/coach")
-    def slash(ack, command, respond, client):
+    def slash(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()  # within three seconds; the work follows
         run(
             command.get("text", ""),
@@ -156,13 +170,13 @@ def build_app(settings: Any, api: CoachAPI) -> App:
         )
 
     @app.event("app_mention")
-    def mention(event, say, client):
+    def mention(event: dict[str, Any], say: Say, client: WebClient) -> None:
         words = " ".join(w for w in event.get("text", "").split() if not w.startswith("<@"))
         thread = event.get("thread_ts") or event.get("ts")
         run(words, event["user"], client, lambda text, b: say(text=text, blocks=b, thread_ts=thread))
 
     @app.shortcut("log_to_coach")
-    def shortcut(ack, shortcut, client):
+    def shortcut(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
         ack()
         message = shortcut.get("message", {})
         meta = {
@@ -176,7 +190,7 @@ def build_app(settings: Any, api: CoachAPI) -> App:
         )
 
     @app.view("coach_log")
-    def submitted(ack, body, view, client):
+    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]
         account = values["account"]["value"]["value"].strip()
         note = (values["note"]["value"]["value"] or "").strip()
@@ -188,11 +202,14 @@ def build_app(settings: Any, api: CoachAPI) -> App:
         user_id = body["user"]["id"]
         meta = _meta(view)
         if with_thread and meta.get("channel") and meta.get("thread_ts"):
-            replies = client.conversations_replies(channel=meta["channel"], ts=meta["thread_ts"]).get(
-                "messages", []
-            )
+            replies: list[dict[str, Any]] = client.conversations_replies(
+                channel=meta["channel"], ts=meta["thread_ts"]
+            ).get("messages", [])
             note = "\n".join(m.get("text", "") for m in replies) or note
-        post = lambda text, b: client.chat_postMessage(channel=user_id, text=text, blocks=b)  # noqa: E731
+
+        def post(text: str, blocks_: list[dict[str, Any]]) -> Any:
+            return client.chat_postMessage(channel=user_id, text=text, blocks=blocks_)
+
         run(f"log {account} | {note}", user_id, client, post)
 
     return app
@@ -236,7 +253,8 @@ def _meta(view: dict[str, Any]) -> dict[str, str]:
     import json
 
     try:
-        return json.loads(view.get("private_metadata") or "{}")
+        found: dict[str, str] = json.loads(view.get("private_metadata") or "{}")
+        return found
     except ValueError:
         return {}
 

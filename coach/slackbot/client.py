@@ -6,7 +6,7 @@ to, so it sees exactly what that user may see.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -54,31 +54,43 @@ class CoachAPI:
         return response.json() if response.content else None
 
     def accounts(self, user: str, slack_user: str | None = None) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/accounts", user, slack_user)
+        return cast("list[dict[str, Any]]", self._call("GET", "/v1/accounts", user, slack_user))
 
     def report(self, user: str, account: str, slack_user: str | None = None) -> dict[str, Any]:
-        return self._call("GET", f"/v1/accounts/{quote(account, safe='')}/report", user, slack_user)
+        return cast(
+            "dict[str, Any]",
+            self._call("GET", f"/v1/accounts/{quote(account, safe='')}/report", user, slack_user),
+        )
 
     def brief(
         self, user: str, account: str, meeting: str | None = None, slack_user: str | None = None
     ) -> dict[str, Any]:
         params = {"meeting": meeting} if meeting else {}
-        return self._call(
-            "GET", f"/v1/accounts/{quote(account, safe='')}/brief", user, slack_user, params=params
+        return cast(
+            "dict[str, Any]",
+            self._call(
+                "GET", f"/v1/accounts/{quote(account, safe='')}/brief", user, slack_user, params=params
+            ),
         )
 
     def search(self, user: str, query: str, slack_user: str | None = None) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/search", user, slack_user, params={"q": query, "k": 5})
+        return cast(
+            "list[dict[str, Any]]",
+            self._call("GET", "/v1/search", user, slack_user, params={"q": query, "k": 5}),
+        )
 
     def log(
         self, user: str, account: str, text: str, kind: str = "note", slack_user: str | None = None
     ) -> dict[str, Any]:
-        return self._call(
-            "POST",
-            "/v1/interactions",
-            user,
-            slack_user,
-            json={"account": account, "text": text, "kind": kind},
+        return cast(
+            "dict[str, Any]",
+            self._call(
+                "POST",
+                "/v1/interactions",
+                user,
+                slack_user,
+                json={"account": account, "text": text, "kind": kind},
+            ),
         )
 
     # --- the bot's own calls (its delegate token only): proven Slack links --------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from coach.people import person_key, resolve_side
-from coach.records import InteractionRecord, account_key, account_skeleton
+from coach.records import InteractionRecord, Participant, Side, account_key, account_skeleton
 from coach.store.schema import AccountRow, InteractionRow, ParticipationRow, PersonRow
 
 
@@ -212,7 +212,7 @@ class Repository:
         self.session.flush()
         return row
 
-    def _person(self, account_id: int | None, participant, side) -> PersonRow:  # type: ignore[no-untyped-def]
+    def _person(self, account_id: int | None, participant: Participant, side: Side | None) -> PersonRow:
         key = person_key(participant)
         stmt = select(PersonRow).where(PersonRow.key == key)
         stmt = stmt.where(

@@ -70,7 +70,7 @@ class InteractionRow(Base):
     quoted_text: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     origin: Mapped[str] = mapped_column(String(1000))
-    extra: Mapped[dict] = mapped_column(JSON, default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
     logged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -125,7 +125,7 @@ class FactsRow(Base):
     )
     engine: Mapped[str] = mapped_column(String(100), primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -179,8 +179,8 @@ class ChunkIndex:
         self._collection = self._open()
 
 
-def _where(account_ids: Sequence[int] | None, interaction_ids: Sequence[str] | None) -> dict | None:
-    clauses: list[dict] = []
+def _where(account_ids: Sequence[int] | None, interaction_ids: Sequence[str] | None) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
     if account_ids is not None:
         clauses.append({"account": {"$in": list(account_ids)}})
     if interaction_ids is not None:
@@ -202,10 +202,14 @@ class PassageIndex:
 
     def hashes(self) -> dict[str, str]:
         got = self._collection.get(include=["metadatas"])
-        return {i: str(m.get("hash", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        return {i: str(m.get("hash", "")) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def replace(
-        self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict], vectors: np.ndarray
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+        vectors: np.ndarray,
     ) -> None:
         stale = [i for i in self.hashes() if i not in set(ids)]
         if stale:
@@ -215,11 +219,12 @@ class PassageIndex:
                 ids=list(ids), documents=list(texts), metadatas=list(metadatas), embeddings=vectors
             )
 
-    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float, dict]]:
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float, dict[str, Any]]]:
         result = self._collection.query(
             query_embeddings=[vector], n_results=k, include=["metadatas", "distances"]
         )
+        distances, metadatas = result["distances"] or [[]], result["metadatas"] or [[]]
         return [
-            (i, 1.0 - float(d), m)
-            for i, d, m in zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True)
+            (i, 1.0 - float(d), dict(m))
+            for i, d, m in zip(result["ids"][0], distances[0], metadatas[0], strict=True)
         ]

@@ -1,7 +1,7 @@
 """Alembic environment. The coach runs migrations itself (``Database.migrate``) with a live connection."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
 from coach.store.schema import Base
 
@@ -20,7 +20,7 @@ def run() -> None:
         conn.commit()
 
 
-def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
