@@ -34,6 +34,7 @@ from coach.digest import DigestBuilder
 from coach.ingest.common import SourceDefaults, check_record
 from coach.ingest.jsonl import record_from_object
 from coach.store.repository import Repository
+from coach.tenancy import grant_to_teams_of
 from coach.workspace import Workspace
 
 WEEK = "2026-W47"
@@ -78,7 +79,7 @@ def build_store(ws: Workspace, managers: int, reps: int, accounts: int, per: int
                             rep=rep.name,
                         )
                         record = check_record(record_from_object(obj, "bench"), SourceDefaults())
-                        repo.save(
+                        row = repo.save(
                             record,
                             record.interaction_id(),
                             record.content_hash(),
@@ -87,6 +88,8 @@ def build_store(ws: Workspace, managers: int, reps: int, accounts: int, per: int
                             datetime.now(UTC),
                             logged_by=rep.id,
                         )
+                        if i == 0:  # the rep's team holds the account, as when a rep logs a new account
+                            grant_to_teams_of(session, row.account_id, rep.id, None)
                         count += 1
                 session.commit()
         print(f"  team {m + 1} of {managers} stored", file=sys.stderr)
@@ -125,6 +128,9 @@ def main() -> int:
         times.append(time.perf_counter() - t0)
         sizes.append(sum(len(r.accounts) for r in digest.reps))
     total = time.perf_counter() - t_all
+    if not any(sizes):
+        print("error: the digests covered no accounts (are the accounts granted to the teams?)")
+        return 1
     p = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else [times[0]] * 99
     first = times[0]
     print(f"\n{len(times)} digests ({statistics.mean(sizes):.0f} accounts each), offline engine")
