@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from coach import guard
 from coach.analysis.judge import AccountJudge
 from coach.analysis.judged import Judged, LedgerEntry
-from coach.analysis.links import ProblemLinker
+from coach.analysis.links import Links, ProblemLinker
 from coach.analysis.report import AccountReport, EngineUsed, Fallback, Report
 from coach.analysis.thresholds import Thresholds
 from coach.errors import NotFound
@@ -42,6 +42,7 @@ class AccountAnalysis:
     directory: Directory
     engine: EngineUsed
     ledger: list[LedgerEntry] = field(default_factory=list)
+    links: Links | None = None
 
     def as_report(self) -> Report:
         """This account alone, as the report contract."""
@@ -130,6 +131,17 @@ class Analyzer:
         self._store(fresh)
         return analysis
 
+    def earlier(self, analysis: AccountAnalysis, as_of: date) -> AccountAnalysis:
+        """The same account judged as of an earlier date from the facts already read: no store reads, no
+        extraction, no model calls. Comparing the two (a digest's week over week) then shows what the interactions
+        and the dates changed, never a difference in how the notes were read."""
+        until = datetime.combine(as_of, time.max, tzinfo=UTC)
+        judged = [j for j in analysis.judged if j.view.occurred_at <= until]
+        report, ledger = self.judge.assess(analysis.name, judged, as_of, analysis.links)
+        return AccountAnalysis(
+            analysis.name, as_of, report, judged, analysis.directory, analysis.engine, ledger, analysis.links
+        )
+
     def _store(self, fresh: list[FactsRow]) -> None:
         """Cache newly extracted facts in one short write transaction (reading never holds the write lock)."""
         if not fresh:
@@ -163,7 +175,7 @@ class Analyzer:
         used = self._used(judged, links.fallbacks if links else [], self._usage().minus(before))
         if used.requested == "llm":
             report.llm_usage = used.usage
-        return AccountAnalysis(account.name, as_of, report, judged, directory, used, ledger)
+        return AccountAnalysis(account.name, as_of, report, judged, directory, used, ledger, links)
 
     def _usage(self) -> Usage:
         """What the model steps have cost so far (calls, cached and recorded answers, tokens)."""
