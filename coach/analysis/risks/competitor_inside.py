@@ -21,7 +21,8 @@ class CompetitorInside:
         return context.risk(
             self.code,
             "high" if len(where) >= 2 else "medium",
-            f"A rival ({name}) is active inside the account: mentioned in {len(where)} interaction(s) "
+            f"A rival ({name}) is active inside the account: mentioned in {len(where)} "
+            f"{'interaction' if len(where) == 1 else 'interactions'} "
             "with a pilot, benchmark or meetings with our stakeholders.",
             [(i, c.quote) for i, c in active],
         )
