@@ -8,8 +8,9 @@ people and series), renamed and re-dated into the twelve weeks before the digest
 week, logged by its rep. Records go straight into the relational store (digests do
 not read Chroma, so nothing is embedded for search), and every account's facts are
 extracted once first (the warm-up, timed separately, as the weekly job finds them
-cached from the week's reports). Printed: per-digest p50/p95, the total, and each
-against the first digest (the baseline in the same run).
+cached from the week's reports). Printed: per-digest p50/p95 of building (judging,
+charts), the total (with rendering each digest as its e-mail), each against the first
+digest (the baseline in the same run), and the e-mail's own time and size.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from coach.analysis.service import Analyzer
 from coach.auth import Users
 from coach.config import Settings
 from coach.digest import DigestBuilder
+from coach.digest.deliver import email_message
 from coach.ingest.common import SourceDefaults, check_record
 from coach.ingest.jsonl import record_from_object
 from coach.store.repository import Repository
@@ -120,13 +122,16 @@ def main() -> int:
     Analyzer(ws).report(END).to_json()
     print(f"warm-up: facts of every interaction extracted and cached ({time.perf_counter() - t0:.0f} s)")
     builder = DigestBuilder(ws)
-    times, sizes = [], []
+    times, sizes, mails, mail_bytes = [], [], [], []
     t_all = time.perf_counter()
     for manager in builder.managers():
         t0 = time.perf_counter()
         digest = builder.build(manager.email, WEEK)
         times.append(time.perf_counter() - t0)
         sizes.append(sum(len(r.accounts) for r in digest.reps))
+        t0 = time.perf_counter()
+        mail_bytes.append(len(email_message(digest, ws.settings).as_bytes()))
+        mails.append(time.perf_counter() - t0)
     total = time.perf_counter() - t_all
     if not any(sizes):
         print("error: the digests covered no accounts (are the accounts granted to the teams?)")
@@ -139,6 +144,10 @@ def main() -> int:
     print(f"{'per digest p50':<22} {p[49]:>9.2f} {p[49] / first:>15.2f}x")
     print(f"{'per digest p95':<22} {p[94]:>9.2f} {p[94] / first:>15.2f}x")
     print(f"{'total':<22} {total:>9.1f} {total / first:>15.1f}x")
+    print(
+        f"e-mail (templates, MIME, charts inline): p50 {statistics.median(mails) * 1000:.0f} ms per digest, "
+        f"{statistics.median(mail_bytes) / 1024:.0f} kB (included in the total)"
+    )
     ws.close()
     return 0
 
