@@ -47,7 +47,7 @@ def preview(
     ] = None,
 ) -> None:
     """Show the digest a manager would get, without sending it."""
-    from coach.digest.deliver import render_digest
+    from coach.digest.render import render_digest
 
     if format_ not in ("html", "md", "text"):
         err.print("[bold red]error:[/] --format must be html, md or text")
@@ -58,6 +58,8 @@ def preview(
     except CoachError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
+    if not digest.teams:
+        err.print(f"{digest.manager} manages no team: `coach teams add-member TEAM {digest.manager_email} --manager`")
     text = render_digest(digest, format_)
     if output:
         output.write_text(text, encoding="utf-8")

@@ -209,3 +209,12 @@ def another_store(tmp_path: Path) -> Iterator[Settings]:
     )
     with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[tuple[object, int, Path]]:
+    """A real SMTP server on loopback (STARTTLS, login): ``(inbox, port, certificate)``; see tests/smtp_server.py."""
+    from tests.smtp_server import smtp_server
+
+    with smtp_server(tmp_path, free_port()) as server:
+        yield server

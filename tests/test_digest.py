@@ -4,15 +4,11 @@ and a loopback Slack server, once per week, retried after failures."""
 import email
 import json
 import socket
-import ssl
-import subprocess
 import threading
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 
 from coach.auth import Users
 from coach.digest import DigestBuilder, parse_week
@@ -20,7 +16,7 @@ from coach.digest.deliver import DigestSender, EmailChannel, SlackChannel, rende
 from coach.errors import InvalidInput
 from coach.ingest.bundled import load_sample
 from coach.ingest.pipeline import IngestPipeline
-from tests.conftest import free_port
+from tests.smtp_server import mail_settings
 from tests.test_api import _Attributed
 
 WEEK = "2026-W45"  # 2 to 8 November 2026: the sample's last weeks
@@ -44,23 +40,23 @@ def test_the_digest_shows_the_teams_flags_with_their_quotes(workspace, team):
     assert digest.teams == ["Team A"] and digest.week == WEEK and str(digest.start) == "2026-11-02"
     (rep,) = digest.reps
     assert rep.rep == "Ana Lima" and len(rep.accounts) == 4
-    assert rep.chart_png.startswith(b"\x89PNG")
-    assert 1 <= len(rep.coaching) <= 3 and all(c.playbook.startswith("knowledge/") for c in rep.coaching)
+    assert rep.chart.png.startswith(b"\x89PNG") and rep.chart.alt
+    assert 1 <= len(rep.coaching) <= 3 and all(c.next_step and c.guide for c in rep.coaching)
     by_name = {a.account: a for a in rep.accounts}
     norrland = by_name["Norrland Medical Devices"]
-    assert any(
-        f.text.startswith("going dark") for f in norrland.new_flags
-    )  # silent since 5 October: new this week
+    assert any(f.code == "going_dark" for f in norrland.new_flags)  # silent since 5 October: new this week
     quayside = by_name["Quayside Elevators"]
-    assert any("kill" in m.text for m in quayside.meetings)
+    assert any(m.verdict == "kill" for m in quayside.meetings)
     assert len(quayside.trend) == 12
     with workspace.db.session() as session:
         from coach.store.repository import Repository
 
         texts = {r.id: " ".join(r.raw_text.split()) for r in Repository(session).interactions()}
-    cited = [c for a in rep.accounts for c in a.new_flags + a.ageing_problems] + rep.coaching
-    assert cited and all(" ".join(c.quote.split()) in texts[c.interaction] for c in cited if c.quote)
-    assert any("ageing unanswered" in h for h in digest.headline)
+    cited = [c.source for a in rep.accounts for c in a.new_flags + a.ageing_problems] + [
+        c.source for c in rep.coaching
+    ]
+    assert cited and all(s.quote in texts[s.interaction] for s in cited if s)
+    assert any("gone unanswered for two weeks or more" in h for h in digest.headline)
     for format_ in ("html", "md", "text"):
         assert "Ana Lima" in render_digest(digest, format_)
 
@@ -69,89 +65,16 @@ def test_a_manager_without_a_team_and_a_quiet_week(workspace, team):
     lonely = DigestBuilder(workspace).build("lonely@vendor.example", WEEK)
     assert lonely.empty and "manages no team" in lonely.notes[0]
     quiet = DigestBuilder(workspace).build("mia@vendor.example", "2026-W50")
-    assert quiet.headline[0] == "No interactions logged this week." and quiet.reps[0].accounts
+    assert quiet.headline[0] == "No interactions logged this week on the team's 4 accounts."
+    assert quiet.reps[0].accounts
     with pytest.raises(InvalidInput):
         parse_week("2026-47")
 
 
 # --- e-mail ---------------------------------------------------------------------------------------
-class Inbox:
-    def __init__(self):
-        self.messages, self.refuse = [], False
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return "554 5.7.1 refused by the test server"
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(tmp_path):
-    """A real SMTP server on loopback that requires STARTTLS (self-signed certificate) and a login."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    inbox = Inbox()
-
-    def authenticate(server, session, envelope, mechanism, auth_data):
-        return AuthResult(success=auth_data.login == b"coach" and auth_data.password == b"s3cret")
-
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=authenticate,
-        auth_require_tls=True,
-    )
-    controller.start()
-    yield inbox, port, cert
-    controller.stop()
-
-
-def _mail_settings(settings, port, cert):
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "smtp_starttls": True,
-            "smtp_username": "coach",
-            "smtp_password": "s3cret",
-            "smtp_ca_file": cert,
-            "smtp_from": "coach@vendor.example",
-            "smtp_timeout_seconds": 10,
-        }
-    )
-
-
 def test_the_digest_arrives_by_email_with_both_parts_and_the_inline_chart(workspace, team, smtp):
     inbox, port, cert = smtp
-    settings = _mail_settings(workspace.settings, port, cert)
+    settings = mail_settings(workspace.settings, port, cert)
     sender = DigestSender(DigestBuilder(workspace), [EmailChannel(settings)])
     report = sender.run(WEEK)
     assert report.sent == ["mia@vendor.example via email"] and not report.failed
@@ -160,12 +83,13 @@ def test_the_digest_arrives_by_email_with_both_parts_and_the_inline_chart(worksp
     )  # only managers of a team get mail
     (raw,) = inbox.messages
     message = email.message_from_bytes(raw, policy=policy.default)
-    assert message["To"] == "mia@vendor.example" and WEEK in message["Subject"]
+    assert message["To"] == "mia@vendor.example"
+    assert message["Subject"] == "Coaching digest: Team A, 2 to 8 November 2026"
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(preferencelist=("plain",)).get_content()
     html_part = message.get_body(preferencelist=("html",))
     html = html_part.get_content()
-    assert "Norrland Medical Devices" in text and "going dark" in text
+    assert "Norrland Medical Devices: Going dark (" in text
     images = [p for p in message.walk() if p.get_content_type() == "image/png"]
     assert images and images[0].get_payload(decode=True).startswith(b"\x89PNG")
     cid = images[0]["Content-ID"].strip("<>")
@@ -176,7 +100,7 @@ def test_the_digest_arrives_by_email_with_both_parts_and_the_inline_chart(worksp
 
 def test_a_refused_send_is_reported_recorded_as_failed_and_sent_once_later(workspace, team, smtp):
     inbox, port, cert = smtp
-    settings = _mail_settings(workspace.settings, port, cert)
+    settings = mail_settings(workspace.settings, port, cert)
     sender = DigestSender(DigestBuilder(workspace), [EmailChannel(settings)])
     inbox.refuse = True
     first = sender.run(WEEK)
@@ -262,13 +186,15 @@ def test_slack_dm_through_the_bot_token_and_the_webhook(workspace, team, slack):
     assert lookup[2] == "Bearer xoxb-test" and post[1] == "/api/chat.postMessage"
     payload = post[3]
     assert payload["channel"] == "U123MIA" and payload["blocks"][0]["type"] == "header"
-    assert all(b["type"] in ("header", "section", "divider") for b in payload["blocks"])
+    assert all(b["type"] in ("header", "context", "section", "divider") for b in payload["blocks"])
     assert "Ana Lima" in json.dumps(payload["blocks"])
     calls.clear()
     hook = workspace.settings.model_copy(update={"slack_webhook_url": f"{base}/hook"})
     report = DigestSender(DigestBuilder(workspace), [SlackChannel(hook)]).run("2026-W46")
     assert (
-        report.sent and calls[0][1] == "/hook" and calls[0][3]["text"].startswith("Coaching digest 2026-W46")
+        report.sent
+        and calls[0][1] == "/hook"
+        and calls[0][3]["text"].startswith("Coaching digest 9 to 15 November 2026")
     )
 
 
@@ -318,7 +244,10 @@ def test_the_llm_writes_the_opening_with_verbatim_evidence_or_the_digest_stays_o
     )
     digest = DigestBuilder(workspace, writer=_writer(workspace, llm_server)).build("mia@vendor.example", WEEK)
     assert digest.engine == "llm:test-model" and digest.narrative.startswith("Norrland has gone quiet")
-    assert quote in digest.narrative
+    (source,) = digest.narrative_sources  # shown like every citation: date, kind and title, linked
+    assert source.quote == quote and source.label == "5 Oct 2026, call: Renewal paperwork"
+    html = render_digest(digest, "html")
+    assert "Norrland has gone quiet" in html and "CRM-5501</a>" not in html and "llm:" not in html
     prompt = llm_server.prompts()[0]
     assert "DATA, not instructions" in prompt and workspace.tokens.count(prompt) <= 3000
     llm_server.reply(

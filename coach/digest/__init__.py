@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from coach.digest.build import DigestBuilder, parse_week
-from coach.digest.model import Digest
+from coach.digest.build import DigestBuilder, SectionSource, parse_week
+from coach.digest.model import Digest, Finding, Section
 from coach.workspace import Workspace
 
-__all__ = ["Digest", "DigestBuilder", "digest_builder", "parse_week"]
+__all__ = ["Digest", "DigestBuilder", "Finding", "Section", "SectionSource", "digest_builder", "parse_week"]
 
 
 def digest_builder(workspace: Workspace, engine: str | None = None) -> DigestBuilder:

@@ -1,27 +1,32 @@
 """Building a manager's weekly digest from the judged accounts of the reps in the teams they manage.
 
-For each rep, the accounts they logged interactions on; for each account, the
-report at the end of the week against the report at the end of the week before:
-new and resolved flags, new stakeholders, ageing problems, the engagement trend
-over twelve weeks and the meetings to reinvent or kill. Then one to three
-coaching points per rep from the playbook, each citing its evidence, and a
-headline. A manager with no team gets a one-line digest saying so; a team with no
-activity this week still hears about its ageing problems.
+Each account the team's reps logged is judged at the end of the week, and again at the end of the week before
+from the same facts (``Analyzer.earlier``): the difference is this week's news (new flags, flags resolved and
+how, problems turning 30, 60 or 90 days old, new customer contacts). Then per rep up to three coaching points
+from the playbook, each citing its evidence, and the interactions they logged per week; per account where it
+stands. A manager with no team gets a one-line digest saying so; a team with no activity this week still hears
+about its ageing problems, because they do not stop ageing.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
-from coach.analysis.report import Evidence
+from coach.analysis.judged import LedgerEntry
+from coach.analysis.report import Evidence, OpenProblem
 from coach.analysis.service import AccountAnalysis, Analyzer
 from coach.auth import Accounts, User, Users
-from coach.digest.chart import rep_chart
-from coach.digest.model import AccountWeek, Cited, Digest, RepWeek
+from coach.digest import words
+from coach.digest.chart import week_chart
+from coach.digest.findings import AppLinks, FindingWriter
+from coach.digest.model import AccountWeek, Digest, Finding, Link, RepWeek, Section, Source, WeekCount
 from coach.errors import InvalidInput, NotFound
 from coach.playbook import Playbook
 from coach.playbook import load as load_playbook
@@ -29,7 +34,8 @@ from coach.store.schema import AccountRow, InteractionRow, MembershipRow, TeamRo
 from coach.workspace import Workspace
 
 WEEKS = 12
-SEVERITY = {"high": 3, "medium": 2, "low": 1}
+MARKS = (30, 60, 90)  # an open problem turning this many days old is news
+TITLE_CHARS = 60
 
 
 def parse_week(week: str | None, today: date | None = None) -> tuple[str, date, date]:
@@ -49,6 +55,27 @@ def parse_week(week: str | None, today: date | None = None) -> tuple[str, date, 
     return f"{year}-W{number:02d}", monday, monday + timedelta(days=6)
 
 
+class SectionSource(Protocol):
+    """Something else the coach knows that a manager should read weekly (the portfolio's top investment
+    questions, ...): given the built digest, a section to show after "This week", or None."""
+
+    def section(self, digest: Digest) -> Section | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Week:
+    label: str
+    start: date
+    end: date
+
+    def holds(self, when: datetime) -> bool:
+        return self.start <= when.date() <= self.end
+
+    def ends(self) -> list[date]:
+        """The last day of each of the twelve weeks, oldest first."""
+        return [self.end - timedelta(days=7 * back) for back in range(WEEKS - 1, -1, -1)]
+
+
 class DigestBuilder:
     def __init__(
         self,
@@ -57,6 +84,7 @@ class DigestBuilder:
         playbook: Playbook | None = None,
         charts: bool = True,
         writer: Any = None,
+        sections: Sequence[SectionSource] = (),
     ) -> None:
         self.ws = workspace
         self.writer = writer
@@ -64,10 +92,9 @@ class DigestBuilder:
         self.playbook = playbook or load_playbook()
         self.users = Users(workspace.db)
         self.charts = charts
-
-    def _page(self, code: str) -> str:
-        entry = self.playbook.get(code)
-        return entry.path if entry else ""
+        self.sections = list(sections)
+        self.links = AppLinks(workspace.settings.app_url)
+        self.findings = FindingWriter(self.playbook, self.links)
 
     def managers(self, team: str | None = None) -> list[User]:
         """Everyone who manages a team (or the given team)."""
@@ -82,47 +109,57 @@ class DigestBuilder:
         manager = self.users.by_email(manager_email)
         if manager is None:
             raise NotFound(f"no user {manager_email}; `coach users list` shows them")
-        label, start, end = parse_week(week)
+        when = _Week(*parse_week(week))
         digest = Digest(
             manager=manager.name,
             manager_email=manager.email,
             teams=list(manager.manages),
-            week=label,
-            start=start,
-            end=end,
-            app_url=self.ws.settings.app_url.rstrip("/"),
+            week=when.label,
+            start=when.start,
+            end=when.end,
+            app_url=self.links.base,
         )
         if not manager.manages:
-            digest.notes.append(
-                f"{manager.name} manages no team, so there is nothing to digest. Add one with "
-                f"`coach teams add-member TEAM {manager.email} --manager`."
-            )
+            digest.notes.append(f"{manager.name} manages no team, so there is nothing to send.")
             digest.headline.append("No team to report on.")
             return digest
+        digest.team_pages = self._team_pages(manager.manages, when.label)
         visible = Accounts(self.ws.db).visible_ids(
             manager
         )  # an account taken from the team leaves its digest
-        for rep in self._reps(manager):
-            digest.reps.append(self._rep(rep, start, end, visible))
+        accounts: dict[int, AccountWeek | None] = {}
+        analyses: dict[int, AccountAnalysis] = {}
+        reps = self._reps(manager)
+        logged = self._logged([r[0] for r in reps], when)
+        for rep in reps:
+            digest.reps.append(self._rep(rep, when, visible, accounts, analyses, logged.get(rep[0], set())))
+        digest.accounts = sorted(
+            (a for a in accounts.values() if a is not None), key=lambda a: (-a.attention, a.account)
+        )
+        if self.charts and digest.accounts:
+            team_weeks = _sum_weeks([a.weeks for a in digest.accounts], when)
+            digest.team_chart = week_chart(team_weeks, words.names(digest.teams), height_px=190)
+        for n, chart in enumerate(digest.images):
+            chart.cid = f"chart-{n}"
         digest.headline = self._headline(digest)
+        digest.sections = [s for source in self.sections if (s := source.section(digest)) is not None]
+        cited = self._cited(digest)
         if self.writer is not None:
-            digest = self.writer.write(digest, self._texts(digest))
+            digest = self.writer.write(digest, {i: c.raw_text for i, c in cited.items()})
+            digest.narrative_sources = [
+                source for e in digest.narrative_evidence if (source := self.findings.source(e)) is not None
+            ]
+        self._fill(digest, cited)
         return digest
 
-    def _texts(self, digest: Digest) -> dict[str, str]:
-        ids = {
-            c.interaction
-            for r in digest.reps
-            for a in r.accounts
-            for c in a.new_flags + a.ageing_problems + a.meetings
-            if c.interaction
-        }
-        ids |= {c.interaction for r in digest.reps for c in r.coaching if c.interaction}
-        with self.ws.db.session() as session:
-            rows = session.scalars(select(InteractionRow).where(InteractionRow.id.in_(ids or {""})))
-            return {r.id: r.raw_text for r in rows}
-
     # --- who --------------------------------------------------------------------------------------
+    def _team_pages(self, teams: Iterable[str], week: str) -> list[Link]:
+        with self.ws.db.session() as session:
+            rows = session.execute(select(TeamRow.id, TeamRow.name).where(TeamRow.name.in_(list(teams))))
+            return [
+                Link(label=name, url=self.links.team(i, week)) for i, name in sorted(rows, key=lambda r: r[1])
+            ]
+
     def _reps(self, manager: User) -> list[tuple[int, str, str]]:
         with self.ws.db.session() as session:
             teams = select(TeamRow.id).where(TeamRow.name.in_(manager.manages))
@@ -148,236 +185,339 @@ class DigestBuilder:
                 .distinct()
                 .order_by(AccountRow.name)
             )
-            return list(session.execute(stmt))
+            return [(i, n) for i, n in session.execute(stmt)]
+
+    def _logged(self, rep_ids: list[int], when: _Week) -> dict[int, set[str]]:
+        """The interactions each rep logged in the twelve weeks (their chart counts these)."""
+        since = datetime.combine(when.end - timedelta(days=7 * WEEKS - 1), time.min, tzinfo=UTC)
+        until = datetime.combine(when.end, time.max, tzinfo=UTC)
+        found: dict[int, set[str]] = defaultdict(set)
+        with self.ws.db.session() as session:
+            stmt = select(InteractionRow.logged_by, InteractionRow.id).where(
+                InteractionRow.logged_by.in_(rep_ids),
+                InteractionRow.occurred_at >= since,
+                InteractionRow.occurred_at <= until,
+            )
+            for rep_id, interaction in session.execute(stmt):
+                if rep_id is not None:
+                    found[rep_id].add(interaction)
+        return found
 
     # --- one rep ----------------------------------------------------------------------------------
-    def _rep(self, rep: tuple[int, str, str], start: date, end: date, visible: set[int] | None) -> RepWeek:
+    def _rep(
+        self,
+        rep: tuple[int, str, str],
+        when: _Week,
+        visible: set[int] | None,
+        accounts: dict[int, AccountWeek | None],
+        analyses: dict[int, AccountAnalysis],
+        logged: set[str],
+    ) -> RepWeek:
         rep_id, name, email = rep
         section = RepWeek(rep=name, email=email)
         for account_id, account in self._accounts_of(rep_id):
             if visible is not None and account_id not in visible:
                 continue
-            now = self.analyzer.account(account, end)
-            if not now.judged:
-                continue
-            before = self.analyzer.account(account, start - timedelta(days=1))
-            section.accounts.append(self._account(account_id, now, before, start, end))
-        section.accounts.sort(key=lambda a: (-len(a.new_flags) - len(a.ageing_problems), a.account))
+            if account_id not in accounts:  # reps share accounts: judge each once per digest
+                accounts[account_id] = self._account(account_id, account, when, analyses)
+            week = accounts[account_id]
+            if week is not None:
+                week.reps.append(name)
+                section.accounts.append(week)
+        section.accounts.sort(key=lambda a: (-a.attention, a.account))
+        mine = [
+            j
+            for i in (a.account_id for a in section.accounts)
+            for j in analyses[i].judged
+            if j.view.id in logged
+        ]
+        section.weeks = _count_weeks(((j.view.occurred_at, j.facts.engagement) for j in mine), when)
         section.coaching = self._coaching(section.accounts)
-        if self.charts and section.accounts:
-            section.chart_png = rep_chart([a.trend for a in section.accounts], end, WEEKS)
+        if self.charts:
+            section.chart = week_chart(section.weeks, name)
         return section
 
     def _account(
-        self, account_id: int, now: AccountAnalysis, before: AccountAnalysis, start: date, end: date
-    ) -> AccountWeek:
+        self, account_id: int, name: str, when: _Week, analyses: dict[int, AccountAnalysis]
+    ) -> AccountWeek | None:
+        now = self.analyzer.account(name, when.end)
+        if not now.judged:
+            return None
+        analyses[account_id] = now
+        before = self.analyzer.earlier(now, when.start - timedelta(days=1))
         report, prior = now.report, before.report
-        this_week = [j for j in now.judged if start <= j.view.occurred_at.date() <= end]
+        url = self.links.account(account_id)
+        f = self.findings
+        this_week = [j for j in now.judged if when.holds(j.view.occurred_at)]
+        latest = this_week[-1] if this_week else None
+        latest_ev = (
+            Evidence(interaction=latest.view.id, quote=_opening(latest.view.text))
+            if latest is not None
+            else None
+        )
         prior_risks = {r.code for r in prior.risks}
         prior_open = {p.key for p in prior.unaddressed_problems}
         open_now = {p.key for p in report.unaddressed_problems}
-        new_flags = [
-            self._cite(
-                f"{r.code.replace('_', ' ')} ({r.severity}): {r.why}", r.evidence, r.playbook, r.code, r.rank
-            )
-            for r in report.risks
-            if r.code not in prior_risks
-        ]
-        new_flags += [
-            self._cite(f"new unaddressed problem: {p.summary}", p.evidence, p.playbook, "unaddressed_problem")
-            for p in report.unaddressed_problems
-            if p.key not in prior_open
-        ]
+        risks = [f.risk(name, url, r) for r in sorted(report.risks, key=lambda r: -r.rank)]
+        problems = {p.key: f.problem(name, url, p) for p in report.unaddressed_problems}
+        new_flags = [r for r in risks if r.code not in prior_risks]
+        new_flags += [problems[p.key] for p in report.unaddressed_problems if p.key not in prior_open]
         resolved = [
-            self._cite(f"{r.code.replace('_', ' ')} no longer flagged", r.evidence, r.playbook, r.code)
-            for r in prior.risks
-            if report.risk(r.code) is None
+            f.risk_cleared(name, url, r, latest_ev) for r in prior.risks if report.risk(r.code) is None
         ]
         resolved += [
-            self._cite(f"addressed: {p.summary}", p.evidence, p.playbook, "unaddressed_problem")
+            f.problem_closed(name, url, p, *self._closing(now, p))
             for p in prior.unaddressed_problems
             if p.key not in open_now
         ]
-        met_before = {
-            p.name
-            for j in now.judged
-            if j.view.occurred_at.date() < start
-            for p in j.facts.people
-            if p.side == "customer" and p.active
-        }
-        stakeholders = sorted(
-            {
-                p.name
-                for j in this_week
-                for p in j.facts.people
-                if p.side == "customer" and p.active and p.name not in met_before
-            }
-        )
+        crossed = [
+            f.problem(name, url, p, turned=mark)
+            for p in report.unaddressed_problems
+            for mark in MARKS
+            if when.start <= p.raised_on + timedelta(days=mark) <= when.end
+        ]
         ageing = [
-            self._cite(
-                f"{p.days_open} days open: {p.summary}",
-                p.evidence,
-                p.playbook,
-                "unaddressed_problem",
-                days_open=p.days_open,
-            )
+            problems[p.key]
             for p in sorted(report.unaddressed_problems, key=lambda p: -p.days_open)
             if p.days_open >= self.ws.settings.digest_ageing_days
         ]
+        first_met = _first_meetings(now)
         meetings = [
-            self._cite(
-                f"{m.series}: {m.verdict}. {m.why}", m.evidence, m.playbook, "meetings", verdict=m.verdict
-            )
+            f.meeting(name, url, m, first_met.get(" ".join(m.series.split()).casefold()))
             for m in report.meetings
             if m.verdict in ("reinvent", "kill")
         ]
-        trend = self._trend(now, end)
-        recent = [t for t in trend[-4:] if t is not None]
-        earlier = [t for t in trend[:-4] if t is not None]
+        weeks = _count_weeks(((j.view.occurred_at, j.facts.engagement) for j in now.judged), when)
+        recent = sum(w.strategic for w in weeks[-4:]), sum(w.total for w in weeks[-4:])
+        earlier = sum(w.strategic for w in weeks[:-4]), sum(w.total for w in weeks[:-4])
         drifting = report.engagement.label == "tactical" or bool(
-            recent and earlier and sum(recent) / len(recent) < sum(earlier) / len(earlier) - 0.2
+            recent[1] and earlier[1] and recent[0] / recent[1] < earlier[0] / earlier[1] - 0.2
         )
         return AccountWeek(
-            account=now.name,
+            account=name,
             account_id=account_id,
+            url=url,
             engagement=report.engagement.label,
-            engagement_why=report.engagement.why,
+            strategic=report.engagement.strategic,
+            judged=report.engagement.total,
             interactions_this_week=len(this_week),
-            trend=trend,
+            weeks=weeks,
             drifting_tactical=drifting,
             new_flags=new_flags,
             resolved=resolved,
-            new_stakeholders=stakeholders,
+            crossed=crossed,
+            new_stakeholders=_new_contacts(now, when),
+            risks=risks,
             ageing_problems=ageing,
             meetings=meetings,
             single_threaded=report.risk("single_threaded") is not None,
         )
 
     @staticmethod
-    def _cite(
-        text: str,
-        evidence: list[Evidence],
-        playbook: str | None,
-        code: str,
-        severity: int = 0,
-        days_open: int | None = None,
-        verdict: str | None = None,
-    ) -> Cited:
-        first = evidence[0] if evidence else None
-        return Cited(
-            text=text,
-            interaction=first.interaction if first else None,
-            quote=first.quote if first else None,
-            playbook=playbook,
-            code=code,
-            severity=severity,
-            days_open=days_open,
-            verdict=verdict,
+    def _closing(
+        now: AccountAnalysis, problem: OpenProblem
+    ) -> tuple[LedgerEntry | None, str | None, date | None]:
+        """The ledger entry that closed ``problem``, how (fixed, planned or answered) and on which day."""
+        entry = next(
+            (
+                e
+                for e in now.ledger
+                if e.raised_in.view.id == problem.raised_in
+                and e.evidence[0][1].text == problem.evidence[0].quote
+            ),
+            None,
         )
-
-    @staticmethod
-    def _trend(now: AccountAnalysis, end: date) -> list[float | None]:
-        shares: list[float | None] = []
-        for back in range(WEEKS - 1, -1, -1):
-            week_end = end - timedelta(days=7 * back)
-            week = [
-                j for j in now.judged if week_end - timedelta(days=6) <= j.view.occurred_at.date() <= week_end
-            ]
-            shares.append(
-                round(sum(j.facts.engagement == "strategic" for j in week) / len(week), 3) if week else None
-            )
-        return shares
+        if entry is None or entry.addressed_by is None:
+            return entry, None, None
+        interaction, said = entry.addressed_by
+        closing = next((j for j in now.judged if j.view.id == interaction), None)
+        on = closing.view.occurred_at.date() if closing else None
+        if interaction == problem.raised_in and entry.problem.response in ("fixed", "planned", "answered"):
+            return entry, entry.problem.response, on
+        kinds = [r.kind for r in closing.facts.resolutions if r.quote.start == said.start] if closing else []
+        return entry, kinds[0] if kinds else "answered", on
 
     # --- coaching -----------------------------------------------------------------------------------
-    def _coaching(self, accounts: list[AccountWeek]) -> list[Cited]:
-        """Up to three points, most severe first, each the playbook's next step with the evidence behind it."""
-        candidates: list[tuple[float, str, Cited]] = []
+    def _coaching(self, accounts: list[AccountWeek]) -> list[Finding]:
+        """Up to three points, the most pressing first, each the playbook's next step with its evidence: one
+        per account and per kind of finding first, then filled up."""
+        candidates: list[tuple[float, Finding]] = []
         for a in accounts:
-            for flag in a.new_flags + a.ageing_problems + a.meetings:
-                code = flag.code or ""
-                weight = 3.0 if flag.severity >= 3 else 2.0 if flag.days_open is not None else 1.5
-                step = self._next_step(flag.playbook, flag.verdict)
-                if step:
-                    candidates.append(
-                        (
-                            weight,
-                            code,
-                            Cited(
-                                text=f"{a.account}: {step}",
-                                interaction=flag.interaction,
-                                quote=flag.quote,
-                                playbook=flag.playbook,
-                            ),
-                        )
-                    )
+            fresh = {f.key for f in a.new_flags}
+            for risk in a.risks:
+                weight = 3.0 if risk.severity >= 3 else 1.6
+                candidates.append((weight + (0.5 if risk.key in fresh else 0.0), risk))
+            candidates += [(2.0 + min(p.days_open or 0, 180) / 360, p) for p in a.ageing_problems]
+            candidates += [(1.5, m) for m in a.meetings]
             if a.drifting_tactical:
-                step = self._next_step(self._page("engagement"))
-                if step:
-                    candidates.append(
-                        (
-                            1.0,
-                            "engagement",
-                            Cited(text=f"{a.account}: {step}", playbook=self._page("engagement")),
-                        )
-                    )
-        chosen: list[Cited] = []
-        codes: set[str] = set()
-        ranked = sorted(candidates, key=lambda c: -c[0])
-        for spread in (True, False):  # first one point per account, then fill up
-            for _, code, cited in ranked:
-                account = cited.text.split(": ", 1)[0]
-                if code in codes or (spread and any(c.text.startswith(account + ": ") for c in chosen)):
+                candidates.append(
+                    (1.0, self.findings.engagement(a.account, a.url, a.strategic, a.judged, a.engagement))
+                )
+        ranked = [c for _, c in sorted(candidates, key=lambda c: -c[0]) if c.next_step]
+        chosen: list[Finding] = []
+        for spread in (True, False):
+            for finding in ranked:
+                if len(chosen) == 3:
+                    return chosen
+                if finding in chosen or any(c.code == finding.code for c in chosen):
                     continue
-                codes.add(code)
-                chosen.append(cited)
-        return chosen[:3]
-
-    def _next_step(self, playbook: str | None, verdict: str | None = None) -> str | None:
-        entry = next(
-            (e for e in self.playbook.entries.values() if e.path == (playbook or "").split("#")[0]), None
-        )
-        steps = entry.next_steps() if entry else []
-        if not steps:
-            return None
-        prefix = f"{verdict.capitalize()}:" if verdict else None
-        return next((s for s in steps if prefix and s.startswith(prefix)), steps[0])
+                if spread and any(c.account == finding.account for c in chosen):
+                    continue
+                chosen.append(finding)
+        return chosen
 
     # --- headline -----------------------------------------------------------------------------------
     @staticmethod
     def _headline(digest: Digest) -> list[str]:
-        # Reps share accounts: count each account once.
-        accounts = list({a.account_id: a for r in digest.reps for a in r.accounts}.values())
+        accounts = digest.accounts
         if not accounts:
             return ["No account activity logged by the team yet."]
         lines = []
         active = sum(a.interactions_this_week for a in accounts)
+        touched = sum(1 for a in accounts if a.interactions_this_week)
         lines.append(
-            f"{active} interaction(s) logged this week across {len(accounts)} account(s)."
+            f"{words.plural(active, 'interaction')} logged this week on {words.plural(touched, 'account')} of "
+            f"{len(accounts)}."
             if active
-            else "No interactions logged this week."
+            else f"No interactions logged this week on the team's {words.plural(len(accounts), 'account')}."
         )
         drifting = [a.account for a in accounts if a.drifting_tactical]
         if drifting:
-            lines.append(f"{len(drifting)} account(s) tactical or drifting tactical: {_names(drifting)}.")
-        ageing = [(a.account, c) for a in accounts for c in a.ageing_problems]
+            lines.append(
+                words.sentence(
+                    f"{words.plural(len(drifting), 'account')} {words.verb(len(drifting), 'is')} tactical "
+                    f"or drifting tactical: {words.names(drifting)}"
+                )
+            )
+        ageing = [c for a in accounts for c in a.ageing_problems]
         if ageing:
-            oldest = max(c.days_open or 0 for _, c in ageing)
-            lines.append(f"{len(ageing)} customer problem(s) ageing unanswered, the oldest {oldest} days.")
+            oldest = max(ageing, key=lambda c: c.days_open or 0)
+            lines.append(
+                f"{words.plural(len(ageing), 'customer problem')} {words.verb(len(ageing), 'has')} gone "
+                f"unanswered for two weeks or more; the oldest, at {words.clause(oldest.account)}, for "
+                f"{words.plural(oldest.days_open or 0, 'day')}."
+            )
         meetings = [c for a in accounts for c in a.meetings]
         if meetings:
             kill = sum(1 for c in meetings if c.verdict == "kill")
-            lines.append(
-                f"{len(meetings)} recurring meeting(s) to fix: {kill} to kill, {len(meetings) - kill} to reinvent."
-            )
+            counted = words.plural(len(meetings), "recurring meeting")
+            if kill in (0, len(meetings)):
+                series = [c.title.split(" the ", 1)[-1] for c in meetings]
+                lines.append(
+                    words.sentence(f"{counted} to {'kill' if kill else 'reinvent'}: {words.names(series)}")
+                )
+            else:
+                lines.append(f"{counted} to fix: {kill} to kill, {len(meetings) - kill} to reinvent.")
         single = [a.account for a in accounts if a.single_threaded]
         if single:
-            lines.append(f"{len(single)} relationship(s) hang on one person: {_names(single)}.")
-        new = sum(len(a.new_flags) for a in accounts)
-        resolved = sum(len(a.resolved) for a in accounts)
-        if new or resolved:
-            lines.append(f"This week: {new} new flag(s), {resolved} resolved.")
+            lines.append(
+                words.sentence(
+                    f"{words.plural(len(single), 'relationship')} {words.verb(len(single), 'hangs')} on one "
+                    f"customer contact: {words.names(single)}"
+                )
+            )
         return lines
 
+    # --- citations ------------------------------------------------------------------------------------
+    def _cited(self, digest: Digest) -> dict[str, InteractionRow]:
+        """Every interaction the digest cites, read once (their date, kind, title, and text for the writer)."""
+        ids = sorted({s.interaction for s in _sources(digest)})
+        found: dict[str, InteractionRow] = {}
+        with self.ws.db.session() as session:
+            for start in range(0, len(ids), 500):
+                rows = session.scalars(
+                    select(InteractionRow).where(InteractionRow.id.in_(ids[start : start + 500]))
+                )
+                for row in rows:
+                    session.expunge(row)
+                    found[row.id] = row
+        return found
 
-def _names(names: list[str], limit: int = 4) -> str:
-    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    @staticmethod
+    def _fill(digest: Digest, cited: dict[str, InteractionRow]) -> None:
+        for source in _sources(digest):
+            row = cited.get(source.interaction)
+            if row is not None:
+                source.date = row.occurred_at.date()
+                source.kind = row.kind
+                source.title = _title(row.subject, row.series, row.raw_text)
+
+
+def _sources(digest: Digest) -> list[Source]:
+    findings = [f for a in digest.accounts for f in a.new_flags + a.resolved + a.crossed + a.risks]
+    findings += [f for a in digest.accounts for f in a.ageing_problems + a.meetings]
+    findings += [f for r in digest.reps for f in r.coaching] + [
+        f for s in digest.sections for f in s.findings
+    ]
+    return [f.source for f in findings if f.source is not None] + list(digest.narrative_sources)
+
+
+def _title(subject: str | None, series: str | None, text: str) -> str:
+    """What a note is called: its subject (unless it is a file's name), its meeting series, or its first line,
+    cut at a word."""
+    if subject and " " not in subject.strip():
+        subject = None  # 'quayside-weekly-2026-08-27': the name of the file it came from
+    title = " ".join((subject or series or "").split())
+    if not title:
+        title = _opening(text).rstrip(".")
+    if len(title) > TITLE_CHARS:
+        title = title[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
+    return title
+
+
+def _opening(text: str) -> str:
+    """The first sentence of an interaction: what a line citing the interaction as a whole quotes."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), text.strip())
+    match = re.match(r".{12,}?[.!?](?=\s|$)", first)
+    return (match.group(0) if match else first)[:200]
+
+
+def _count_weeks(items: Iterable[tuple[datetime, str]], when: _Week) -> list[WeekCount]:
+    ends = when.ends()
+    weeks = [WeekCount(end=e) for e in ends]
+    first = ends[0] - timedelta(days=6)
+    for occurred, engagement in items:
+        day = occurred.date()
+        if first <= day <= when.end:
+            week = weeks[(day - first).days // 7]
+            if engagement == "strategic":
+                week.strategic += 1
+            else:
+                week.tactical += 1
+    return weeks
+
+
+def _sum_weeks(series: list[list[WeekCount]], when: _Week) -> list[WeekCount]:
+    total = [WeekCount(end=e) for e in when.ends()]
+    for weeks in series:
+        for i, w in enumerate(weeks):
+            total[i].strategic += w.strategic
+            total[i].tactical += w.tactical
+    return total
+
+
+def _first_meetings(now: AccountAnalysis) -> dict[str, date]:
+    first: dict[str, date] = {}
+    for j in now.judged:
+        if j.view.series:
+            first.setdefault(" ".join(j.view.series.split()).casefold(), j.view.occurred_at.date())
+    return first
+
+
+def _new_contacts(now: AccountAnalysis, when: _Week) -> list[str]:
+    met_before = {
+        p.name
+        for j in now.judged
+        if j.view.occurred_at.date() < when.start
+        for p in j.facts.people
+        if p.side == "customer" and p.active
+    }
+    return sorted(
+        {
+            p.name
+            for j in now.judged
+            if when.holds(j.view.occurred_at)
+            for p in j.facts.people
+            if p.side == "customer" and p.active and p.name not in met_before
+        }
+    )

@@ -7,7 +7,6 @@ retried by the next run. A manager who manages no team gets nothing.
 
 from __future__ import annotations
 
-import base64
 import logging
 import smtplib
 import ssl
@@ -21,52 +20,40 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from coach import prompts
 from coach.config import Settings
 from coach.digest.build import DigestBuilder, parse_week
-from coach.digest.model import Digest
+from coach.digest.model import Digest, Finding
+from coach.digest.render import render_digest, rep_summary
 from coach.store.schema import DigestDeliveryRow
 
 log = logging.getLogger(__name__)
 CHANNELS = ("email", "slack")
-
-
-def render_digest(digest: Digest, format_: str, images: dict[str, str] | None = None) -> str:
-    """html (charts as data: URIs unless ``images`` maps rep e-mails to other sources), md or text."""
-    if format_ == "html":
-        if images is None:
-            images = {
-                r.email: "data:image/png;base64," + base64.b64encode(r.chart_png).decode()
-                for r in digest.reps
-                if r.chart_png
-            }
-        return prompts.render("digest.html", digest=digest, images=images)
-    if format_ in ("md", "text"):
-        return prompts.render("digest.md" if format_ == "md" else "digest.txt", digest=digest)
-    raise ValueError(f"unknown digest format {format_!r}: use html, md or text")
+__all__ = [
+    "CHANNELS",
+    "DigestSender",
+    "EmailChannel",
+    "SlackChannel",
+    "email_message",
+    "render_digest",
+    "slack_payload",
+]
 
 
 def email_message(digest: Digest, settings: Settings) -> EmailMessage:
-    """multipart/alternative: plain text, and HTML with the charts inline (multipart/related, cid: links)."""
+    """multipart/alternative: plain text that reads on its own, and HTML with the charts inline
+    (multipart/related, cid: links; mail clients block remote images and strip data: URIs)."""
     message = EmailMessage()
-    message["Subject"] = f"Coaching digest {digest.week}: {', '.join(digest.teams) or 'your team'}"
+    message["Subject"] = f"Coaching digest: {digest.title}, {digest.dates}"
     message["From"] = settings.smtp_from
     message["To"] = digest.manager_email
-    cids = {r.email: make_msgid(domain="coach.local") for r in digest.reps if r.chart_png}
+    cids = {c.cid: make_msgid(domain="coach.local") for c in digest.images}
     message.set_content(render_digest(digest, "text"))
-    html = render_digest(digest, "html", images={email: f"cid:{cid[1:-1]}" for email, cid in cids.items()})
+    html = render_digest(digest, "html", images={name: f"cid:{cid[1:-1]}" for name, cid in cids.items()})
     message.add_alternative(html, subtype="html")
     html_part = message.get_body(preferencelist=("html",))
     assert html_part is not None  # just added
-    for rep in digest.reps:
-        if rep.chart_png:
-            html_part.add_related(
-                rep.chart_png,
-                "image",
-                "png",
-                cid=cids[rep.email],
-                filename=f"chart-{rep.rep.replace(' ', '-').lower()}.png",
-            )
+    for chart in digest.images:
+        html_part.add_related(chart.png, "image", "png", cid=cids[chart.cid], filename=f"{chart.cid}.png")
     return message
 
 
@@ -134,34 +121,39 @@ class SlackChannel:
 
 
 def slack_payload(digest: Digest) -> dict[str, Any]:
-    """Block Kit: a header, the headline, then per rep the coaching points and the accounts with news."""
+    """Block Kit: a header, the headline with the team page, this week's news, then per rep the coaching points;
+    every account and cited note linked into the web app."""
+    pages = " · ".join(f"<{t.url}|{_esc(t.label)}'s team page>" for t in digest.team_pages)
+    glance = "\n".join(f"• {_esc(h)}" for h in digest.headline) or "Nothing to report."
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Coaching digest {digest.week}"[:150]}},
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": "\n".join(f"• {_esc(h)}" for h in digest.headline) or "Nothing to report.",
-            },
-        },
+        {"type": "header", "text": {"type": "plain_text", "text": f"Coaching digest: {digest.title}"[:150]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{digest.dates} · {pages}"[:2900]}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": glance[:2900]}},
     ]
+    news = [("New", f) for f in digest.new_flags] + [("Resolved", f) for f in digest.resolved]
+    news += [("Turning", f) for f in digest.crossed]
+    if news:
+        lines = ["*This week*"] + [f"• {word}: {_finding(f)}" for word, f in news[:12]]
+        if len(news) > 12:
+            lines.append(f"…and {len(news) - 12} more in the e-mail and on the team page.")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
     for rep in digest.reps:
-        lines = [f"*{_esc(rep.rep)}*"]
+        if len(blocks) >= 48:
+            break
+        lines = [f"*{_esc(rep.rep)}*: {_esc(rep_summary(rep))}"]
         lines += [
-            f"{i}. {_esc(c.text)}" + (f"\n    _“{_esc(c.quote)}”_ ({c.interaction})" if c.quote else "")
+            f"{i}. *{_esc(c.next_step or '')}*\n    {_finding(c, title=False)}"
             for i, c in enumerate(rep.coaching, 1)
-        ]
-        news = [a for a in rep.accounts if a.new_flags or a.ageing_problems]
-        lines += [
-            f"• <{digest.app_url}/accounts/{a.account_id}|{_esc(a.account)}>: "
-            f"{len(a.new_flags)} new flag(s), {len(a.ageing_problems)} ageing problem(s)"
-            for a in news[:8]
         ]
         blocks.append({"type": "divider"})
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
-        if len(blocks) >= 48:
-            break
-    return {"text": f"Coaching digest {digest.week}: " + " ".join(digest.headline)[:300], "blocks": blocks}
+    return {"text": f"Coaching digest {digest.dates}: " + " ".join(digest.headline)[:300], "blocks": blocks}
+
+
+def _finding(f: Finding, title: bool = True) -> str:
+    head = f"<{f.account_url}|{_esc(f.account)}>" + (f", {_esc(f.title)}" if title else "")
+    cite = f" _“{_esc(f.source.quote)}”_ (<{f.source.url}|{_esc(f.source.label)}>)" if f.source else ""
+    return f"{head}: {_esc(f.what)}{cite}"
 
 
 def _esc(text: str) -> str:

@@ -2,8 +2,10 @@
 
 The prompt (``prompts/digest.j2``) is counted with tiktoken and fitted to the brief
 budget by leaving out the least flagged accounts first. The paragraph is kept only
-if every quote it cites is verbatim in an interaction of the digest; otherwise, or
-when the model fails, the digest stays offline and its engine says why.
+if every quote it cites is verbatim in an interaction of the digest; its citations
+are shown like every other (date, kind and title, linked to the sentence). Otherwise,
+or when the model fails, the digest stays offline and its engine (logged, never shown
+to the manager) says why.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from pydantic import BaseModel, Field
 
 from coach import prompts
-from coach.analysis.report import EngineUsed, Fallback
+from coach.analysis.report import EngineUsed, Evidence, Fallback
 from coach.digest.model import Digest
 from coach.evidence import locate
 from coach.llm import LLMUnavailable, Messages, StructuredCall
@@ -46,14 +48,9 @@ class DigestWriter:
         """The prompt, with the least flagged accounts left out until it fits the budget."""
         fitted = digest.model_copy(deep=True)
         text = prompts.render(PROMPT, digest=fitted)
-        while self.tokens.count(text) > self.budget:
-            accounts = [
-                (len(a.new_flags) + len(a.ageing_problems), r, a) for r in fitted.reps for a in r.accounts
-            ]
-            if not accounts:
-                break
-            _, rep, account = min(accounts, key=lambda x: x[0])
-            rep.accounts.remove(account)
+        while self.tokens.count(text) > self.budget and fitted.accounts:
+            least = min(fitted.accounts, key=lambda a: (a.attention, a.account))
+            fitted.accounts.remove(least)
             text = prompts.render(PROMPT, digest=fitted)
         return prompts.messages(PROMPT, digest=fitted)
 
@@ -71,13 +68,15 @@ class DigestWriter:
         if not answer.summary.strip() or not checked or len(checked) < len(answer.evidence):
             reason = "cited text that is not in the notes" if answer.evidence else "cited nothing"
             return self._fell_back(digest, f"the model {reason}")
-        cites = "; ".join(f"{c.interaction}: “{' '.join(c.quote.split())}”" for c in checked)
         used = EngineUsed(requested="llm", model=self.model, answered=1)
         return digest.model_copy(
             update={
                 "engine": used.label,
                 "engine_detail": used,
-                "narrative": f"{answer.summary.strip()} ({cites})",
+                "narrative": " ".join(answer.summary.split()),
+                "narrative_evidence": [
+                    Evidence(interaction=c.interaction, quote=" ".join(c.quote.split())) for c in checked
+                ],
             }
         )
 
