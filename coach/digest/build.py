@@ -245,54 +245,12 @@ class DigestBuilder:
             return None
         analyses[account_id] = now
         before = self.analyzer.earlier(now, when.start - timedelta(days=1))
-        report, prior = now.report, before.report
-        url = self.links.account(account_id)
-        f = self.findings
-        this_week = [j for j in now.judged if when.holds(j.view.occurred_at)]
-        latest = this_week[-1] if this_week else None
-        latest_ev = (
-            Evidence(interaction=latest.view.id, quote=_opening(latest.view.text))
-            if latest is not None
-            else None
-        )
-        prior_risks = {r.code for r in prior.risks}
-        prior_open = {p.key for p in prior.unaddressed_problems}
-        open_now = {p.key for p in report.unaddressed_problems}
-        risks = [f.risk(name, url, r) for r in sorted(report.risks, key=lambda r: -r.rank)]
-        problems = {p.key: f.problem(name, url, p) for p in report.unaddressed_problems}
-        new_flags = [r for r in risks if r.code not in prior_risks]
-        new_flags += [problems[p.key] for p in report.unaddressed_problems if p.key not in prior_open]
-        resolved = [
-            f.risk_cleared(name, url, r, latest_ev) for r in prior.risks if report.risk(r.code) is None
-        ]
-        resolved += [
-            f.problem_closed(name, url, p, *self._closing(now, p))
-            for p in prior.unaddressed_problems
-            if p.key not in open_now
-        ]
-        crossed = [
-            f.problem(name, url, p, turned=mark)
-            for p in report.unaddressed_problems
-            for mark in MARKS
-            if when.start <= p.raised_on + timedelta(days=mark) <= when.end
-        ]
-        ageing = [
-            problems[p.key]
-            for p in sorted(report.unaddressed_problems, key=lambda p: -p.days_open)
-            if p.days_open >= self.ws.settings.digest_ageing_days
-        ]
-        first_met = _first_meetings(now)
-        meetings = [
-            f.meeting(name, url, m, first_met.get(" ".join(m.series.split()).casefold()))
-            for m in report.meetings
-            if m.verdict in ("reinvent", "kill")
-        ]
+        report, url = now.report, self.links.account(account_id)
+        risks = [self.findings.risk(name, url, r) for r in sorted(report.risks, key=lambda r: -r.rank)]
+        problems = {p.key: self.findings.problem(name, url, p) for p in report.unaddressed_problems}
+        prior_risks = {r.code for r in before.report.risks}
+        prior_open = {p.key for p in before.report.unaddressed_problems}
         weeks = _count_weeks(((j.view.occurred_at, j.facts.engagement) for j in now.judged), when)
-        recent = sum(w.strategic for w in weeks[-4:]), sum(w.total for w in weeks[-4:])
-        earlier = sum(w.strategic for w in weeks[:-4]), sum(w.total for w in weeks[:-4])
-        drifting = report.engagement.label == "tactical" or bool(
-            recent[1] and earlier[1] and recent[0] / recent[1] < earlier[0] / earlier[1] - 0.2
-        )
         return AccountWeek(
             account=name,
             account_id=account_id,
@@ -300,18 +258,59 @@ class DigestBuilder:
             engagement=report.engagement.label,
             strategic=report.engagement.strategic,
             judged=report.engagement.total,
-            interactions_this_week=len(this_week),
+            interactions_this_week=sum(1 for j in now.judged if when.holds(j.view.occurred_at)),
             weeks=weeks,
-            drifting_tactical=drifting,
-            new_flags=new_flags,
-            resolved=resolved,
-            crossed=crossed,
+            drifting_tactical=report.engagement.label == "tactical" or _drifting(weeks),
+            new_flags=[r for r in risks if r.code not in prior_risks]
+            + [problems[p.key] for p in report.unaddressed_problems if p.key not in prior_open],
+            resolved=self._resolved(url, now, before, when),
+            crossed=[
+                self.findings.problem(name, url, p, turned=mark)
+                for p in report.unaddressed_problems
+                for mark in MARKS
+                if when.start <= p.raised_on + timedelta(days=mark) <= when.end
+            ],
             new_stakeholders=_new_contacts(now, when),
             risks=risks,
-            ageing_problems=ageing,
-            meetings=meetings,
+            ageing_problems=[
+                problems[p.key]
+                for p in sorted(report.unaddressed_problems, key=lambda p: -p.days_open)
+                if p.days_open >= self.ws.settings.digest_ageing_days
+            ],
+            meetings=self._meetings(url, now),
             single_threaded=report.risk("single_threaded") is not None,
         )
+
+    def _resolved(
+        self, url: str, now: AccountAnalysis, before: AccountAnalysis, when: _Week
+    ) -> list[Finding]:
+        """Risks flagged a week ago and not now, and problems open then and closed now, each saying how."""
+        this_week = [j for j in now.judged if when.holds(j.view.occurred_at)]
+        latest = (
+            Evidence(interaction=this_week[-1].view.id, quote=_opening(this_week[-1].view.text))
+            if this_week
+            else None
+        )
+        open_now = {p.key for p in now.report.unaddressed_problems}
+        cleared = [
+            self.findings.risk_cleared(now.name, url, r, latest)
+            for r in before.report.risks
+            if now.report.risk(r.code) is None
+        ]
+        return cleared + [
+            self.findings.problem_closed(now.name, url, p, *self._closing(now, p))
+            for p in before.report.unaddressed_problems
+            if p.key not in open_now
+        ]
+
+    def _meetings(self, url: str, now: AccountAnalysis) -> list[Finding]:
+        """Series to reinvent or kill, each with the date it first met."""
+        first = _first_meetings(now)
+        return [
+            self.findings.meeting(now.name, url, m, first.get(" ".join(m.series.split()).casefold()))
+            for m in now.report.meetings
+            if m.verdict in ("reinvent", "kill")
+        ]
 
     @staticmethod
     def _closing(
@@ -494,6 +493,13 @@ def _sum_weeks(series: list[list[WeekCount]], when: _Week) -> list[WeekCount]:
             total[i].strategic += w.strategic
             total[i].tactical += w.tactical
     return total
+
+
+def _drifting(weeks: list[WeekCount]) -> bool:
+    """The last four weeks' strategic share more than 20 points below the eight weeks' before."""
+    recent = sum(w.strategic for w in weeks[-4:]), sum(w.total for w in weeks[-4:])
+    earlier = sum(w.strategic for w in weeks[:-4]), sum(w.total for w in weeks[:-4])
+    return bool(recent[1] and earlier[1] and recent[0] / recent[1] < earlier[0] / earlier[1] - 0.2)
 
 
 def _first_meetings(now: AccountAnalysis) -> dict[str, date]:
