@@ -24,7 +24,7 @@ INK = "#374052"
 WIDTH_PX = 596  # the e-mail's column: 640 less its padding
 
 
-def week_chart(weeks: list[WeekCount], who: str, height_px: int = 170) -> Chart | None:
+def week_chart(weeks: list[WeekCount], who: str, height_px: int = 150) -> Chart | None:
     """``who``'s interactions per week (None when there were none in the twelve weeks: nothing to draw)."""
     if not any(w.total for w in weeks):
         return None
