@@ -59,7 +59,9 @@ def preview(
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
     if not digest.teams:
-        err.print(f"{digest.manager} manages no team: `coach teams add-member TEAM {digest.manager_email} --manager`")
+        err.print(
+            f"{digest.manager} manages no team: `coach teams add-member TEAM {digest.manager_email} --manager`"
+        )
     text = render_digest(digest, format_)
     if output:
         output.write_text(text, encoding="utf-8")

@@ -124,6 +124,13 @@ class DigestBuilder:
             digest.headline.append("No team to report on.")
             return digest
         digest.team_pages = self._team_pages(manager.manages, when.label)
+        self._team(digest, manager, when)
+        digest.headline = self._headline(digest)
+        digest.sections = [s for source in self.sections if (s := source.section(digest)) is not None]
+        return self._written(digest)
+
+    def _team(self, digest: Digest, manager: User, when: _Week) -> None:
+        """Each rep's accounts judged (each account once), their coaching points and charts, the team's chart."""
         visible = Accounts(self.ws.db).visible_ids(
             manager
         )  # an account taken from the team leaves its digest
@@ -141,8 +148,9 @@ class DigestBuilder:
             digest.team_chart = week_chart(team_weeks, words.names(digest.teams), height_px=190)
         for n, chart in enumerate(digest.images):
             chart.cid = f"chart-{n}"
-        digest.headline = self._headline(digest)
-        digest.sections = [s for source in self.sections if (s := source.section(digest)) is not None]
+
+    def _written(self, digest: Digest) -> Digest:
+        """The LLM's opening paragraph (with the writer), and every citation's date, kind and title."""
         cited = self._cited(digest)
         if self.writer is not None:
             digest = self.writer.write(digest, {i: c.raw_text for i, c in cited.items()})
