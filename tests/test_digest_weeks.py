@@ -278,6 +278,25 @@ def test_the_team_chart_counts_interactions_per_week_with_words_for_those_who_ca
     assert re.search(r"\d+ of \d+ interactions \(\d+%\)", chart.caption)
 
 
+def test_a_big_teams_email_lists_what_needs_attention_and_points_to_the_team_page_for_the_rest(digests):
+    """Gmail clips HTML over 102 kB: 200 accounts with this week's news each still fit, the rest one link away."""
+    busy = digests[BUSY_WEEK]
+    accounts = [
+        a.model_copy(update={"account": f"{a.account} {i}", "account_id": 1000 + 10 * i + n}, deep=True)
+        for i in range(50)
+        for n, a in enumerate(busy.accounts)
+    ]
+    big = busy.model_copy(update={"accounts": accounts})
+    assert len(big.accounts) == 200 and len(big.new_flags) == 50 and len(big.resolved) == 200
+    html = render_digest(
+        big, "html", images={c.cid: f"cid:{c.cid}@coach.local" for c in big.images}
+    )  # as mailed
+    assert len(html.encode()) < 80_000
+    assert "…and 185 more accounts, all on" in html and "…and 42 more new flags, all on" in html
+    text = render_digest(big, "text")
+    assert "...and 192 more resolved, all on the team page [" in text and len(text.encode()) < 60_000
+
+
 def test_slack_reads_the_same_way(workspace, digests):
     payload = json.dumps(slack_payload(digests[BUSY_WEEK]), ensure_ascii=False)
     assert_reads_well(re.sub(r"<https?://[^|>]+\|", "<", payload), _ids(workspace))

@@ -33,10 +33,13 @@ class Source(BaseModel):
     @property
     def label(self) -> str:
         """'8 Jul 2026, call: Quarterly review prep'."""
-        head = ", ".join(
-            p for p in (words.short_day(self.date) if self.date else "", words.kind(self.kind)) if p
-        )
-        return f"{head}: {self.title}" if self.title else head or "the note"
+        return f"{self.short}: {self.title}" if self.title else self.short
+
+    @property
+    def short(self) -> str:
+        """'8 Jul 2026, call'."""
+        when = words.short_day(self.date) if self.date else ""
+        return ", ".join(p for p in (when, words.kind(self.kind)) if p) or "the note"
 
 
 class Finding(BaseModel):
@@ -110,6 +113,11 @@ class AccountWeek(BaseModel):
         return [round(w.strategic / w.total, 3) if w.total else None for w in self.weeks]
 
     @property
+    def standing(self) -> list[Finding]:
+        """Where the account stands: its risks (the most severe first), open problems (the oldest first), meetings."""
+        return self.risks + self.ageing_problems + self.meetings
+
+    @property
     def attention(self) -> int:
         return (
             3 * len(self.new_flags) + 2 * len(self.crossed) + len(self.ageing_problems) + len(self.meetings)
@@ -177,7 +185,9 @@ class Digest(BaseModel):
 
     @property
     def new_flags(self) -> list[Finding]:
-        return [f for a in self.accounts for f in a.new_flags]
+        """The most severe first, then the longest open."""
+        found = [f for a in self.accounts for f in a.new_flags]
+        return sorted(found, key=lambda f: (-f.severity, -(f.days_open or 0)))
 
     @property
     def resolved(self) -> list[Finding]:

@@ -18,6 +18,15 @@ Format = Literal["html", "md", "text"]
 FORMATS: tuple[Format, ...] = ("html", "md", "text")
 
 
+class Limits:
+    """How much of a big team's week an e-mail lists before it points to the team page: mail clients clip long
+    messages (Gmail at 102 kB of HTML), and nobody reads sixty flags in one sitting."""
+
+    news = 8  # lines per kind of news (new, resolved, turning 30/60/90 days)
+    accounts = 15  # accounts in the appendix, those needing attention first
+    items = 5  # lines per account there
+
+
 class Refs:
     """Numbered links for plain text: ``ref(url)`` gives '[3]', ``items`` lists them in order."""
 
@@ -58,7 +67,7 @@ def render_digest(digest: Digest, format_: str, images: dict[str, str] | None = 
     """html (charts as data: URIs unless ``images`` maps each chart's cid to another source), md or text."""
     if format_ not in FORMATS:
         raise ValueError(f"unknown digest format {format_!r}: use html, md or text")
-    helpers = {"rep_summary": rep_summary, "account_summary": account_summary}
+    helpers = {"rep_summary": rep_summary, "account_summary": account_summary, "limit": Limits}
     if format_ == "html":
         if images is None:
             images = {
