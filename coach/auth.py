@@ -20,6 +20,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -167,7 +168,7 @@ class Users:
             row = session.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
             stored = row.password_hash if row and row.active and row.password_hash else None
             try:
-                _hasher.verify(stored or _DUMMY_HASH, password)
+                _hasher.verify(stored or dummy_hash(), password)
             except (VerificationError, InvalidHashError):
                 return None
             if row is None or stored is None:
@@ -353,7 +354,11 @@ class Users:
         )
 
 
-_DUMMY_HASH = _hasher.hash("not a real password: equalises the time of a failed sign-in")
+@cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist: equalises the time of a failed sign-in. Made on
+    first use (the web app's warm-up makes it at start), not at import: hashing costs a fraction of a second."""
+    return _hasher.hash("not a real password: equalises the time of a failed sign-in")
 
 
 class SignInThrottle:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 from datetime import datetime
@@ -11,26 +10,22 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from coach.config import Settings, get_settings
 from coach.errors import CoachError, NotFound
-from coach.ingest import expand_paths, read_file, read_text
-from coach.ingest.common import RecordError, date_only, decode_utf8, parse_date, parse_kind
-from coach.ingest.crm_csv import load_mapping, parse_mapping
-from coach.ingest.pipeline import IngestPipeline, IngestReport
-from coach.search import Searcher
-from coach.store.repository import Repository
-from coach.workspace import Workspace
 
+# `coach --help` (and every command) starts fast: the store, the models, the ingest readers and the web app are
+# imported by the commands that use them, not here.
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from rich.progress import Progress
+
     from coach.analysis.report import Report
+    from coach.config import Settings
     from coach.engines import Engines
+    from coach.ingest.pipeline import IngestReport
     from coach.records import InteractionRecord, Rejection
+    from coach.workspace import Workspace
 
 app = typer.Typer(
     help="coach: flags tactical vs strategic engagement, unaddressed customer problems, account risks "
@@ -43,6 +38,9 @@ err = Console(stderr=True)
 
 
 def _workspace(settings: Settings | None = None) -> Workspace:
+    from coach.config import get_settings
+    from coach.workspace import Workspace
+
     return Workspace(settings or get_settings())
 
 
@@ -101,6 +99,11 @@ def ingest(
     Re-importing the same records changes nothing. Bad records are listed with file, line and
     reason; the good ones in the same import still go in.
     """
+    from coach.ingest import expand_paths, read_file, read_text
+    from coach.ingest.common import RecordError, date_only, decode_utf8, parse_date, parse_kind
+    from coach.ingest.crm_csv import load_mapping, parse_mapping
+    from coach.ingest.pipeline import IngestPipeline, IngestReport
+
     try:
         defaults_kw = {
             "account": account,
@@ -172,6 +175,8 @@ def ingest(
 
 
 def _progress() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[bold]{task.description:<40}"),
         BarColumn(),
@@ -212,6 +217,10 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Show an account's timeline of interactions, oldest first."""
+    from rich.table import Table
+
+    from coach.store.repository import Repository
+
     ws = _workspace()
     with ws.db.session() as session:
         repo = Repository(session)
@@ -258,6 +267,11 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Search interactions by meaning; shows each matching excerpt with its interaction id."""
+    from rich.markup import escape
+
+    from coach.search import Searcher
+    from coach.store.repository import Repository
+
     ws = _workspace()
     try:
         hits = Searcher(ws).search(query, k=k, account=account)
@@ -309,6 +323,9 @@ def reindex(
     ] = False,
 ) -> None:
     """Rebuild the search indexes (chunk rows, full-text index, vectors) from the stored text."""
+    from coach.ingest.pipeline import IngestPipeline
+    from coach.store.repository import Repository
+
     ws = _workspace()
     with ws.db.session() as session:
         total = Repository(session).count_interactions()
@@ -355,6 +372,9 @@ def analyze(
     """Judge accounts: engagement, unaddressed problems, relationship risks and meeting verdicts, with evidence."""
     from coach.analysis.markdown import render_markdown
     from coach.engines import analyzer as engine_analyzer
+    from coach.ingest import expand_paths, read_file
+    from coach.ingest.common import RecordError, parse_date
+    from coach.ingest.pipeline import IngestPipeline, IngestReport
 
     if format_ not in ("json", "md", "csv"):
         _fail("--format must be json, md or csv")
@@ -437,6 +457,7 @@ def brief(
     every line citing an interaction or a playbook section."""
     from coach.briefs import BriefRequest, BriefService
     from coach.briefs.service import render_brief
+    from coach.ingest.common import RecordError, parse_date
 
     if format_ not in ("md", "html", "json"):
         _fail("--format must be md, html or json")
@@ -563,7 +584,7 @@ def export_(
     """Write every account, interaction, person, user, team, token, cached fact, audit event and finding to a
     portable archive: JSONL per table plus manifest.json with row counts and SHA-256 checksums."""
     from coach.audit import Audit
-    from coach.errors import CoachError
+    from coach.ingest.common import RecordError, parse_date
     from coach.maintenance.archive import export_store
 
     try:
@@ -596,7 +617,6 @@ def import_(
 ) -> None:
     """Load a `coach export` archive into this empty store (checksums verified first, ids kept), then rebuild
     the vector index from the stored text."""
-    from coach.errors import CoachError
     from coach.maintenance.archive import import_store
 
     ws = _workspace()
@@ -620,6 +640,8 @@ def import_(
 
 def _print_usage(report: Report) -> None:
     """With the llm engine: per account, the model calls and tokens it took (on stderr, beside the report)."""
+    from rich.table import Table
+
     rows = [(a.account, a.llm_usage) for a in report.accounts if a.llm_usage is not None]
     if not rows:
         return
@@ -651,6 +673,8 @@ def _engines(ws: Workspace, engine: str | None) -> Engines:
 
 
 def _accounts_of(ws: Workspace, ids: list[str]) -> list[str]:
+    from coach.store.repository import Repository
+
     with ws.db.session() as session:
         return sorted({r.account.name for r in Repository(session).interactions(ids=ids)})
 
@@ -665,6 +689,9 @@ def demo(
     ] = None,
 ) -> None:
     """Load the bundled sample accounts and show what the coach sees: accounts, a timeline, a search, the flags."""
+    from coach.config import get_settings
+    from coach.ingest.pipeline import IngestPipeline
+
     settings = get_settings()
     if (engine or settings.engine) == "llm" and settings.llm_cassette is None and not settings.openai_api_key:
         from coach.ingest.bundled import sample_cassette
@@ -707,12 +734,16 @@ def demo(
 
 
 def _largest_account(ws: Workspace) -> str | None:
+    from coach.store.repository import Repository
+
     with ws.db.session() as session:
         rows = Repository(session).account_summaries()
     return max(rows, key=lambda r: r.interactions).name if rows else None
 
 
 def _unknown_account(name: str, known: list[str]) -> NoReturn:
+    import difflib
+
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else " `coach accounts` lists them."
     _fail(f"no account named {name!r}.{hint}", code=1)

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from coach.audit import Audit
-from coach.config import get_settings
 from coach.errors import CoachError
-from coach.ourside import OrgDomains
-from coach.store.database import Database
-from coach.store.repository import Repository
-from coach.tenancy import Grants
-from coach.workspace import Workspace
+
+if TYPE_CHECKING:  # imported by the commands that use them: `coach --help` starts fast
+    from coach.store.database import Database
 
 T = TypeVar("T")
 out = Console()
@@ -45,6 +40,9 @@ def _run(action: Callable[[], T]) -> T:
 
 
 def _db() -> Database:
+    from coach.config import get_settings
+    from coach.workspace import Workspace
+
     return Workspace(get_settings()).db
 
 
@@ -60,6 +58,12 @@ def accounts(
 
 def list_accounts(as_json: bool = False) -> None:
     """`coach accounts`: the accounts in the store with their number of interactions and date range."""
+    from rich.table import Table
+
+    from coach.config import get_settings
+    from coach.store.repository import Repository
+    from coach.workspace import Workspace
+
     ws = Workspace(get_settings())
     with ws.db.session() as session:
         rows = Repository(session).account_summaries()
@@ -90,6 +94,9 @@ def _d(value: datetime | None) -> str:
 @accounts_app.command("grant")
 def grant(account: str, team: TeamOpt = None, user: UserOpt = None) -> None:
     """Give an account to a team (its members and managers see it and log into it), or to one user."""
+    from coach.audit import Audit
+    from coach.tenancy import Grants
+
     db = _db()
     info = _run(lambda: Grants(db).grant(None, account, team, user))
     Audit(db).record(None, "cli", "grant", info.account, f"granted to {info.holder}")
@@ -99,6 +106,9 @@ def grant(account: str, team: TeamOpt = None, user: UserOpt = None) -> None:
 @accounts_app.command("revoke")
 def revoke(account: str, team: TeamOpt = None, user: UserOpt = None) -> None:
     """Take an account away from a team or a user (on their next request)."""
+    from coach.audit import Audit
+    from coach.tenancy import Grants
+
     db = _db()
     left = _run(lambda: Grants(db).revoke(None, account, team, user))
     holder = f"team {team}" if team else f"user {user}"
@@ -109,6 +119,10 @@ def revoke(account: str, team: TeamOpt = None, user: UserOpt = None) -> None:
 @accounts_app.command("grants")
 def grants(account: str) -> None:
     """Who holds an account."""
+    from rich.table import Table
+
+    from coach.tenancy import Grants
+
     rows = _run(lambda: Grants(_db()).of(None, account))
     if not rows:
         out.print(f"{account} is granted to nobody: only admins see it (`coach accounts grant` gives it).")
@@ -122,6 +136,10 @@ def grants(account: str) -> None:
 @accounts_app.command("requests")
 def requests() -> None:
     """Pending access requests (someone's note named an account another team holds)."""
+    from rich.table import Table
+
+    from coach.tenancy import Grants
+
     rows = Grants(_db()).requests(None)
     if not rows:
         out.print("No pending access requests.")
@@ -139,6 +157,9 @@ def answer(
     grant_it: Annotated[bool, typer.Option("--grant/--decline", help="Grant the user access, or decline.")],
 ) -> None:
     """Grant (to the user who asked) or decline an access request."""
+    from coach.audit import Audit
+    from coach.tenancy import Grants
+
     db = _db()
     found = _run(lambda: Grants(db).resolve(None, request_id, grant_it))
     Audit(db).record(None, "cli", "grant", found.account, f"access request of {found.user}: {found.status}")
@@ -148,6 +169,8 @@ def answer(
 @domains_app.command("add")
 def domains_add(domain: str) -> None:
     """Declare an e-mail domain as ours."""
+    from coach.ourside import OrgDomains
+
     added = _run(lambda: OrgDomains(_db()).add(domain))
     out.print(f"{added} is one of our domains")
 
@@ -155,6 +178,8 @@ def domains_add(domain: str) -> None:
 @domains_app.command("remove")
 def domains_remove(domain: str) -> None:
     """Stop counting a domain as ours."""
+    from coach.ourside import OrgDomains
+
     removed = _run(lambda: OrgDomains(_db()).remove(domain))
     out.print(f"{removed} is no longer one of our domains")
 
@@ -162,6 +187,9 @@ def domains_remove(domain: str) -> None:
 @domains_app.command("list")
 def domains_list() -> None:
     """Our declared domains (and those from COACH_INTERNAL_DOMAINS)."""
+    from coach.config import get_settings
+    from coach.ourside import OrgDomains
+
     stored = OrgDomains(_db()).list()
     settings = sorted(get_settings().internal_domains)
     if not stored and not settings:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from coach.auth import ROLES, Users
-from coach.config import Settings, get_settings
 from coach.errors import CoachError
-from coach.workspace import Workspace
+
+if TYPE_CHECKING:  # imported by the commands that use them: `coach --help` starts fast
+    from coach.auth import Users
+    from coach.config import Settings
 
 T = TypeVar("T")
 out = Console()
@@ -30,6 +30,10 @@ DEMO_EMAIL, DEMO_PASSWORD, DEMO_TEAM = "demo@example.com", "coach-demo", "Demo t
 
 
 def _users() -> Users:
+    from coach.auth import Users
+    from coach.config import get_settings
+    from coach.workspace import Workspace
+
     return Users(Workspace(get_settings()).db)
 
 
@@ -45,7 +49,7 @@ def _run(action: Callable[[], T]) -> T:
 def users_add(
     email: Annotated[str, typer.Argument(help="Their e-mail; they sign in with it.")],
     name: Annotated[str, typer.Option(help="Full name, as it appears in notes.")] = "",
-    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.")] = "rep",
+    role: Annotated[str, typer.Option(help="One of rep, manager, admin.")] = "rep",
     team: Annotated[str | None, typer.Option(help="Add them to this team (created if new).")] = None,
     manages: Annotated[
         bool, typer.Option(help="They manage --team (managers see the teams they manage).")
@@ -86,6 +90,8 @@ def users_password(email: str, password: Annotated[str | None, typer.Option()] =
 @users_app.command("list")
 def users_list() -> None:
     """Everyone who can sign in, with role, teams and state."""
+    from rich.table import Table
+
     rows = _users().all()
     if not rows:
         out.print("No users yet: `coach users add EMAIL --name NAME --team TEAM`.")
@@ -164,6 +170,8 @@ def teams_remove_member(team: str, email: str) -> None:
 @teams_app.command("list")
 def teams_list() -> None:
     """Teams with their members and managers."""
+    from rich.table import Table
+
     rows = _users().teams()
     if not rows:
         out.print("No teams yet: `coach teams add NAME`.")
@@ -209,6 +217,8 @@ def tokens_revoke(
 @tokens_app.command("list")
 def tokens_list() -> None:
     """Tokens with their owner, prefix and state (the tokens themselves are not stored)."""
+    from rich.table import Table
+
     rows = _users().tokens()
     if not rows:
         out.print("No tokens: `coach tokens create EMAIL --name slack-bot`.")
@@ -248,6 +258,8 @@ def serve(
     """Start the web app and the JSON API (docs at /docs)."""
     import uvicorn
 
+    from coach.config import get_settings
+
     settings = get_settings()
     if demo:
         if settings.environment == "production":
@@ -272,6 +284,7 @@ def serve(
         from coach.digest import digest_builder
         from coach.digest.deliver import DigestSender, EmailChannel, SlackChannel
         from coach.digest.schedule import start
+        from coach.workspace import Workspace
 
         ws = Workspace(settings)
         sender = DigestSender(digest_builder(ws), [EmailChannel(settings), SlackChannel(settings)])
@@ -306,10 +319,12 @@ def _demo(settings) -> None:  # type: ignore[no-untyped-def]
     """The sample accounts, logged by a demo rep in a demo team (idempotent)."""
     from sqlalchemy import select, update
 
+    from coach.auth import Users
     from coach.ingest.bundled import load_sample
     from coach.ingest.pipeline import IngestPipeline
     from coach.store.schema import InteractionRow
     from coach.tenancy import grant_to_teams_of
+    from coach.workspace import Workspace
 
     ws = Workspace(settings)
     users = Users(ws.db)
@@ -345,6 +360,7 @@ def slack() -> None:
     COACH_SLACK_BOT_TOKEN, COACH_COACH_API_URL and COACH_COACH_API_TOKEN."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from coach.config import get_settings
     from coach.slackbot.app import build_app
     from coach.slackbot.client import CoachAPI
 
@@ -385,7 +401,11 @@ def audit(
     import json
     from datetime import UTC, datetime
 
+    from rich.table import Table
+
     from coach.audit import ACTIONS, Audit
+    from coach.config import get_settings
+    from coach.workspace import Workspace
 
     if action and action not in ACTIONS:
         err.print(f"[bold red]error:[/] --action must be one of {', '.join(ACTIONS)}")

@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from coach.config import get_settings
 from coach.errors import CoachError
-from coach.workspace import Workspace
 
 if TYPE_CHECKING:
     from coach.digest import DigestBuilder
@@ -24,7 +22,9 @@ digest_app = typer.Typer(
 
 
 def _builder(engine: str | None) -> DigestBuilder:
+    from coach.config import get_settings
     from coach.digest import digest_builder
+    from coach.workspace import Workspace
 
     try:
         return digest_builder(Workspace(get_settings()), engine)

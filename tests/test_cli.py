@@ -192,3 +192,19 @@ def test_analyze_writes_only_in_the_data_folder(tmp_path):
     assert json.loads(result.stdout)["accounts"][0]["unaddressed_problems"]
     assert list(home.rglob("*")) == [] and list(cwd.rglob("*")) == []
     assert (data / "coach.db").exists()
+
+
+def test_help_imports_no_heavy_module():
+    """`coach --help` starts fast: the store, the models, the settings and the web app are imported by the
+    commands that use them (measured with `python -X importtime`: README, the CLI)."""
+    import subprocess
+    import sys
+
+    heavy = ("sqlalchemy", "numpy", "pydantic", "coach.config", "coach.workspace", "fastapi", "onnxruntime")
+    probe = (
+        "import sys, coach.cli; from typer.testing import CliRunner; "
+        "r = CliRunner().invoke(coach.cli.app, ['--help']); assert r.exit_code == 0, r.output; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "", f"imported for --help: {result.stdout.strip()}"
