@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
@@ -61,9 +61,10 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
 
         # Requests run in this many threads at once; the connection pool is sized from the same setting.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
-        # Load the embedding model, the vector index and the request detector while the worker waits for its
-        # first requests, rather than in the first report or search. In a thread: startup does not wait for it.
-        threading.Thread(target=warm_up, args=(ws,), name="coach-warm-up", daemon=True).start()
+        # Load the embedding model, the vector index, the request detector and what a brief needs while the worker
+        # waits for its first requests, rather than in the first report, search or brief. In a thread: startup
+        # does not wait for it.
+        threading.Thread(target=warm_up, args=(services,), name="coach-warm-up", daemon=True).start()
         yield
         if owned:
             ws.close()
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
         version="1",
         lifespan=lifespan,
     )
-    app.state.services = Services.build(ws, settings)
+    app.state.services = services = Services.build(ws, settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret(),
@@ -95,6 +96,13 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
 
         app.include_router(slack.router(settings, ws.db))
     _errors(app)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for it on every first visit; without it, every page load logged a 404."""
+        return FileResponse(
+            HERE / "static" / "favicon.ico", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
@@ -121,13 +129,18 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     return app
 
 
-def warm_up(ws: Workspace) -> None:
+def warm_up(services: Services) -> None:
+    """The models, indexes and files the first report, search, brief and sign-in would otherwise load."""
     try:
+        from coach.auth import dummy_hash
         from coach.signals.requests import detector
 
+        ws = services.workspace
         vector = ws.embedder.embed(["warm up"])[0]
         ws.index.query(vector, 1)  # Chroma loads the collection's vector index on its first query
         detector()
+        services.briefs.warm_up()  # the first brief on a fresh install embedded the playbook: 5-11 s
+        dummy_hash()
     except Exception:
         log.warning("warming up the models failed; the first request will load them", exc_info=True)
 

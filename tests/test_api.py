@@ -386,17 +386,20 @@ def test_a_worker_warms_its_models_up_at_startup_and_survives_a_failing_warm_up(
 
     from api.app import warm_up
     from coach.signals.requests import detector
+    from coach.store.vectors import PassageIndex
 
     detector.cache_clear()
     with TestClient(create_app(workspace.settings, workspace)) as client:
         for thread in [t for t in threading.enumerate() if t.name == "coach-warm-up"]:
             thread.join(timeout=60)
         assert detector.cache_info().currsize == 1  # loaded before any report asked for it
+        # the playbook is embedded before the first brief (which took 5 to 11 s on a fresh install)
+        assert PassageIndex(workspace.index).hashes()
         assert client.get("/healthz").status_code == 200
 
     class Broken:
         @property
-        def embedder(self):
+        def workspace(self):
             raise OSError("model file missing")
 
     warm_up(Broken())  # logged, not raised: the first request loads the models and says what failed

@@ -76,6 +76,14 @@ class BriefService:
         brief.sources = sources_of(brief, analysis)
         return brief
 
+    def warm_up(self) -> None:
+        """Load what a first brief would otherwise load while someone waits: the playbook's passages embedded
+        into their index (only when a section changed), the tokenizer the budget counts with, and the prompt."""
+        if self.ws.settings.brief_playbook_passages:
+            self.playbook.sync_index(PassageIndex(self.ws.index), self.ws.embedder)
+        self.ws.tokens.count("warm up")
+        prompts.environment().get_template(f"{PROMPT}.j2")
+
     def _engine(self) -> EngineUsed:
         """The engine a brief with no facts to read is credited to: the writer's, else the extractor's."""
         if self.writer is not None:
