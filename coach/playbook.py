@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -40,7 +40,34 @@ class Section:
 
     @property
     def id(self) -> str:
-        return f"{self.code}#{self.heading.casefold().replace(' ', '-')}"
+        return f"{self.code}#{self.slug}"
+
+    @property
+    def slug(self) -> str:
+        """The section's anchor, as briefs cite it (``knowledge/x.md#what-to-do-next``)."""
+        return self.heading.casefold().replace(" ", "-")
+
+    def blocks(self) -> list[Block]:
+        """The section as paragraphs and lists, for reading in the web app."""
+        blocks: list[Block] = []
+        for part in re.split(r"\n\s*\n", self.text):
+            lines = [line for line in part.splitlines() if line.strip()]
+            if not lines:
+                continue
+            if lines[0].startswith("- "):
+                items = Section(self.code, self.title, self.heading, part, self.path).items()
+                blocks.append(Block("list", tuple(items)))
+            else:
+                blocks.append(Block("paragraph", (" ".join(line.strip() for line in lines),)))
+        return blocks
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph (one text) or a list (its items) of a playbook section; ``**bold**`` marks stay in the text."""
+
+    kind: Literal["paragraph", "list"]
+    texts: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +93,15 @@ class Entry:
     def section(self, heading: str) -> Section | None:
         return next((s for s in self.sections if s.heading.casefold() == heading.casefold()), None)
 
-    def next_steps(self) -> list[str]:
+    def next_steps(self, verdict: str | None = None) -> list[str]:
+        """The "What to do next" items; for a meeting verdict, only those for it ("Kill: ..."), without the label."""
         section = self.section("What to do next")
-        return section.items() if section else []
+        items = section.items() if section else []
+        if verdict is None:
+            return items
+        label = f"{verdict.capitalize()}:"
+        chosen = [i.removeprefix(label).strip() for i in items if i.startswith(label)]
+        return [i[:1].upper() + i[1:] for i in chosen]
 
 
 class Playbook:
@@ -84,6 +117,11 @@ class Playbook:
 
     def get(self, code: str) -> Entry | None:
         return self.entries.get(code)
+
+    def by_path(self, path: str) -> Entry | None:
+        """The entry a finding's ``playbook`` field names (``knowledge/x.md``, maybe with ``#section``)."""
+        file = path.split("#", 1)[0]
+        return next((e for e in self.entries.values() if e.path == file), None)
 
     def sections(self) -> list[Section]:
         return [s for e in self.entries.values() for s in e.sections]

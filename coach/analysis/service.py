@@ -177,6 +177,12 @@ class Analyzer:
             report.llm_usage = used.usage
         return AccountAnalysis(account.name, as_of, report, judged, directory, used, ledger, links)
 
+    def without(self, analysis: AccountAnalysis, interaction_id: str) -> AccountReport:
+        """The account's report had ``interaction_id`` not been logged: judged again from the facts and links
+        already read (no extraction, no model call), to show what one note changed."""
+        rest = [j for j in analysis.judged if j.view.id != interaction_id]
+        return self.judge.judge(analysis.name, rest, analysis.as_of, analysis.links)
+
     def _usage(self) -> Usage:
         """What the model steps have cost so far (calls, cached and recorded answers, tokens)."""
         total = Usage()
