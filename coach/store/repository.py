@@ -72,6 +72,19 @@ class Repository:
             for i, n, c, f, la in self.session.execute(stmt)
         ]
 
+    def people_met(self, account_id: int) -> list[tuple[str, str | None, str | None]]:
+        """(name, side, title) of everyone who took part in an interaction of the account, most often first."""
+        seen = func.count(ParticipationRow.interaction_id)
+        stmt = (
+            select(PersonRow.name, PersonRow.side, PersonRow.title)
+            .join(ParticipationRow, ParticipationRow.person_id == PersonRow.id)
+            .join(InteractionRow, InteractionRow.id == ParticipationRow.interaction_id)
+            .where(InteractionRow.account_id == account_id)
+            .group_by(PersonRow.id, PersonRow.name, PersonRow.side, PersonRow.title)
+            .order_by(seen.desc(), PersonRow.name)
+        )
+        return [(name, side, title) for name, side, title in self.session.execute(stmt)]
+
     def account_for_domain(self, domain: str) -> AccountRow | None:
         """The account whose customer people use this e-mail domain, if exactly one does."""
         rows = self.session.scalars(
