@@ -26,16 +26,7 @@ def _rows(report: Report) -> Iterator[list[object]]:
     for account in report.accounts:
         cite = _citer(account)
         e = account.engagement
-        strategic = [i.evidence for i in account.interactions if i.engagement == "strategic" and i.evidence]
-        yield [
-            account.account,
-            "engagement",
-            e.label,
-            "",
-            e.why,
-            *cite(strategic[-1] if strategic else None),
-            e.playbook,
-        ]
+        yield [account.account, "engagement", e.label, "", e.why, *cite(_deciding(account)), e.playbook]
         for p in account.unaddressed_problems:
             for ev in p.evidence:
                 yield [account.account, "unaddressed problem", p.kind, "", p.summary, *cite(ev), p.playbook]
@@ -53,6 +44,15 @@ def _rows(report: Report) -> Iterator[list[object]]:
                     *cite(cited),
                     m.playbook,
                 ]
+
+
+def _deciding(account: AccountReport) -> Evidence | None:
+    """The sentence the engagement row cites: the latest strategic one, else the latest that was read at all (a
+    tactical account's row is dated and quoted too)."""
+    read = [i for i in account.interactions if i.evidence]
+    strategic = [i for i in read if i.engagement == "strategic"]
+    latest = (strategic or read)[-1:]
+    return latest[0].evidence if latest else None
 
 
 def _citer(account: AccountReport) -> Callable[[Evidence | None], list[object]]:
