@@ -322,7 +322,7 @@ class BriefAssembler:
                 f"No attendees given: listing who took part in the last {series} ({last.view.occurred_at.date()})."
             )
         elif not names:
-            notes.append("No attendees given: pass --attendees to see what each person raised before.")
+            notes.append("No attendees given: name who will be there to see what each person raised before.")
         return [self._attendee(n, judged, directory, commitments) for n in dict.fromkeys(names) if n.strip()]
 
     def _attendee(
@@ -399,6 +399,7 @@ class BriefAssembler:
         return Changes(
             since=since,
             since_what=f"{what} ({since}, {last.view.id}): {len(after)} interaction(s) since",
+            since_interaction=last.view.id,
             interactions=[
                 self._ev(
                     j.view.id,
@@ -469,7 +470,7 @@ class BriefAssembler:
                     self._question(
                         "open_problem",
                         "An open problem nobody owned",
-                        f"Open {p.days_open} days with no owner or date. {p.summary}",
+                        f"Open {p.days_open} days with no owner or date.",  # the quote follows: once
                         p.evidence[:1],
                     ),
                 )

@@ -103,6 +103,7 @@ class Changes(BaseModel):
         default=None, description="date of the last meeting of the series (or of any meeting)"
     )
     since_what: str
+    since_interaction: str | None = Field(default=None, description="the interaction 'since' refers to")
     interactions: list[Evidence] = Field(default_factory=list)
     new_problems: list[Evidence] = Field(default_factory=list)
     addressed: list[Evidence] = Field(default_factory=list)
