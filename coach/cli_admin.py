@@ -27,6 +27,7 @@ tokens_app = typer.Typer(
     help="API tokens for the Slack bot and other clients (stored hashed).", no_args_is_help=True
 )
 DEMO_EMAIL, DEMO_PASSWORD, DEMO_TEAM = "demo@example.com", "coach-demo", "Demo team"
+DEMO_MANAGER = "manager@example.com"  # manages the demo team: the team page and its weekly digest
 
 
 def _users() -> Users:
@@ -296,7 +297,16 @@ def serve(
         soft_wrap=True,
     )
     if demo:
-        out.print(f"sign in as [bold]{DEMO_EMAIL}[/] with password [bold]{DEMO_PASSWORD}[/]")
+        out.print(
+            f"sign in as the rep [bold]{DEMO_EMAIL}[/] or the manager [bold]{DEMO_MANAGER}[/], "
+            f"password [bold]{DEMO_PASSWORD}[/]",
+            soft_wrap=True,
+        )
+        out.print(
+            "try first: the rep's accounts that need attention, an account's what to do next and its prep "
+            "brief; the manager's Team page and its weekly digest",
+            soft_wrap=True,
+        )
     out.print("stop with Ctrl+C\n")
     uvicorn.run(
         "api.app:create_app",
@@ -316,7 +326,7 @@ def forwarded_allow_ips(settings: Settings) -> str:
 
 
 def _demo(settings) -> None:  # type: ignore[no-untyped-def]
-    """The sample accounts, logged by a demo rep in a demo team (idempotent)."""
+    """The sample accounts, logged by a demo rep in a demo team that a demo manager manages (idempotent)."""
     from sqlalchemy import select, update
 
     from coach.auth import Users
@@ -334,6 +344,9 @@ def _demo(settings) -> None:  # type: ignore[no-untyped-def]
     if DEMO_TEAM not in [t for t, _, _ in users.teams()]:
         users.add_team(DEMO_TEAM)
     users.add_member(DEMO_TEAM, DEMO_EMAIL)
+    if users.by_email(DEMO_MANAGER) is None:
+        users.add(DEMO_MANAGER, "Demo Manager", "manager", DEMO_PASSWORD)
+    users.add_member(DEMO_TEAM, DEMO_MANAGER, manages=True)
     with err.status("loading the bundled sample…"):
         report = load_sample(IngestPipeline(ws))
     with ws.db.session(write=True) as session:

@@ -1,32 +1,61 @@
-"""The reps' web pages: sign in, paste a note, read an account's flags, prep a meeting, search.
+"""The web app's frame and a rep's morning: sign in, what needs attention, log a note.
 
-Server-rendered Jinja2 (autoescaped), no build step. Every form carries a CSRF
-token tied to the signed session; a form with an error comes back with
-everything the rep typed still in it.
+Server-rendered Jinja2 (autoescaped), no build step. Every form carries a CSRF token tied to the signed session; a
+form with an error comes back with everything the rep typed still in it, and so does a note submitted after the
+session ended: the sign-in page keeps it and logs it once they are signed in. Pages speak to reps: no setting
+names, command flags, file paths or engine words (``plain``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.deps import Services, ServicesDep, audit, check_csrf, csrf_token, search_detail, session_user
+from api.deps import Services, ServicesDep, audit, check_csrf, csrf_token, session_user
+from coach import account_names
+from coach.attention import Attention, assess, by_attention
 from coach.auth import User
-from coach.briefs import BriefRequest
+from coach.citations import day
 from coach.errors import Forbidden, InvalidInput, NotFound, NotVisible
 from coach.store.repository import Repository, as_utc
-from coach.store.schema import AccountRow as _AccountRow
+from coach.store.schema import AccountRow
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 KINDS = ("note", "call", "meeting", "email")
+KIND_NAMES = {"note": "note", "call": "call", "meeting": "meeting", "email": "e-mail"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ID = 2**31 - 1  # account ids are INTEGER columns (32 bits on PostgreSQL)
+ATTENTION_ACCOUNTS = 40  # the home page judges the most recently active accounts; the rest are listed
+NOTE_FIELDS = ("account", "kind", "date", "participants", "series", "text")
+# What a rep should never read: commands in backticks, settings, command-line flags, file paths, engine words.
+_FOR_ADMINS = re.compile(
+    r"`|\bCOACH_[A-Z_]+|(?<![\w-])--[a-z]|knowledge/|\.md\b|\bengine\b|\btokens?\b", re.I
+)
+templates.env.globals.update(day=day, kind_name=lambda k: KIND_NAMES.get(k, k))
+
+
+def plain(message: str) -> str:
+    """A message for a rep: its clauses that name a command, setting, flag, file or engine are left out (the
+    README tells admins), and what is left reads as a sentence."""
+    kept = re.sub(r"\s*\([^()]*\)", lambda m: "" if _FOR_ADMINS.search(m.group()) else m.group(), message)
+    clauses = [c for c in re.split(r"(?<=[;.])\s+", kept) if c.strip() and not _FOR_ADMINS.search(c)]
+    text = " ".join(clauses).strip().rstrip(";,: ")
+    if not text:
+        return "Something went wrong; try again, and tell an admin if it keeps happening."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+templates.env.filters["plain"] = plain
 
 
 def wants_html(request: Request) -> bool:
@@ -37,9 +66,29 @@ def wants_html(request: Request) -> bool:
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     svc: Services = request.app.state.services
-    context.setdefault("user", session_user(request, svc))
+    user = context.setdefault("user", session_user(request, svc))
     context["csrf"] = csrf_token(request)
+    context.setdefault("nav", navigation(svc, user))
     return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+@dataclass(frozen=True, slots=True)
+class NavLink:
+    href: str
+    label: str
+
+
+def navigation(svc: Services, user: User | None) -> list[NavLink]:
+    """The header's links for this user. Pages for managers add theirs here, one line each."""
+    if user is None:
+        return []
+    links = [NavLink("/", "Accounts"), NavLink("/#log", "Log a note"), NavLink("/search", "Search")]
+    if user.is_admin or user.manages:
+        links.append(NavLink("/teams", "Team"))
+    links.append(NavLink("/playbook", "Playbook"))
+    if user.is_admin or user.manages:
+        links.append(NavLink("/access", "Access"))
+    return links
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
@@ -49,23 +98,25 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         "error.html",
         status=status,
         title=titles.get(status, "Something went wrong"),
-        message=message,
+        message=plain(message),
         status_code=status,
     )
 
 
-def _user_or_redirect(request: Request, svc: Services) -> User | RedirectResponse:
+def user_or_redirect(request: Request, svc: Services) -> User | RedirectResponse:
+    """The signed-in user, or the way to sign in and come back to this page (with its query)."""
     user = session_user(request, svc)
     if user is None:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': back})}", status_code=303)
     return user
 
 
-def _account_row(svc: Services, user: User, account_id: int):  # type: ignore[no-untyped-def]
+def account_row(svc: Services, user: User, account_id: int) -> AccountRow:
     if not 1 <= account_id <= MAX_ID:  # beyond the id column's range: no such account (not a database error)
         raise NotFound("no such account (or not one of yours)")
     with svc.workspace.db.session() as session:
-        row = session.get(_AccountRow, account_id)
+        row = session.get(AccountRow, account_id)
         if row is None:
             raise NotFound("no such account (or not one of yours)")
         if not svc.accounts.can_see(user, row.id):
@@ -76,7 +127,7 @@ def _account_row(svc: Services, user: User, account_id: int):  # type: ignore[no
 # --- signing in -----------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002 - the query parameter's name
-    return page(request, "login.html", next=_safe_next(next), email="", error=None, user=None)
+    return page(request, "login.html", next=_safe_next(next), email="", error=None, user=None, pending=None)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -87,8 +138,16 @@ def login(
     password: Annotated[str, Form(max_length=1000)],
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",  # noqa: A002 - the form field's name
+    pending_note: Annotated[str, Form()] = "",
+    account: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "note",
+    when: Annotated[str, Form(alias="date")] = "",
+    participants: Annotated[str, Form()] = "",
+    series: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
+    pending = NoteForm(account, kind, when, participants, series, text) if pending_note == "yes" else None
     address = request.client.host if request.client else "unknown"
     wait = svc.throttle.wait(email, address)
     if wait:
@@ -100,8 +159,9 @@ def login(
             next=_safe_next(next),
             email=email,
             user=None,
-            error=f"Too many failed sign-ins. Try again in about {minutes} minute(s), or ask an admin "
-            "to reset the password (`coach users password EMAIL`).",
+            pending=pending,
+            error=f"Too many failed sign-ins. Try again in about {minutes} "
+            f"minute{'' if minutes == 1 else 's'}, or ask an admin to reset your password.",
         )
         response.headers["Retry-After"] = str(wait)
         return response
@@ -115,12 +175,15 @@ def login(
             next=_safe_next(next),
             email=email,
             user=None,
-            error="That e-mail and password do not match. Check both, or ask an admin to reset it "
-            "(`coach users password EMAIL`).",
+            pending=pending,
+            error="That e-mail and password do not match. Check both, or ask an admin to reset your password.",
         )
     svc.sessions.end(request.session.get("sid"))  # a browser signing in again leaves no session behind
     request.session.clear()  # a new session on sign-in: no fixation
     request.session["sid"] = svc.sessions.start(user.id)
+    request.state.session_user = user
+    if pending is not None:  # the note typed before the session ended: logged now, as the user who signed in
+        return submit_note(request, svc, user, pending)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -150,39 +213,90 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
-# --- home: accounts and the paste form ----------------------------------------------------------
+# --- home: what needs attention, then the paste form -----------------------------------------------
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, svc: ServicesDep, account: str = "") -> Response:
-    user = _user_or_redirect(request, svc)
+    user = user_or_redirect(request, svc)
     if isinstance(user, RedirectResponse):
         return user
+    return _home(request, svc, user, NoteForm.blank(account))
+
+
+def _home(
+    request: Request,
+    svc: Services,
+    user: User,
+    form: NoteForm,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    suggestions: list[str] | None = None,
+) -> HTMLResponse:
+    names, attention, rest = attention_of(svc, user)
     return page(
         request,
         "home.html",
+        status=status,
         user=user,
-        accounts=_summaries(svc, user),
-        form=_blank_form(account),
-        errors={},
+        names=names,
+        attention=attention,
+        rest=rest,
+        form=form,
+        errors=errors or {},
         kinds=KINDS,
+        suggestions=suggestions or [],
+        today=date.today(),
     )
 
 
-def _summaries(svc: Services, user: User) -> list[dict[str, Any]]:
+def attention_of(
+    svc: Services, user: User, account_ids: set[int] | None = None
+) -> tuple[list[str], list[Attention], list[tuple[int, str]]]:
+    """The names of the accounts the user sees, the most recently active judged for attention (most in need
+    first), and the rest (id, name) beyond that many. ``account_ids``: only these (a team's)."""
     visible = svc.accounts.visible_ids(user)
     with svc.workspace.db.session() as session:
-        rows = [s for s in Repository(session).account_summaries() if visible is None or s.id in visible]
-    return [{"id": s.id, "name": s.name, "interactions": s.interactions, "last": s.last} for s in rows]
+        rows = [
+            s
+            for s in Repository(session).account_summaries()
+            if (visible is None or s.id in visible) and (account_ids is None or s.id in account_ids)
+        ]
+    active = sorted(
+        (s for s in rows if s.interactions), key=lambda s: as_utc(s.last) if s.last else EPOCH, reverse=True
+    )
+    today = date.today()
+    judged = []
+    for summary in active[:ATTENTION_ACCOUNTS]:
+        analysis = svc.analyzer.account(summary.name, today)
+        judged.append(assess(summary.id, analysis.report, analysis.judged, today))
+    rest = sorted(((s.id, s.name) for s in active[ATTENTION_ACCOUNTS:]), key=lambda r: r[1].casefold())
+    return sorted(s.name for s in rows), by_attention(judged), rest
 
 
-def _blank_form(account: str = "") -> dict[str, str]:
-    return {
-        "account": account,
-        "kind": "note",
-        "date": date.today().isoformat(),
-        "participants": "",
-        "text": "",
-        "series": "",
-    }
+# --- logging a note ---------------------------------------------------------------------------------
+@dataclass(slots=True)
+class NoteForm:
+    account: str
+    kind: str
+    date: str
+    participants: str
+    series: str
+    text: str
+
+    @classmethod
+    def blank(cls, account: str = "") -> NoteForm:
+        return cls(account, "note", date.today().isoformat(), "", "", "")
+
+    def errors(self) -> dict[str, str]:
+        errors = {}
+        if not self.account.strip():
+            errors["account"] = "Pick an account, or type a new account's name."
+        if not self.text.strip():
+            errors["text"] = "Paste or type the note."
+        if self.kind not in KINDS:
+            errors["kind"] = "Choose note, call, meeting or e-mail."
+        if self.date.strip() and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.date.strip()):
+            errors["date"] = "Use the date picker, or YYYY-MM-DD."
+        return errors
 
 
 @router.post("/notes", response_class=HTMLResponse)
@@ -196,74 +310,90 @@ def log_note(
     series: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
+    use_account: Annotated[str, Form()] = "",
+    create_account: Annotated[str, Form()] = "",
 ) -> Response:
-    user = _user_or_redirect(request, svc)
-    if isinstance(user, RedirectResponse):
-        return user
+    form = NoteForm(use_account or account, kind, when, participants, series, text)
+    user = session_user(request, svc)
+    if user is None:
+        return _sign_in_to_finish(request, csrf, form)
     check_csrf(request, csrf)
-    form = {
-        "account": account,
-        "kind": kind,
-        "date": when,
-        "participants": participants,
-        "text": text,
-        "series": series,
-    }
-    errors = _form_errors(form)
-    if not errors:
-        obj: dict[str, Any] = {
-            "account": account.strip(),
-            "kind": kind,
-            "text": text,
-            "rep": user.name,
-            "participants": _participants(participants, user),
-        }
-        if when.strip():
-            obj["date"] = when.strip()
-        if series.strip():
-            obj["series"] = series.strip()
-        try:
-            logged = svc.logbook.log_one(user, obj, origin="web")
-        except (InvalidInput, NotFound, Forbidden) as exc:
-            errors["form"] = str(exc)
-            errors["status"] = "403" if isinstance(exc, Forbidden) else ""
-            audit(
-                request,
-                user,
-                "denied" if isinstance(exc, Forbidden) else "log",
-                account.strip()[:300],
-                f"refused: {exc}",
-            )
-        else:
-            audit(request, user, "log", account.strip()[:300], f"interaction {logged.id} {logged.status}")
-            return RedirectResponse(f"/interactions/{logged.id}?logged={logged.status}", status_code=303)
-    status = 413 if "too large" in errors.get("text", "") else int(errors.pop("status", "") or 422)
-    return page(
-        request,
-        "home.html",
-        status=status,
-        user=user,
-        accounts=_summaries(svc, user),
-        form=form,
-        errors=errors,
-        kinds=KINDS,
+    return submit_note(request, svc, user, form, confirmed_new=create_account == "yes")
+
+
+def _sign_in_to_finish(request: Request, csrf: str, form: NoteForm) -> Response:
+    """The session ended while the rep typed: the sign-in page keeps the note and logs it after signing in.
+    Only for a form posted from this app (its CSRF token, or the browser's Origin): another site cannot make a
+    rep log its words by sending them to sign in."""
+    expected = request.session.get("csrf")
+    origin = request.headers.get("origin") or request.headers.get("referer") or ""
+    ours = (isinstance(expected, str) and expected == csrf) or (
+        urlsplit(origin).netloc == request.url.netloc and urlsplit(origin).netloc != ""
     )
+    if not ours or not form.text.strip():
+        return RedirectResponse("/login", status_code=303)
+    message = (
+        "Your session ended before the note was logged. Sign in and it is logged, exactly as you typed it."
+    )
+    return page(request, "login.html", status=401, next="/", email="", error=message, user=None, pending=form)
 
 
-def _form_errors(form: dict[str, str]) -> dict[str, str]:
-    errors = {}
-    if not form["account"].strip():
-        errors["account"] = "Pick an account, or type a new account's name."
-    if not form["text"].strip():
-        errors["text"] = "Paste or type the note."
-    if form["kind"] not in KINDS:
-        errors["kind"] = "Choose note, call, meeting or e-mail."
-    if form["date"].strip() and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", form["date"].strip()):
-        errors["date"] = "Use the date picker, or YYYY-MM-DD."
-    return errors
+def submit_note(
+    request: Request, svc: Services, user: User, form: NoteForm, confirmed_new: bool = False
+) -> Response:
+    errors = form.errors()
+    if errors:
+        return _home(request, svc, user, form, errors, status=422)
+    if not confirmed_new:
+        suggestions = _near_accounts(svc, user, form.account)
+        if suggestions:
+            return _home(request, svc, user, form, status=200, suggestions=suggestions)
+    limit = svc.workspace.settings.api_max_text_bytes
+    if len(form.text.encode("utf-8", "surrogatepass")) > limit:
+        errors["text"] = f"The note is over {limit // 1000:,} kB: split it into parts and log each."
+        return _home(request, svc, user, form, errors, status=413)
+    try:
+        logged = svc.logbook.log_one(user, _record(form, user), origin="web")
+    except (InvalidInput, NotFound, Forbidden) as exc:
+        audit(
+            request,
+            user,
+            "denied" if isinstance(exc, Forbidden) else "log",
+            form.account.strip()[:300],
+            f"refused: {exc}",
+        )
+        status = 403 if isinstance(exc, Forbidden) else 422
+        return _home(request, svc, user, form, {"form": plain(str(exc))}, status=status)
+    audit(request, user, "log", form.account.strip()[:300], f"interaction {logged.id} {logged.status}")
+    return RedirectResponse(f"/interactions/{logged.id}?logged={logged.status}", status_code=303)
 
 
-def _participants(value: str, user: User) -> list[dict[str, str]]:
+def _near_accounts(svc: Services, user: User, typed: str) -> list[str]:
+    """Accounts the user sees whose names the typed one is probably meant to be (none if it is one of them)."""
+    visible = svc.accounts.visible_ids(user)
+    with svc.workspace.db.session() as session:
+        names = [
+            s.name for s in Repository(session).account_summaries() if visible is None or s.id in visible
+        ]
+    return account_names.near(typed, names)
+
+
+def _record(form: NoteForm, user: User) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "account": form.account.strip(),
+        "kind": form.kind,
+        "text": form.text,
+        "rep": user.name,
+        "participants": participants(form.participants, user),
+    }
+    if form.date.strip():
+        record["date"] = form.date.strip()
+    if form.series.strip():
+        record["series"] = form.series.strip()
+    return record
+
+
+def participants(value: str, user: User) -> list[dict[str, str]]:
     """'Ana Lima (customer), bob@acme.com' into contract participants; the rep is always one of them."""
     people = [{"name": user.name, "email": user.email, "side": "internal"}]
     for part in value.split(","):
@@ -277,166 +407,3 @@ def _participants(value: str, user: User) -> list[dict[str, str]]:
         elif name:
             people.append({"name": name[:300], "side": side})
     return people
-
-
-# --- an interaction and its facts ----------------------------------------------------------------
-@router.get("/interactions/{interaction_id}", response_class=HTMLResponse)
-def interaction_page(
-    request: Request,
-    svc: ServicesDep,
-    interaction_id: str,
-    q: str = "",
-    logged: str = "",
-    span: Annotated[str, Query(max_length=24, pattern=r"^(\d+-\d+)?$")] = "",
-) -> Response:
-    """One interaction; ``q`` (a quote) or ``span`` (START-END of its clean text: a search passage) is marked."""
-    user = _user_or_redirect(request, svc)
-    if isinstance(user, RedirectResponse):
-        return user
-    with svc.workspace.db.session() as session:
-        row = Repository(session).interaction(interaction_id)
-        if row is None:
-            raise NotFound("no such interaction (or not one of yours)")
-        if not svc.accounts.can_see(user, row.account_id):
-            raise NotVisible("no such interaction (or not one of yours)", row.account.name)
-        account_id, account, text, when = (
-            row.account_id,
-            row.account.name,
-            row.raw_text,
-            as_utc(row.occurred_at),
-        )
-        if span:
-            a, b = (int(x) for x in span.split("-"))
-            q = row.clean_text[a:b] if a < b else q
-        info = {
-            "id": row.id,
-            "kind": row.kind,
-            "date": when.date(),
-            "rep": row.rep,
-            "series": row.series,
-            "participants": [(p.person.name, p.person.side, p.person.title) for p in row.participants],
-        }
-    analysis = svc.analyzer.account(account, max(date.today(), when.date()))
-    audit(request, user, "read", account, f"interaction {interaction_id}")
-    facts = next((j.facts for j in analysis.judged if j.view.id == interaction_id), None)
-    return page(
-        request,
-        "interaction.html",
-        user=user,
-        info=info,
-        account=account,
-        account_id=account_id,
-        segments=_highlight(text, q),
-        facts=facts,
-        report=analysis.report,
-        logged=logged,
-    )
-
-
-def _highlight(text: str, quote: str) -> list[tuple[str, bool]]:
-    """The text in pieces, the quoted words marked (whitespace-insensitive); escaped by the template."""
-    words = quote.split()
-    if not words:
-        return [(text, False)]
-    match = re.search(r"\s+".join(re.escape(w) for w in words), text)
-    if match is None:
-        return [(text, False)]
-    return [(text[: match.start()], False), (match.group(), True), (text[match.end() :], False)]
-
-
-# --- an account -----------------------------------------------------------------------------------
-@router.get("/accounts/{account_id}", response_class=HTMLResponse)
-def account_page(request: Request, svc: ServicesDep, account_id: int) -> Response:
-    user = _user_or_redirect(request, svc)
-    if isinstance(user, RedirectResponse):
-        return user
-    row = _account_row(svc, user, account_id)
-    analysis = svc.analyzer.account(row.name, date.today())
-    audit(request, user, "read", row.name, "account page")
-    timeline = [
-        {
-            "id": j.view.id,
-            "date": j.view.occurred_at.date(),
-            "kind": j.view.kind,
-            "series": j.view.series,
-            "engagement": j.facts.engagement,
-            "opening": " ".join(j.view.text.split())[:160],
-        }
-        for j in reversed(analysis.judged)
-    ]
-    trend = [1 if j.facts.engagement == "strategic" else 0 for j in analysis.judged][-12:]
-    return page(
-        request,
-        "account.html",
-        user=user,
-        account_id=account_id,
-        report=analysis.report,
-        timeline=timeline,
-        trend=trend,
-    )
-
-
-@router.get("/accounts/{account_id}/brief", response_class=HTMLResponse)
-def brief_page(
-    request: Request,
-    svc: ServicesDep,
-    account_id: int,
-    meeting: Annotated[str, Query(max_length=300)] = "",
-    attendees: Annotated[str, Query(max_length=2000)] = "",
-    on: Annotated[str, Query(alias="date", max_length=10)] = "",
-) -> Response:
-    user = _user_or_redirect(request, svc)
-    if isinstance(user, RedirectResponse):
-        return user
-    row = _account_row(svc, user, account_id)
-    try:
-        day = date.fromisoformat(on) if on else date.today()
-    except ValueError:
-        raise InvalidInput("the meeting date must be YYYY-MM-DD") from None
-    people = [a.strip() for a in attendees.split(",") if a.strip()]
-    brief = svc.briefs.brief(BriefRequest(row.name, meeting=meeting or None, attendees=people, date=day))
-    audit(request, user, "brief", row.name, f"meeting={meeting!r}" if meeting else None)
-    return page(
-        request,
-        "brief.html",
-        user=user,
-        account_id=account_id,
-        brief=brief,
-        form={"meeting": meeting, "attendees": attendees, "date": day.isoformat()},
-    )
-
-
-@router.get("/accounts/{account_id}/findings.csv")
-def findings_download(request: Request, svc: ServicesDep, account_id: int) -> Response:
-    """The account's findings as CSV (formula-looking cells escaped: see coach.analysis.spreadsheet)."""
-    from coach.analysis.spreadsheet import findings_csv
-
-    user = _user_or_redirect(request, svc)
-    if isinstance(user, RedirectResponse):
-        return user
-    row = _account_row(svc, user, account_id)
-    day = date.today()
-    analysis = svc.analyzer.account(row.name, day)
-    audit(request, user, "export", row.name, "findings.csv")
-    filename = re.sub(r"[^A-Za-z0-9._-]+", "-", row.name).strip("-") or "account"
-    return Response(
-        findings_csv(analysis.as_report()),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}-findings-{day}.csv"'},
-    )
-
-
-# --- search ---------------------------------------------------------------------------------------
-@router.get("/search", response_class=HTMLResponse)
-def search_page(
-    request: Request, svc: ServicesDep, q: Annotated[str, Query(max_length=500)] = ""
-) -> Response:
-    user = _user_or_redirect(request, svc)
-    if isinstance(user, RedirectResponse):
-        return user
-    hits = []
-    if q.strip():
-        visible = svc.accounts.visible_ids(user)
-        hits = svc.searcher.search(q, k=15, account_ids=None if visible is None else sorted(visible))
-        audit(request, user, "search", None, search_detail(q, [h.account for h in hits]))
-    return page(request, "search.html", user=user, q=q, hits=hits)

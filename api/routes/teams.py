@@ -1,0 +1,199 @@
+"""The manager's team page: the team's accounts by what needs attention, each rep with their coaching points, and
+the weekly digest for any week, previewed in the page through the same builder and template as the e-mail. The
+e-mailed digest links here as ``/teams/{team_id}?week=2026-W47``.
+
+The digest is an e-mail: its HTML carries inline styles, which the app's pages do not allow. It is served as its
+own document (``/teams/{team_id}/digest``) with a policy of its own (styles inline, no script, framed only by the
+app) and shown in a frame of the team page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import Services, ServicesDep, audit
+from api.findings import Cite, Guide, guide, note_link
+from api.routes.web import attention_of, page, user_or_redirect
+from coach.auth import User
+from coach.citations import citations
+from coach.errors import NotFound
+from coach.teams import Team, Teams
+
+if TYPE_CHECKING:
+    from coach.digest import Digest, DigestBuilder
+
+router = APIRouter(include_in_schema=False)
+WeekParam = Annotated[str, Query(max_length=10, pattern=r"^(\d{4}-W\d{1,2})?$")]
+DIGEST_CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'; "
+    "form-action 'none'; base-uri 'self'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    label: str
+    start: date
+    end: date
+    note: str = ""
+
+    @property
+    def previous(self) -> str:
+        return _label(self.start - timedelta(days=7))
+
+    @property
+    def following(self) -> str | None:
+        after = self.start + timedelta(days=7)
+        return _label(after) if after <= date.today() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A coaching point: what to coach the rep on, the sentence behind it, and the playbook page."""
+
+    text: str
+    cite: Cite | None
+    guide: Guide | None
+
+
+@dataclass(frozen=True, slots=True)
+class RepCard:
+    name: str
+    accounts: int
+    points: list[Point]
+
+
+def _label(day: date) -> str:
+    year, number, _ = day.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+@router.get("/teams", response_class=HTMLResponse)
+def teams_index(request: Request, svc: ServicesDep) -> Response:
+    """The teams a manager manages (one: straight to it)."""
+    user = user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    teams = Teams(svc.workspace.db).visible_to(user)
+    if len(teams) == 1:
+        return RedirectResponse(f"/teams/{teams[0][0]}", status_code=303)
+    return page(request, "teams.html", user=user, teams=teams)
+
+
+@router.get("/teams/{team_id}", response_class=HTMLResponse)
+def team_page(request: Request, svc: ServicesDep, team_id: int, week: WeekParam = "") -> Response:
+    user = user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    team = _team(svc, user, team_id)
+    when = _week(svc, team, week)
+    manager = _manager(user, team)
+    _, attention, rest = attention_of(svc, user, Teams(svc.workspace.db).accounts(team.id))
+    reps: list[RepCard] = []
+    if manager is not None:
+        digest = _builder(request, svc).build(manager, when.label)
+        reps = _reps(svc, digest, team)
+    audit(request, user, "digest", None, f"team page {team.name}, week {when.label}")
+    return page(
+        request,
+        "team.html",
+        user=user,
+        team=team,
+        week=when,
+        manager=manager,
+        attention=attention,
+        rest=rest,
+        reps=reps,
+        today=date.today(),
+    )
+
+
+@router.get("/teams/{team_id}/digest", response_class=HTMLResponse)
+def digest_preview(request: Request, svc: ServicesDep, team_id: int, week: WeekParam = "") -> Response:
+    """The digest e-mail of the week, as the manager receives it (charts inline)."""
+    from coach.digest.deliver import render_digest
+
+    user = user_or_redirect(request, svc)
+    if isinstance(user, RedirectResponse):
+        return user
+    team = _team(svc, user, team_id)
+    manager = _manager(user, team)
+    if manager is None:
+        raise NotFound("this team has no manager, so no digest is sent")
+    digest = _builder(request, svc).build(manager, _week(svc, team, week).label)
+    html = render_digest(digest, "html").replace("<head>", '<head><base target="_top">', 1)
+    headers = {"Content-Security-Policy": DIGEST_CSP, "X-Frame-Options": "SAMEORIGIN"}
+    return HTMLResponse(html, headers=headers)
+
+
+def _team(svc: Services, user: User, team_id: int) -> Team:
+    """The team, if the user may open its page (they manage it, or are an admin); else 404."""
+    teams = Teams(svc.workspace.db)
+    team = teams.get(team_id) if 1 <= team_id <= 2**31 - 1 else None
+    if team is None or not (user.is_admin or team.name in user.manages):
+        raise NotFound("no such team (or not one you manage)")
+    return team
+
+
+def _manager(user: User, team: Team) -> str | None:
+    """Whose digest the page shows: the viewer's if they manage the team, else its first manager's."""
+    if team.name in user.manages:
+        return user.email
+    return team.managers[0].email if team.managers else None
+
+
+def _week(svc: Services, team: Team, asked: str) -> Week:
+    """The week asked for; by default the last complete week, or, when the team logged nothing in it, the latest
+    week it logged something in."""
+    from coach.digest import parse_week
+
+    label, start, end = parse_week(asked or None)
+    if asked:
+        return Week(label, start, end)
+    latest = Teams(svc.workspace.db).last_logged(team, end)
+    if latest is None or latest >= start:
+        return Week(label, start, end)
+    label, start, end = parse_week(_label(latest))
+    note = f"Nothing was logged last week, so this is {label}, the latest week with notes."
+    return Week(label, start, end, note)
+
+
+def _builder(request: Request, svc: Services) -> DigestBuilder:
+    """The digest builder the e-mail uses, made once per app (with the engines' digest writer)."""
+    builder: DigestBuilder | None = getattr(request.app.state, "digests", None)
+    if builder is None:
+        from coach.digest import DigestBuilder
+        from coach.engines import for_workspace
+
+        writer = for_workspace(svc.workspace).digest_writer
+        builder = DigestBuilder(svc.workspace, analyzer=svc.analyzer, writer=writer)
+        request.app.state.digests = builder
+    return builder
+
+
+def _reps(svc: Services, digest: Digest, team: Team) -> list[RepCard]:
+    """The team's reps as the digest coaches them (the digest covers every team the manager manages)."""
+    members = {p.email for p in team.members}
+    reps = [r for r in digest.reps if r.email in members]
+    ids = {c.interaction for r in reps for c in r.coaching if c.interaction}
+    with svc.workspace.db.session() as session:
+        cited = citations(session, ids)
+    playbook = svc.analyzer.judge.playbook
+    cards = []
+    for rep in reps:
+        points = []
+        for c in rep.coaching:
+            found = cited.get(c.interaction or "")
+            cite = (
+                Cite(note_link(c.interaction, c.quote), c.quote, found.label if found else "a note")
+                if c.interaction and c.quote
+                else None
+            )
+            points.append(Point(c.text, cite, guide(playbook, c.playbook) if c.playbook else None))
+        cards.append(RepCard(rep.rep, len(rep.accounts), points))
+    return cards
