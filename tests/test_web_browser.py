@@ -154,6 +154,7 @@ def test_search_shows_the_passage_with_its_words_marked_and_opens_the_note_at_it
     page.goto(live + "/search")
     page.get_by_label("What are you looking for?").fill("ticket 88213")
     page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/search?q=*")
     first = page.locator("ol.hits li").first
     assert first.locator("mark").all_inner_texts() == ["ticket", "88213"]
     assert "Support ticket 88213" in first.locator("p.passage").inner_text()

@@ -88,7 +88,11 @@ def test_the_brief_page_matches_the_cli_brief_without_token_counts(ana, workspac
     quayside = account_id(workspace, "Quayside Elevators")
     page = ana.get(
         f"/accounts/{quayside}/brief",
-        params=[("meeting", "Quayside weekly status"), ("attendee", "Niamh Doyle"), ("attendee", "Colm Byrne")],
+        params=[
+            ("meeting", "Quayside weekly status"),
+            ("attendee", "Niamh Doyle"),
+            ("attendee", "Colm Byrne"),
+        ],
     ).text
     words = visible(page)
     for heading in ("From the account's history", "From the playbook", "Sources", "Suggested agenda"):
@@ -113,7 +117,9 @@ def test_a_typo_in_the_account_asks_did_you_mean_and_keeps_the_note(ana, workspa
     logged = post_note(ana, "Quaysde Elevators", QUAYSIDE_NOTE, use_account="Quayside Elevators")
     assert logged.status_code == 303
     page = ana.get(logged.headers["location"]).text
-    changed = " ".join(visible(re.search(r'<section class="card changes".*?</section>', page, re.S).group()).split())
+    changed = " ".join(
+        visible(re.search(r'<section class="card changes".*?</section>', page, re.S).group()).split()
+    )
     assert re.search(r"new Customer problem ?: Niamh Doyle complained", changed), changed
     assert re.search(r"resolved Customer problem ?: Niamh Doyle’s", changed), changed  # the code is fixed
     created = post_note(ana, "Quaysde Elevators", "Intro call.", create_account="yes")
@@ -134,8 +140,17 @@ def test_a_note_submitted_after_the_session_ended_is_logged_once_signed_in(app_e
     _sign_in(client, "ana@vendor.example", "ana-password")
     home = client.get("/")
     users.sign_out_everywhere("ana@vendor.example")  # the session ends on the server while Ana types
-    form = {"account": "Pinecrest Utilities", "kind": "call", "date": "2026-11-20", "participants": "Mei Tanaka"}
-    form |= {"series": "", "text": "Mei asked for the rollout plan by Friday.\nSecond line.", "csrf": _csrf(home.text)}
+    form = {
+        "account": "Pinecrest Utilities",
+        "kind": "call",
+        "date": "2026-11-20",
+        "participants": "Mei Tanaka",
+    }
+    form |= {
+        "series": "",
+        "text": "Mei asked for the rollout plan by Friday.\nSecond line.",
+        "csrf": _csrf(home.text),
+    }
     answer = client.post("/notes", data=form, follow_redirects=False)
     assert answer.status_code == 401 and "Sign in and it is logged" in answer.text
     assert "Mei asked for the rollout plan by Friday.\nSecond line." in unescape(answer.text)
@@ -164,7 +179,9 @@ def test_another_site_cannot_have_a_signed_out_rep_log_its_words(app_env):  # no
 
 def test_search_narrows_by_account_kind_and_dates(ana, workspace):
     harbor = account_id(workspace, "Harbor & Vine Hospitality")
-    everywhere = ana.get("/search", params={"q": "outage"}).text
+    everywhere = ana.get(
+        "/search", params={"q": "outage", "account": "", "kind": "", "from": "", "to": ""}
+    ).text
     one = ana.get("/search", params={"q": "outage", "account": harbor, "kind": "email"}).text
     none = ana.get("/search", params={"q": "outage", "from": "2030-01-01"}).text
     assert "Pinecrest Utilities ·" in everywhere or "Quayside Elevators ·" in everywhere
@@ -175,7 +192,7 @@ def test_search_narrows_by_account_kind_and_dates(ana, workspace):
 
 
 def test_no_page_shows_settings_flags_paths_or_token_counts(app_env, workspace):  # noqa: F811
-    client, _, users = app_env
+    client, _, _ = app_env
     client.headers.update(HTML)
     pages = {}
     pages["wrong password"] = _sign_in(client, "ana@vendor.example", "wrong").text
@@ -225,7 +242,11 @@ def test_the_team_page_is_for_its_managers_with_the_digest_of_any_week(app_env, 
     digest = client.get(f"{team_url}/digest", params={"week": "2026-W34"})
     assert digest.status_code == 200 and '<base target="_top">' in digest.text and "2026-W34" in digest.text
     policy = digest.headers["content-security-policy"]
-    assert "style-src 'unsafe-inline'" in policy and "script" not in policy and "frame-ancestors 'self'" in policy
+    assert (
+        "style-src 'unsafe-inline'" in policy
+        and "script" not in policy
+        and "frame-ancestors 'self'" in policy
+    )
     assert digest.headers["x-frame-options"] == "SAMEORIGIN"
     assert "frame-ancestors 'none'" in client.get(team_url).headers["content-security-policy"]  # pages: none
     assert client.get(team_url, params={"week": "week 34"}).status_code == 422

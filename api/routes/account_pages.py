@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from api.deps import Services, ServicesDep, audit, search_detail
 from api.findings import Cite, FindingShaper, Guide, cited_ids, guide, note_link, short_title
 from api.routes.web import KINDS, account_row, page, user_or_redirect
-from coach.analysis.changes import FindingChange, changes
+from coach.analysis.changes import FindingChange, changes, without_speaker
 from coach.attention import assess
 from coach.auth import User
 from coach.briefs import BriefRequest
 from coach.briefs.model import Evidence as BriefEvidence
 from coach.briefs.model import PrepBrief
-from coach.citations import Citation, citations
+from coach.citations import Citation, citations, day
 from coach.errors import InvalidInput, NotFound, NotVisible
 from coach.playbook import Playbook
 from coach.store.repository import Repository, as_utc
@@ -272,13 +272,15 @@ class BriefView:
     def __init__(self, brief: PrepBrief, cited: dict[str, Citation], playbook: Playbook) -> None:
         self.brief, self.cited, self.playbook = brief, cited, playbook
 
-    def cite(self, ev: BriefEvidence) -> Cite:
+    def cite(self, ev: BriefEvidence, speaker: str | None = None) -> Cite:
+        """``speaker``: the person the line is about, whose name a transcript's quote need not repeat."""
         found = self.cited.get(ev.interaction)
-        label = found.label if found else (str(ev.date) if ev.date else "a note")
-        return Cite(_note(ev.interaction, ev.quote), " ".join(ev.quote.split()), label)
+        label = found.label if found else (day(ev.date) if ev.date else "a note")
+        quote = without_speaker(" ".join(ev.quote.split()), speaker)
+        return Cite(_note(ev.interaction, quote), quote, label)
 
-    def cites(self, evidence: list[BriefEvidence]) -> list[Cite]:
-        return [self.cite(e) for e in evidence]
+    def cites(self, evidence: list[BriefEvidence], speaker: str | None = None) -> list[Cite]:
+        return [self.cite(e, speaker) for e in evidence]
 
     def link(self, interaction: str, quote: str) -> str:
         return _note(interaction, quote)
@@ -311,7 +313,7 @@ class BriefView:
             if key not in seen and e.interaction not in logged:
                 seen.add(key)
                 logged.add(e.interaction)
-                shown.append(("Logged", self.cite(e)))
+                shown.append(("Logged since", self.cite(e)))
         return shown
 
     def since(self) -> str:
@@ -348,7 +350,7 @@ def search_page(
     request: Request,
     svc: ServicesDep,
     q: Annotated[str, Query(max_length=500)] = "",
-    account: Annotated[int | None, Query(ge=1)] = None,
+    account: Annotated[str, Query(max_length=10, pattern=r"^\d*$")] = "",  # the form sends "" for all
     kind: Annotated[str, Query(max_length=10)] = "",
     since: Annotated[str, Query(alias="from", max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = "",
     until: Annotated[str, Query(alias="to", max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = "",
@@ -361,7 +363,7 @@ def search_page(
     accounts = _visible_accounts(svc, user)
     hits = []
     if q.strip():
-        scope = _search_scope(svc, accounts, account, kind, _on(since), _on(until))
+        scope = _search_scope(svc, accounts, int(account) if account else None, kind, _on(since), _on(until))
         hits = svc.searcher.search(q, k=15, **scope) if scope is not None else []
         audit(request, user, "search", None, search_detail(q, [h.account for h in hits]))
     with svc.workspace.db.session() as session:
@@ -375,7 +377,7 @@ def search_page(
         cited=cited,
         accounts=accounts,
         kinds=KINDS,
-        filters={"account": account, "kind": kind, "from": since, "to": until},
+        filters={"account": int(account) if account else None, "kind": kind, "from": since, "to": until},
     )
 
 
