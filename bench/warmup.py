@@ -4,8 +4,9 @@
 
 Builds a store from the bundled sample, then for each run starts ``uvicorn`` in a fresh process (the way
 ``coach serve`` runs a worker), waits for GET /healthz, leaves it idle 8 s (a worker that has just joined a load
-balancer), and times its first account report (facts not cached yet), first search and second search. "off" is
-the same app with the warm-up replaced by nothing, measured in the same run, alternating.
+balancer), and times its first account report (facts not cached yet), first search, second search and first prep
+brief (on a fresh install: the playbook's passages not embedded yet). "off" is the same app with the warm-up replaced
+by nothing, measured in the same run, alternating.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,6 +32,7 @@ from coach.auth import Users  # noqa: E402
 from coach.config import Settings  # noqa: E402
 from coach.ingest.bundled import load_sample  # noqa: E402
 from coach.ingest.pipeline import IngestPipeline  # noqa: E402
+from coach.store.vectors import PassageIndex  # noqa: E402
 from coach.workspace import Workspace  # noqa: E402
 
 WORKER = """
@@ -37,15 +40,18 @@ import sys, uvicorn
 sys.path.insert(0, sys.argv[3])
 import api.app as app
 if sys.argv[2] == "off":
-    app.warm_up = lambda ws: None
+    app.warm_up = lambda services: None
 from coach.config import Settings
 uvicorn.run(app.create_app(Settings()), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
 
-def first_requests(folder: Path, token: str, mode: str) -> tuple[float, float, float]:
+def first_requests(folder: Path, token: str, mode: str) -> tuple[float, ...]:
     with sqlite3.connect(folder / "coach.db") as db:  # every run starts with no cached facts
         db.execute("delete from interaction_facts")
+    ws = Workspace(Settings(data_dir=folder, _env_file=None))  # nor the playbook's passages: a fresh install
+    PassageIndex(ws.index).replace([], [], [], np.zeros((0, 384), dtype=np.float32))
+    ws.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -67,12 +73,13 @@ def first_requests(folder: Path, token: str, mode: str) -> tuple[float, float, f
             ("/v1/accounts/Quayside Elevators/report", None),
             ("/v1/search", {"q": "outage"}),
             ("/v1/search", {"q": "renewal"}),
+            ("/v1/accounts/Quayside Elevators/brief", None),
         ):
             t0 = time.perf_counter()
             response = httpx.get(base + path, params=params, headers=headers, timeout=120)
             timings.append(time.perf_counter() - t0)
             response.raise_for_status()
-        return timings[0], timings[1], timings[2]
+        return tuple(timings)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -89,13 +96,13 @@ def main() -> None:
     users.add("admin@bench.example", "Bench Admin", "admin", "bench-password-1")
     token = users.create_token("admin@bench.example", "bench")[0]
     ws.close()
-    results: dict[str, list[tuple[float, float, float]]] = {"off": [], "on": []}
+    results: dict[str, list[tuple[float, ...]]] = {"off": [], "on": []}
     for _ in range(args.runs):
         for mode in ("off", "on"):
             results[mode].append(first_requests(folder, token, mode))
     print(f"a fresh worker's first requests, median of {args.runs} workers per mode (ms)")
     print(f"{'':22} {'no warm-up':>11} {'warm-up':>9} {'ratio':>7}")
-    for i, label in enumerate(("first report (cold)", "first search", "second search")):
+    for i, label in enumerate(("first report (cold)", "first search", "second search", "first brief")):
         off = statistics.median(r[i] for r in results["off"]) * 1000
         on = statistics.median(r[i] for r in results["on"]) * 1000
         print(f"{label:22} {off:11.0f} {on:9.0f} {off / on:6.1f}x")

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import Services, ServicesDep, audit
 from api.findings import Cite, Guide, guide, note_link
-from api.routes.web import attention_of, page, user_or_redirect
+from api.routes.web import attention_detail, attention_of, page, user_or_redirect
 from coach.auth import User
 from coach.citations import citations
 from coach.errors import NotFound
@@ -99,6 +99,7 @@ def team_page(request: Request, svc: ServicesDep, team_id: int, week: WeekParam 
         digest = _builder(request, svc).build(manager, when.label)
         reps = _reps(svc, digest, team)
     audit(request, user, "digest", None, f"team page {team.name}, week {when.label}")
+    audit(request, user, "read", None, attention_detail(f"team page {team.name}", attention))
     return page(
         request,
         "team.html",

@@ -232,6 +232,7 @@ def _home(
     suggestions: list[str] | None = None,
 ) -> HTMLResponse:
     names, attention, rest = attention_of(svc, user)
+    audit(request, user, "read", None, attention_detail("home page", attention))
     return page(
         request,
         "home.html",
@@ -270,6 +271,12 @@ def attention_of(
         judged.append(assess(summary.id, analysis.report, analysis.judged, today))
     rest = sorted(((s.id, s.name) for s in active[ATTENTION_ACCOUNTS:]), key=lambda r: r[1].casefold())
     return sorted(s.name for s in rows), by_attention(judged), rest
+
+
+def attention_detail(where: str, shown: list[Attention]) -> str:
+    """What an audit event says of a page that summarises accounts: which ones (their findings in brief)."""
+    names = ", ".join(a.account for a in shown)
+    return f"{where}: what needs attention in {len(shown)} account(s): {names[:600]}"
 
 
 # --- logging a note ---------------------------------------------------------------------------------
