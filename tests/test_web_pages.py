@@ -255,6 +255,26 @@ def test_the_team_page_is_for_its_managers_with_the_digest_of_any_week(app_env, 
     assert "You manage no team" in client.get("/teams").text
 
 
+def test_every_link_in_the_digest_opens_a_page_for_its_manager(app_env, workspace):  # noqa: F811
+    """The e-mail links the team page, the accounts, the notes (sentence highlighted) and the playbook pages: each
+    one is a page of the app the manager can open."""
+    client, _, _ = app_env
+    client.headers.update(HTML)
+    _sign_in(client, "mia@vendor.example", "mia-password")
+    team_url = client.get("/teams", follow_redirects=False).headers["location"]
+    digest = client.get(f"{team_url}/digest", params={"week": "2026-W47"}).text
+    base = workspace.settings.app_url.rstrip("/")
+    links = {
+        unescape(href).removeprefix(base) for href in re.findall(rf'href="({re.escape(base)}/[^"]*)"', digest)
+    }
+    kinds = {link.split("/")[1].split("?")[0] for link in links}
+    assert {"teams", "accounts", "interactions", "playbook"} <= kinds, kinds
+    assert f"{team_url}?week=2026-W47" in links
+    for link in sorted(links):
+        answer = client.get(link, follow_redirects=False)
+        assert answer.status_code == 200, (link, answer.status_code)
+
+
 def test_the_team_page_opens_on_the_latest_week_with_notes(app_env):  # noqa: F811
     client, _, _ = app_env
     client.headers.update(HTML)

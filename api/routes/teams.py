@@ -20,12 +20,12 @@ from api.deps import Services, ServicesDep, audit
 from api.findings import Cite, Guide, guide, note_link
 from api.routes.web import attention_detail, attention_of, page, user_or_redirect
 from coach.auth import User
-from coach.citations import citations
 from coach.errors import NotFound
 from coach.teams import Team, Teams
 
 if TYPE_CHECKING:
-    from coach.digest import Digest, DigestBuilder
+    from coach.digest import Digest, DigestBuilder, Finding
+    from coach.playbook import Playbook
 
 router = APIRouter(include_in_schema=False)
 WeekParam = Annotated[str, Query(max_length=10, pattern=r"^(\d{4}-W\d{1,2})?$")]
@@ -54,9 +54,13 @@ class Week:
 
 @dataclass(frozen=True, slots=True)
 class Point:
-    """A coaching point: what to coach the rep on, the sentence behind it, and the playbook page."""
+    """A coaching point as the digest words it: the playbook's next step, the account and the finding behind it,
+    the sentence that shows it, and the playbook page."""
 
-    text: str
+    step: str
+    account: str
+    account_href: str
+    what: str
     cite: Cite | None
     guide: Guide | None
 
@@ -180,21 +184,24 @@ def _builder(request: Request, svc: Services) -> DigestBuilder:
 def _reps(svc: Services, digest: Digest, team: Team) -> list[RepCard]:
     """The team's reps as the digest coaches them (the digest covers every team the manager manages)."""
     members = {p.email for p in team.members}
-    reps = [r for r in digest.reps if r.email in members]
-    ids = {c.interaction for r in reps for c in r.coaching if c.interaction}
-    with svc.workspace.db.session() as session:
-        cited = citations(session, ids)
+    accounts = {a.account: f"/accounts/{a.account_id}" for a in digest.accounts}
     playbook = svc.analyzer.judge.playbook
-    cards = []
-    for rep in reps:
-        points = []
-        for c in rep.coaching:
-            found = cited.get(c.interaction or "")
-            cite = (
-                Cite(note_link(c.interaction, c.quote), c.quote, found.label if found else "a note")
-                if c.interaction and c.quote
-                else None
-            )
-            points.append(Point(c.text, cite, guide(playbook, c.playbook) if c.playbook else None))
-        cards.append(RepCard(rep.rep, len(rep.accounts), points))
-    return cards
+    return [
+        RepCard(rep.rep, len(rep.accounts), [_point(c, accounts, playbook) for c in rep.coaching])
+        for rep in digest.reps
+        if rep.email in members
+    ]
+
+
+def _point(finding: Finding, accounts: dict[str, str], playbook: Playbook) -> Point:
+    """One coaching point, its citation (dated, kind and title, as the digest filled it) linked to the sentence."""
+    source = finding.source
+    cite = Cite(note_link(source.interaction, source.quote), source.quote, source.label) if source else None
+    return Point(
+        finding.next_step or "",
+        finding.account,
+        accounts.get(finding.account, ""),
+        f"{finding.title}. {finding.what}",
+        cite,
+        guide(playbook, finding.playbook) if finding.playbook else None,
+    )
