@@ -256,23 +256,27 @@ def test_the_team_page_is_for_its_managers_with_the_digest_of_any_week(app_env, 
 
 
 def test_every_link_in_the_digest_opens_a_page_for_its_manager(app_env, workspace):  # noqa: F811
-    """The e-mail links the team page, the accounts, the notes (sentence highlighted) and the playbook pages: each
-    one is a page of the app the manager can open."""
+    """The e-mail links the team page, the accounts, the notes (sentence highlighted) and the playbook pages under
+    the app's public address: each one is a page of the app the manager can open. The preview on the team page
+    links the same pages within the app that serves it."""
+    from coach.digest import digest_builder
+    from coach.digest.render import render_digest
+
     client, _, _ = app_env
     client.headers.update(HTML)
     _sign_in(client, "mia@vendor.example", "mia-password")
     team_url = client.get("/teams", follow_redirects=False).headers["location"]
-    digest = client.get(f"{team_url}/digest", params={"week": "2026-W47"}).text
+    email = render_digest(digest_builder(workspace).build("mia@vendor.example", "2026-W47"), "html")
     base = workspace.settings.app_url.rstrip("/")
-    links = {
-        unescape(href).removeprefix(base) for href in re.findall(rf'href="({re.escape(base)}/[^"]*)"', digest)
-    }
+    links = {unescape(h).removeprefix(base) for h in re.findall(rf'href="({re.escape(base)}/[^"]*)"', email)}
     kinds = {link.split("/")[1].split("?")[0] for link in links}
     assert {"teams", "accounts", "interactions", "playbook"} <= kinds, kinds
     assert f"{team_url}?week=2026-W47" in links
     for link in sorted(links):
         answer = client.get(link, follow_redirects=False)
         assert answer.status_code == 200, (link, answer.status_code)
+    preview = client.get(f"{team_url}/digest", params={"week": "2026-W47"}).text
+    assert {unescape(h) for h in re.findall(r'href="([^"]*)"', preview)} == links
 
 
 def test_the_team_page_opens_on_the_latest_week_with_notes(app_env):  # noqa: F811

@@ -121,7 +121,7 @@ def team_page(request: Request, svc: ServicesDep, team_id: int, week: WeekParam 
 @router.get("/teams/{team_id}/digest", response_class=HTMLResponse)
 def digest_preview(request: Request, svc: ServicesDep, team_id: int, week: WeekParam = "") -> Response:
     """The digest e-mail of the week, as the manager receives it (charts inline)."""
-    from coach.digest.deliver import render_digest
+    from coach.digest.render import render_digest
 
     user = user_or_redirect(request, svc)
     if isinstance(user, RedirectResponse):
@@ -169,14 +169,15 @@ def _week(svc: Services, team: Team, asked: str) -> Week:
 
 
 def _builder(request: Request, svc: Services) -> DigestBuilder:
-    """The digest builder the e-mail uses, made once per app (with the engines' digest writer)."""
+    """The digest builder the e-mail uses, made once per app (with the engines' digest writer); its links stay in
+    this app (the e-mail's go to the configured public address)."""
     builder: DigestBuilder | None = getattr(request.app.state, "digests", None)
     if builder is None:
         from coach.digest import DigestBuilder
         from coach.engines import for_workspace
 
         writer = for_workspace(svc.workspace).digest_writer
-        builder = DigestBuilder(svc.workspace, analyzer=svc.analyzer, writer=writer)
+        builder = DigestBuilder(svc.workspace, analyzer=svc.analyzer, writer=writer, app_url="")
         request.app.state.digests = builder
     return builder
 

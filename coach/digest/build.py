@@ -85,7 +85,10 @@ class DigestBuilder:
         charts: bool = True,
         writer: Any = None,
         sections: Sequence[SectionSource] = (),
+        app_url: str | None = None,
     ) -> None:
+        """``app_url``: where the links point (default ``COACH_APP_URL``); the web app previews the digest with
+        ``""``, links within the app that serves the preview, whatever host and port it answers on."""
         self.ws = workspace
         self.writer = writer
         self.analyzer = analyzer or Analyzer(workspace)
@@ -93,7 +96,7 @@ class DigestBuilder:
         self.users = Users(workspace.db)
         self.charts = charts
         self.sections = list(sections)
-        self.links = AppLinks(workspace.settings.app_url)
+        self.links = AppLinks(workspace.settings.app_url if app_url is None else app_url)
         self.findings = FindingWriter(self.playbook, self.links)
 
     def managers(self, team: str | None = None) -> list[User]:
