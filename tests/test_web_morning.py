@@ -192,9 +192,11 @@ def test_a_managers_week(live, browser, axe, size):
     page.get_by_role("link", name="The week before").click()
     page.wait_for_url("**/teams/*?week=*")
     page.frame_locator("iframe.digest").get_by_text("Team A").first.wait_for()
+    check(page, axe, "team-week-before", size)
     team_url = page.url.split("?")[0]
-    page.goto(team_url + "/digest?" + page.url.split("?")[1])
-    page.screenshot(path=SHOTS / f"digest-preview-{size}.png", full_page=True)
+    page.goto(team_url + "/digest?" + page.url.split("?")[1])  # the digest on its own, as the e-mail reads
+    assert page.get_by_text("What to coach").first.is_visible()
+    check(page, axe, "digest-preview", size)
 
 
 def test_a_note_typed_while_the_session_ended_is_logged_after_signing_in(live, browser, workspace):
