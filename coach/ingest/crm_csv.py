@@ -6,6 +6,7 @@ their own; ``--map field=Column`` or a mapping file overrides them.
 
 from __future__ import annotations
 
+import _csv
 import csv
 import io
 import json
@@ -63,39 +64,40 @@ _KIND_WORDS = {
 }
 
 
-def load_mapping(path: Path) -> dict[str, str]:
+def load_mapping(path: Path, fields: tuple[str, ...] = FIELDS) -> dict[str, str]:
     """A mapping file: JSON or TOML, ``{"text": "Comments", "account": "Company"}``."""
     try:
         raw = tomllib.loads(path.read_text()) if path.suffix == ".toml" else json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise RecordError(f"mapping file {path}: {exc}") from None
-    return parse_mapping([f"{k}={v}" for k, v in raw.items()])
+    return parse_mapping([f"{k}={v}" for k, v in raw.items()], fields)
 
 
-def parse_mapping(pairs: list[str]) -> dict[str, str]:
+def parse_mapping(pairs: list[str], fields: tuple[str, ...] = FIELDS) -> dict[str, str]:
     mapping = {}
     for pair in pairs:
         field, sep, column = pair.partition("=")
         field = field.strip()
-        if not sep or field not in FIELDS or not column.strip():
-            raise RecordError(f"mapping {pair!r}: use FIELD=Column with FIELD one of {', '.join(FIELDS)}")
+        if not sep or field not in fields or not column.strip():
+            raise RecordError(f"mapping {pair!r}: use FIELD=Column with FIELD one of {', '.join(fields)}")
         mapping[field] = column.strip()
     return mapping
 
 
-def _norm(name: str) -> str:
+def header_key(name: str) -> str:
+    """A column name as columns are matched: case, spaces and underscores do not matter."""
     return " ".join(name.replace("_", " ").split()).casefold()
 
 
 def resolve_columns(header: list[str], explicit: dict[str, str]) -> dict[str, str]:
-    by_norm = {_norm(h): h for h in header}
+    by_norm = {header_key(h): h for h in header}
     columns = {}
     for field, column in explicit.items():
-        if _norm(column) not in by_norm:
+        if header_key(column) not in by_norm:
             raise RecordError(
                 f"mapped column {column!r} (for {field}) is not in the header: {', '.join(header)}"
             )
-        columns[field] = by_norm[_norm(column)]
+        columns[field] = by_norm[header_key(column)]
     for field, guesses in _GUESSES.items():
         if field not in columns:
             found = next((by_norm[g] for g in guesses if g in by_norm), None)
@@ -106,7 +108,8 @@ def resolve_columns(header: list[str], explicit: dict[str, str]) -> dict[str, st
     return columns
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode_csv(data: bytes, name: str) -> str:
+    """A CSV export's bytes as text: UTF-16 with its mark, or UTF-8 (with or without one)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
@@ -116,15 +119,18 @@ def _decode(data: bytes, name: str) -> str:
         raise RecordError(f"{name} is not valid UTF-8 (line {line}); export the CSV as UTF-8") from None
 
 
+def csv_reader(text: str) -> _csv.Reader:
+    """Rows of a CSV text, its delimiter (comma, semicolon, tab or bar) sniffed from the start."""
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.reader(io.StringIO(text, newline=""), dialect)
+
+
 def read_csv(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[InteractionRecord | Rejection]:
     try:
-        text = _decode(data, name)
-        sample = text[:4096]
-        try:
-            dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        reader = csv_reader(decode_csv(data, name))
         header = next(reader, None)
         if not header:
             raise RecordError("the CSV file is empty")
@@ -133,6 +139,20 @@ def read_csv(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[Inter
         yield Rejection(name, str(exc))
         return
     index = {field: header.index(column) for field, column in columns.items()}
+    for item in numbered_rows(reader, name, len(header)):
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        origin, row = item
+        try:
+            yield check_record(_record(row, index, origin, defaults), defaults)
+        except RecordError as exc:
+            yield Rejection(origin, str(exc))
+
+
+def numbered_rows(reader: _csv.Reader, name: str, width: int) -> Iterator[tuple[str, list[str]] | Rejection]:
+    """The rows after the header, each with its origin (file:line); blank rows skipped, a row of the wrong width
+    refused, and an unreadable row ends the file (its origin says where)."""
     line = reader.line_num
     while True:
         start = line + 1
@@ -147,12 +167,10 @@ def read_csv(data: bytes, name: str, defaults: SourceDefaults) -> Iterator[Inter
         if not any(cell.strip() for cell in row):
             continue
         origin = f"{name}:{start}"
-        try:
-            if len(row) != len(header):
-                raise RecordError(f"the row has {len(row)} cells, the header {len(header)}")
-            yield check_record(_record(row, index, origin, defaults), defaults)
-        except RecordError as exc:
-            yield Rejection(origin, str(exc))
+        if len(row) != width:
+            yield Rejection(origin, f"the row has {len(row)} cells, the header {width}")
+            continue
+        yield origin, row
 
 
 def _record(
