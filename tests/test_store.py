@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from coach.store.database import Database, alembic_config
 from tests.conftest import POSTGRES_URL, _admin, _database_url
 
-HEAD = "0010"
+HEAD = "0011"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,6 +51,7 @@ def test_migrations_reach_head_and_ddl_is_transactional(store_url):
         "slack_link_codes",
         "slack_requests",
         "chunks",
+        "account_measures",
         "alembic_version",
     } <= tables
     assert "logged_by" in {c["name"] for c in inspect(db.engine).get_columns("interactions")}

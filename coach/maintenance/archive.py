@@ -1,7 +1,7 @@
 """``coach export`` / ``coach import``: the whole store as a portable archive, and back.
 
 An archive is a folder of JSONL files, one per table (accounts, people, users, teams, memberships, API tokens,
-interactions, participations, cached facts, digest deliveries, the audit trail), plus ``findings.jsonl`` (each
+interactions, participations, cached facts, account measures, digest deliveries, the audit trail), plus ``findings.jsonl`` (each
 account's report on the export date) and ``manifest.json`` with every file's row count and SHA-256. Rows are
 written in primary-key order with dates in UTC ISO 8601 and keys sorted, so the same store exports to the same
 bytes whatever the backend (SQLite or PostgreSQL). Import goes into an empty store in one transaction, checks
@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import DateTime, Integer, Table, func, insert, select, text
+from sqlalchemy import Date, DateTime, Integer, Table, func, insert, select, text
 
 from coach.errors import InvalidInput
 from coach.store.schema import Base
@@ -36,6 +36,7 @@ TABLES = [
     "slack_links",
     "org_domains",
     "api_tokens",
+    "account_measures",
     "people",
     "interactions",
     "participations",
@@ -166,6 +167,8 @@ def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
         value = row.get(column.name)
         if isinstance(column.type, DateTime) and isinstance(value, str):
             row[column.name] = datetime.fromisoformat(value)
+        elif isinstance(column.type, Date) and isinstance(value, str):
+            row[column.name] = date.fromisoformat(value)
     return row
 
 

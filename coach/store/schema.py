@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -341,3 +342,21 @@ class LLMAnswerRow(Base):
     prompt_tokens: Mapped[int] = mapped_column(Integer)
     completion_tokens: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountMeasureRow(Base):
+    """One measure of an account (ARR, renewal date, tier, CSAT, NPS, ...) as known on one date: its history is the
+    rows of the same account and measure. A number, or a text (a tier; a renewal date as YYYY-MM-DD)."""
+
+    __tablename__ = "account_measures"
+    __table_args__ = (UniqueConstraint("account_id", "measure", "as_of", name="uq_account_measures"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    measure: Mapped[str] = mapped_column(String(32))
+    as_of: Mapped[date] = mapped_column(Date)
+    number: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(300))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
