@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Protocol
@@ -43,6 +43,7 @@ class AccountAnalysis:
     engine: EngineUsed
     ledger: list[LedgerEntry] = field(default_factory=list)
     links: Links | None = None
+    account_id: int | None = None
 
     def as_report(self) -> Report:
         """This account alone, as the report contract."""
@@ -105,21 +106,34 @@ class Analyzer:
     ) -> Report:
         results: list[AccountReport] = []
         engine = self._used([], [], Usage())
-        fresh: list[FactsRow] = []
-        self.ourside.forget()  # a report reads our people once per scope, fresh
-        with self.ws.db.session() as session:
-            repo = Repository(session)
-            for account in self._accounts(repo, accounts):
-                if on_account:
-                    on_account(account.name)
-                analysis = self._analyse(session, repo, account, as_of, fresh)
-                engine = engine.merged(analysis.engine)
-                results.append(analysis.report)
-                if len(fresh) >= 1000:  # cache as we go: a long run that stops keeps what it extracted
-                    self._store(fresh)
-                    fresh.clear()
-        self._store(fresh)
+        for analysis in self.analyses(as_of, accounts, on_account=on_account):
+            engine = engine.merged(analysis.engine)
+            results.append(analysis.report)
         return Report(as_of=as_of, engine=engine.label, engine_detail=engine, accounts=results)
+
+    def analyses(
+        self,
+        as_of: date,
+        accounts: list[str] | None = None,
+        ids: Collection[int] | None = None,
+        on_account: Callable[[str], None] | None = None,
+    ) -> Iterator[AccountAnalysis]:
+        """Each account judged as of a date, one after another in one read session: the named accounts, those
+        with these ids, or all (by name). Newly extracted facts are cached as it goes."""
+        fresh: list[FactsRow] = []
+        self.ourside.forget()  # a run reads our people once per scope, fresh
+        try:
+            with self.ws.db.session() as session:
+                repo = Repository(session)
+                for account in self._accounts(repo, accounts, ids):
+                    if on_account:
+                        on_account(account.name)
+                    yield self._analyse(session, repo, account, as_of, fresh)
+                    if len(fresh) >= 1000:  # cache as we go: a long run that stops keeps what it extracted
+                        self._store(fresh)
+                        fresh.clear()
+        finally:
+            self._store(fresh)
 
     def account(self, name: str, as_of: date) -> AccountAnalysis:
         """One account judged as of a date, with the facts behind the report (for briefs and digests)."""
@@ -139,7 +153,15 @@ class Analyzer:
         judged = [j for j in analysis.judged if j.view.occurred_at <= until]
         report, ledger = self.judge.assess(analysis.name, judged, as_of, analysis.links)
         return AccountAnalysis(
-            analysis.name, as_of, report, judged, analysis.directory, analysis.engine, ledger, analysis.links
+            analysis.name,
+            as_of,
+            report,
+            judged,
+            analysis.directory,
+            analysis.engine,
+            ledger,
+            analysis.links,
+            analysis.account_id,
         )
 
     def _store(self, fresh: list[FactsRow]) -> None:
@@ -175,7 +197,9 @@ class Analyzer:
         used = self._used(judged, links.fallbacks if links else [], self._usage().minus(before))
         if used.requested == "llm":
             report.llm_usage = used.usage
-        return AccountAnalysis(account.name, as_of, report, judged, directory, used, ledger, links)
+        return AccountAnalysis(
+            account.name, as_of, report, judged, directory, used, ledger, links, account.id
+        )
 
     def without(self, analysis: AccountAnalysis, interaction_id: str) -> AccountReport:
         """The account's report had ``interaction_id`` not been logged: judged again from the facts and links
@@ -204,7 +228,11 @@ class Analyzer:
             usage=usage.as_dict(),
         )
 
-    def _accounts(self, repo: Repository, names: list[str] | None) -> list[AccountRow]:
+    def _accounts(
+        self, repo: Repository, names: list[str] | None, ids: Collection[int] | None = None
+    ) -> list[AccountRow]:
+        if ids is not None:
+            return repo.accounts_by_id(ids)
         if not names:
             return [row for s in repo.account_summaries() if (row := repo.account(s.name))]
         found: list[AccountRow] = []

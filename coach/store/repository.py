@@ -49,6 +49,16 @@ class Repository:
             self.session.flush()
         return row
 
+    def accounts_by_id(self, ids: Iterable[int]) -> list[AccountRow]:
+        """These accounts, by name (ids that do not exist are left out); one query per 500 ids."""
+        wanted = sorted(set(ids))
+        found: list[AccountRow] = []
+        for start in range(0, len(wanted), 500):
+            found += self.session.scalars(
+                select(AccountRow).where(AccountRow.id.in_(wanted[start : start + 500]))
+            )
+        return sorted(found, key=lambda r: (r.name.casefold(), r.id))
+
     def account_names(self) -> list[str]:
         return list(self.session.scalars(select(AccountRow.name).order_by(AccountRow.name)))
 
