@@ -86,6 +86,32 @@ class Audit:
         except Exception:
             log.exception("could not write the audit event %s %s %s", actor, action, account)
 
+    def record_each(
+        self, user: User | None, channel: str, action: str, accounts: list[str], detail: str | None = None
+    ) -> None:
+        """One event per account, written together (a portfolio shows many accounts at once)."""
+        actor = user.email if user else (f"cli:{_os_user()}" if channel == "cli" else "anonymous")
+        now = datetime.now(UTC)
+        try:
+            with self.db.session(write=True) as session:
+                session.add_all(
+                    AuditEventRow(
+                        at=now,
+                        user_id=user.id if user else None,
+                        actor=actor,
+                        channel=channel,
+                        action=action,
+                        account=account,
+                        detail=(detail or None) and detail[:1000],
+                    )
+                    for account in accounts
+                )
+                session.commit()
+        except Exception:
+            log.exception(
+                "could not write the audit events %s %s of %d accounts", actor, action, len(accounts)
+            )
+
     def events(
         self,
         account: str | None = None,

@@ -192,6 +192,24 @@ class Settings(BaseSettings):
     digest_ageing_days: int = Field(
         default=14, ge=1, description="An unaddressed problem this old is 'ageing'."
     )
+    portfolio_window_days: int = Field(
+        default=90,
+        ge=7,
+        le=366,
+        description="The portfolio weighs each account's effort over this many days, against the same span "
+        "before it for the trend.",
+    )
+    portfolio_renewal_days: int = Field(
+        default=120,
+        ge=0,
+        description="A renewal this many days away or nearer makes an account's case urgent.",
+    )
+    portfolio_sacred_cow_hours: float = Field(
+        default=3.0,
+        ge=0,
+        description="Hours of our people's time over two portfolio windows from which a recurring meeting to "
+        "reinvent or kill is a sacred cow.",
+    )
     smtp_host: str | None = Field(
         default=None, description="SMTP server for digests; unset: e-mail is not sent."
     )
