@@ -93,12 +93,28 @@ def ingest(
             help="Log each record as the coach user named in its rep field (by name or e-mail), if there is one.",
         ),
     ] = False,
+    measures: Annotated[
+        bool,
+        typer.Option(
+            "--measures",
+            help="The CSV files hold account measures (ARR, renewal date, tier, CSAT, NPS, retention, repeat "
+            "purchase, lifetime value), one row per account and date: --map arr=COLUMN maps a column.",
+        ),
+    ] = False,
 ) -> None:
     """Import interactions: .jsonl, .eml, .mbox, CRM .csv, transcripts (.json QMSum/AMI, .vtt, .txt), or pasted text.
 
     Re-importing the same records changes nothing. Bad records are listed with file, line and
-    reason; the good ones in the same import still go in.
+    reason; the good ones in the same import still go in. With --measures: account measures from a CRM
+    export; accounts must exist (unknown names are listed, not created), a later row for the same account
+    and date wins (reported), and a bad value is refused with its reason while the rest are kept.
     """
+    if measures:
+        from coach.cli_portfolio import ingest_measures
+
+        ingest_measures(paths, map_ or [], mapping, date, user)
+        return
+
     from coach.ingest import expand_paths, read_file, read_text
     from coach.ingest.common import RecordError, date_only, decode_utf8, parse_date, parse_kind
     from coach.ingest.crm_csv import load_mapping, parse_mapping
@@ -773,6 +789,12 @@ app.command()(audit)
 from coach.cli_digest import digest_app  # noqa: E402
 
 app.add_typer(digest_app, name="digest")
+
+from coach.cli_portfolio import measures as measures_command  # noqa: E402
+from coach.cli_portfolio import portfolio  # noqa: E402
+
+app.command()(portfolio)
+app.command("measures")(measures_command)
 
 from coach.cli_cassette import cassette_app  # noqa: E402
 
