@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.deps import Services, audit_denied
-from api.routes import access, account_pages, identity, playbook, teams, v1, web
+from api.routes import access, account_pages, identity, playbook, portfolio, teams, v1, web
 from coach.config import Settings, get_settings
 from coach.errors import CoachError, Forbidden, InvalidInput, NotFound, NotVisible, StoreError, TooLarge
 from coach.workspace import Workspace
@@ -88,11 +88,13 @@ def create_app(settings: Settings | None = None, workspace: Workspace | None = N
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(v1.router)
     app.include_router(access.api)
+    app.include_router(portfolio.api)
     app.include_router(web.router)
     app.include_router(account_pages.router)
     app.include_router(playbook.router)
     app.include_router(teams.router)
     app.include_router(access.pages)
+    app.include_router(portfolio.pages)
     app.include_router(identity.router)
     if settings.slack_signing_secret and settings.slack_bot_token and settings.coach_api_token:
         from api.routes import slack

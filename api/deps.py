@@ -17,6 +17,8 @@ from coach.config import Settings
 from coach.engines import analyzer as engine_analyzer
 from coach.engines import for_workspace
 from coach.logbook import Logbook
+from coach.measures.book import MeasureBook
+from coach.portfolio import PortfolioService
 from coach.search import Searcher
 from coach.sessions import WebSessions
 from coach.tenancy import Grants
@@ -36,6 +38,8 @@ class Services:
     throttle: SignInThrottle
     sessions: WebSessions
     grants: Grants
+    measures: MeasureBook
+    portfolio: PortfolioService
 
     @classmethod
     def build(cls, workspace: Workspace, settings: Settings | None = None) -> Services:
@@ -50,6 +54,7 @@ class Services:
             settings.sign_in_max_failures_per_address,
             settings.sign_in_window_seconds,
         )
+        measures = MeasureBook(workspace.db)
         return cls(
             workspace,
             Users(workspace.db),
@@ -62,6 +67,8 @@ class Services:
             throttle,
             WebSessions(workspace.db),
             Grants(workspace.db),
+            measures,
+            PortfolioService(workspace, analyzer, measures),
         )
 
 

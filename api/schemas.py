@@ -165,3 +165,35 @@ class AccessDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["grant", "decline"]
+
+
+class MeasuresUpdate(BaseModel):
+    """An account's measures as known on one day (``as_of``, default today, never in the future). Only the measures
+    given change; the same day again replaces them (the last write wins); a later day adds to their history."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"as_of": "2026-11-01", "arr": 420000, "renewal_date": "2027-03-31", "tier": "A", "nps": 31}
+            ]
+        },
+    )
+
+    as_of: dt.date | None = Field(default=None, description="the day the values were known; default today")
+    arr: float | None = Field(
+        default=None, ge=0, le=1e13, allow_inf_nan=False, description="ARR or contract value"
+    )
+    renewal_date: dt.date | None = Field(default=None, description="from 1970 to 2100")
+    tier: str | None = Field(default=None, min_length=1, max_length=50, description="your own tiers, e.g. A")
+    csat: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False, description="% satisfied")
+    nps: float | None = Field(default=None, ge=-100, le=100, allow_inf_nan=False, description="-100 to 100")
+    retention: float | None = Field(
+        default=None, ge=0, le=200, allow_inf_nan=False, description="%; net retention may pass 100"
+    )
+    repeat_purchase: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False, description="%")
+    lifetime_value: float | None = Field(default=None, ge=0, le=1e13, allow_inf_nan=False)
+
+    def values(self) -> dict[str, float | str | dt.date]:
+        """The measures given (as_of aside)."""
+        return {k: v for k, v in self.model_dump(exclude={"as_of"}).items() if v is not None}

@@ -85,6 +85,7 @@ def navigation(svc: Services, user: User | None) -> list[NavLink]:
     links = [NavLink("/", "Accounts"), NavLink("/#log", "Log a note"), NavLink("/search", "Search")]
     if user.is_admin or user.manages:
         links.append(NavLink("/teams", "Team"))
+        links.append(NavLink("/portfolio", "Portfolio"))
     links.append(NavLink("/playbook", "Playbook"))
     if user.is_admin or user.manages:
         links.append(NavLink("/access", "Access"))
