@@ -169,15 +169,22 @@ def _week(svc: Services, team: Team, asked: str) -> Week:
 
 
 def _builder(request: Request, svc: Services) -> DigestBuilder:
-    """The digest builder the e-mail uses, made once per app (with the engines' digest writer); its links stay in
-    this app (the e-mail's go to the configured public address)."""
+    """The digest builder the e-mail uses, made once per app (with the engines' digest writer and the portfolio's
+    investment questions); its links stay in this app (the e-mail's go to the configured public address)."""
     builder: DigestBuilder | None = getattr(request.app.state, "digests", None)
     if builder is None:
         from coach.digest import DigestBuilder
         from coach.engines import for_workspace
+        from coach.portfolio.digest_section import InvestmentQuestions
 
         writer = for_workspace(svc.workspace).digest_writer
-        builder = DigestBuilder(svc.workspace, analyzer=svc.analyzer, writer=writer, app_url="")
+        builder = DigestBuilder(
+            svc.workspace,
+            analyzer=svc.analyzer,
+            writer=writer,
+            app_url="",
+            sections=[InvestmentQuestions(svc.portfolio)],
+        )
         request.app.state.digests = builder
     return builder
 

@@ -10,8 +10,13 @@ __all__ = ["Digest", "DigestBuilder", "Finding", "Section", "SectionSource", "di
 
 
 def digest_builder(workspace: Workspace, engine: str | None = None) -> DigestBuilder:
-    """The digest builder for ``engine`` (default: the settings'), as the CLI and the scheduled job use it."""
+    """The digest builder for ``engine`` (default: the settings'), as the CLI and the scheduled job use it, with
+    the portfolio's top investment questions as a section."""
     from coach.engines import analyzer, for_workspace
+    from coach.portfolio import PortfolioService
+    from coach.portfolio.digest_section import InvestmentQuestions
 
     engines = for_workspace(workspace, engine)
-    return DigestBuilder(workspace, analyzer=analyzer(workspace, engines), writer=engines.digest_writer)
+    judged = analyzer(workspace, engines)
+    questions = InvestmentQuestions(PortfolioService(workspace, judged))
+    return DigestBuilder(workspace, analyzer=judged, writer=engines.digest_writer, sections=[questions])

@@ -121,8 +121,9 @@ class SlackChannel:
 
 
 def slack_payload(digest: Digest) -> dict[str, Any]:
-    """Block Kit: a header, the headline with the team page, this week's news, then per rep the coaching points;
-    every account and cited note linked into the web app."""
+    """Block Kit: a header, the headline with the team page, this week's news, the sections other parts of the
+    coach add (the investment questions), then per rep the coaching points; every account and cited note linked
+    into the web app."""
     pages = " · ".join(f"<{t.url}|{_esc(t.label)}'s team page>" for t in digest.team_pages)
     glance = "\n".join(f"• {_esc(h)}" for h in digest.headline) or "Nothing to report."
     blocks: list[dict[str, Any]] = [
@@ -136,6 +137,12 @@ def slack_payload(digest: Digest) -> dict[str, Any]:
         lines = ["*This week*"] + [f"• {word}: {_finding(f)}" for word, f in news[:12]]
         if len(news) > 12:
             lines.append(f"…and {len(news) - 12} more in the e-mail and on the team page.")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
+    for section in digest.sections:
+        lines = [f"*{_esc(section.title)}*"] + ([_esc(section.intro)] if section.intro else [])
+        lines += [f"• {_finding(f)}" for f in section.findings]
+        if section.more:
+            lines.append(f"<{section.more.url}|{_esc(section.more.label)}>")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}})
     for rep in digest.reps:
         if len(blocks) >= 48:

@@ -146,6 +146,7 @@ class Section(BaseModel):
     title: str
     intro: str = ""
     findings: list[Finding] = Field(default_factory=list)
+    more: Link | None = Field(default=None, description="the page in the web app with the rest")
 
 
 class Digest(BaseModel):
