@@ -90,8 +90,11 @@ class Decider:
         self.meeting_steps = meetings.next_steps() if meetings else []
 
     def decide(self, r: AccountReading, p: Placement, totals: Totals) -> list[Decision]:
-        found = [self.habit(r, p, totals), self.under_served(r, p, totals)]
-        found += [self.sacred_cow(r, c, totals) for c in r.series]
+        cows = [d for c in r.series if (d := self.sacred_cow(r, c, totals)) is not None]
+        # An account whose effort is (nearly) all its sacred cows' meetings has one decision to make, not two.
+        in_cows = {i for d in cows for i in d.interactions} & set(r.window_ids)
+        mostly_cows = bool(r.window_ids) and len(in_cows) >= 0.75 * len(r.window_ids)
+        found = [None if mostly_cows else self.habit(r, p, totals), self.under_served(r, p, totals), *cows]
         return [d for d in found if d is not None]
 
     # --- habit ----------------------------------------------------------------------------------------
@@ -226,7 +229,15 @@ class Decider:
         interactions: list[str],
         weight: float,
     ) -> Decision:
-        unique = list({(e.interaction, e.quote): e for e in evidence}.values())[:MAX_EVIDENCE]
+        seen: set[str] = set()
+        unique: list[Evidence] = []
+        for (
+            e
+        ) in evidence:  # each sentence once (a repeated "will touch base" says it once), in the order given
+            key = " ".join(e.quote.split()).casefold()
+            if key not in seen and len(unique) < MAX_EVIDENCE:
+                seen.add(key)
+                unique.append(e)
         return Decision(
             kind=kind,
             title=DECISION_TITLES[kind],

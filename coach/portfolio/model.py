@@ -129,7 +129,9 @@ class Portfolio(BaseModel):
     """Each account placed by effort against value and engagement, and the decisions that need making."""
 
     as_of: dt.date
-    scope: str = Field(description="whose accounts: a team, the teams a manager manages, or all")
+    scope: str = Field(
+        description="whose accounts: a team's name, the names of the teams a manager manages, or 'all accounts'"
+    )
     window_days: int
     since: dt.date = Field(description="first day of the effort window")
     totals: Totals

@@ -51,7 +51,7 @@ CSV_COLUMNS = [
 def render_markdown(p: Portfolio) -> str:
     lines = [
         "# Portfolio: where the effort goes against where the value is",
-        f"{p.scope.capitalize()}, as of {p.as_of.isoformat()}; effort over the {p.window_days} days since "
+        f"{p.scope[:1].upper() + p.scope[1:]}, as of {p.as_of.isoformat()}; effort over the {p.window_days} days since "
         f"{p.since.isoformat()}. {_totals(p)}",
         "",
     ]
@@ -80,7 +80,9 @@ def _decisions(decisions: list[Decision]) -> list[str]:
         return ["## Investment decisions", "", "None stands out: effort and value are in line.", ""]
     lines = [f"## Investment decisions to make ({len(decisions)})", ""]
     for n, d in enumerate(decisions, 1):
-        lines.append(f"{n}. **{d.title}: {d.account}{f' / {d.series}' if d.series else ''}.** {d.question}")
+        lines.append(
+            f"{n}. **{_sentence(f'{d.title}: {d.account}' + (f' / {d.series}' if d.series else ''))}** {d.question}"
+        )
         lines.append(f"   {d.why}")
         for e in d.evidence:
             lines.append(f"   > “{' '.join(e.quote.split())}” ({e.interaction})")
@@ -88,6 +90,11 @@ def _decisions(decisions: list[Decision]) -> list[str]:
             lines.append(f"   Next: {d.next_step}" + (f" ({d.playbook})" if d.playbook else ""))
         lines.append("")
     return lines
+
+
+def _sentence(text: str) -> str:
+    """Ends with a full stop, once ("Acme Co." stays "Acme Co.")."""
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _grid(p: Portfolio) -> list[str]:

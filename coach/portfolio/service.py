@@ -33,7 +33,7 @@ from coach.workspace import Workspace
 class Scope:
     """Whose accounts a portfolio covers: their ids (None: every account) and how to say it."""
 
-    label: str
+    label: str  # the team's name, the managed teams' names, or "all accounts"
     ids: frozenset[int] | None
 
 
@@ -68,8 +68,8 @@ class PortfolioService:
                 session.scalar(select(TeamRow.id).where(TeamRow.name == name)) if _printable(name) else None
             )
         if found is None:
-            raise NotFound(f"no team {team!r}" + (" among the teams you manage" if user else ""))
-        return self._teams_scope([found], f"team {name}", user)
+            raise NotFound(f"no team {team!r}; `coach teams list` shows them")
+        return self._teams_scope([found], name, user)
 
     def managed_scope(self, user: User) -> Scope:
         """The accounts granted to the teams ``user`` manages (for an admin too: their digest is their teams')."""
@@ -81,8 +81,7 @@ class PortfolioService:
                     )
                 )
             )
-        label = ("team " if len(user.manages) == 1 else "teams ") + ", ".join(user.manages)
-        return self._teams_scope(teams, label, user)
+        return self._teams_scope(teams, ", ".join(user.manages), user)
 
     def _teams_scope(self, teams: list[int], label: str, user: User | None) -> Scope:
         with self.ws.db.session() as session:
