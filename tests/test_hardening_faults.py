@@ -182,3 +182,17 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(workspace):
     )
     assert result.operations >= 8 and result.cases >= 400
     assert not result.failures, "\n".join(result.failures[:5])
+
+
+def test_schemathesis_on_the_managers_operations_as_a_manager(workspace):
+    """The portfolio and setting measures answer a rep 403; fuzzed again with a manager's token, their code runs."""
+    env = two_teams(workspace)
+    result = fuzz_api(
+        create_app(workspace.settings, workspace),
+        env.tokens["mia"],
+        examples=30,
+        account="Pinecrest Utilities",
+        only=("/portfolio", "/measures"),
+    )
+    assert result.operations == 3 and result.cases >= 150
+    assert not result.failures, "\n".join(result.failures[:5])

@@ -163,3 +163,43 @@ def test_search_shows_the_passage_with_its_words_marked_and_opens_the_note_at_it
     page.wait_for_url("**/interactions/*span=*")
     quote = page.locator("mark#quote")
     assert "88213" in quote.inner_text() and quote.is_visible()
+
+
+@pytest.fixture
+def live_portfolio(workspace, pipeline):
+    """A manager whose team holds the accounts built for each investment decision (tests/portfolio_accounts.py)."""
+    from api.app import create_app
+    from coach.measures.book import MeasureBook
+    from tests.portfolio_accounts import build
+
+    users = Users(workspace.db)
+    ana = users.add("ana@vendor.example", "Ana Lima", "rep", "ana-password")
+    users.add("mia@vendor.example", "Mia Chen", "manager", "mia-password")
+    users.add_team("Team A")
+    users.add_member("Team A", ana.email)
+    users.add_member("Team A", "mia@vendor.example", manages=True)
+    build(pipeline, MeasureBook(workspace.db), logged_by=ana.id)
+    with serving(create_app(workspace.settings, workspace)) as base:
+        yield base
+
+
+@pytest.mark.parametrize(("width", "name"), [(1100, "portfolio.png"), (390, "portfolio-phone.png")])
+def test_a_manager_reads_the_portfolio_on_a_desktop_and_a_phone(live_portfolio, browser, width, name):
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    _sign_in(page, live_portfolio, "mia@vendor.example", "mia-password")
+    page.get_by_role("link", name="Portfolio").click()
+    page.get_by_label("As of").fill("2026-11-20")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/portfolio?*")
+    assert page.get_by_role("heading", name="Investment decisions to make").is_visible()
+    assert page.get_by_text(
+        "Who is investing in Birchfield Clinics before it renews in 45 days?"
+    ).is_visible()
+    assert page.get_by_text("Does the Cobalt weekly status earn the 16.0 hours it takes?").is_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1  # wide tables scroll inside their card, the page does not
+    page.locator("summary", has_text="Cobalt Rail").click()
+    history = page.locator("details[open]")
+    assert "2026-10-01: 150,000" in history.inner_text() and "not recorded" in history.inner_text()
+    page.screenshot(path=SHOTS / name, full_page=True)
