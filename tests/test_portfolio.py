@@ -122,6 +122,8 @@ def test_a_measures_csv_keeps_the_good_rows_and_says_what_it_refused(workspace, 
         b"Dunmore Glass,2027-06-01,250000,,,\n"  # dated in the future: refused
         b"Cobalt Rail,2026-11-01,155000,,,\n"  # the same account and date again: the later row wins
         b"Dunmore Glass,2026-11-01,1.2M,,0.92,\n"  # abbreviated, a fraction: both refused
+        b",2026-11-01,5000,,,\n"  # no account: refused, not guessed
+        b"Elm Street Bakery,last spring,40000,,,\n"  # not a date: refused
     )
     rows = read_measures_csv(data, "crm.csv", {"retention": "Gross Retention %"}, TODAY)
     result = MeasureBook(workspace.db).import_rows(rows, None)
@@ -136,6 +138,7 @@ def test_a_measures_csv_keeps_the_good_rows_and_says_what_it_refused(workspace, 
     assert "negative" in reasons["crm.csv:5"]
     assert "in the future" in reasons["crm.csv:6"]
     assert sum(1 for r in result.rejected if r.origin == "crm.csv:8") == 2
+    assert "no account name" in reasons["crm.csv:9"] and "not a date" in reasons["crm.csv:10"]
     assert result.duplicates == [
         "crm.csv:7 repeats crm.csv:5 (Cobalt Rail, 2026-11-01): the later row's values are kept"
     ]
@@ -158,6 +161,8 @@ def test_a_measures_csv_without_an_account_or_a_measure_column_says_how_to_map_o
     assert "no account column" in no_account.reason and "--map account=" in no_account.reason
     (no_measure,) = read_measures_csv(b"Account,Region\nAcme,North\n", "b.csv", {}, TODAY)
     assert "no measure column" in no_measure.reason and "--map arr=" in no_measure.reason
+    (empty,) = read_measures_csv(b"", "c.csv", {}, TODAY)
+    assert "empty" in empty.reason
 
 
 def stored_account_names(workspace) -> list[str]:
