@@ -13,15 +13,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from coach.audit import Audit
-from coach.auth import User, Users
-from coach.config import get_settings
 from coach.errors import CoachError
-from coach.ingest.common import RecordError, parse_date
-from coach.workspace import Workspace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the store, models and settings load when a command runs, never for --help
+    from coach.auth import User
     from coach.measures.book import MeasureImport
+    from coach.workspace import Workspace
 
 out = Console()
 err = Console(stderr=True)
@@ -32,7 +29,16 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _workspace() -> Workspace:
+    from coach.config import get_settings
+    from coach.workspace import Workspace
+
+    return Workspace(get_settings())
+
+
 def _day(value: str | None) -> date:
+    from coach.ingest.common import RecordError, parse_date
+
     try:
         return parse_date(value).date() if value else datetime.now().date()
     except RecordError as exc:
@@ -40,6 +46,8 @@ def _day(value: str | None) -> date:
 
 
 def _user(ws: Workspace, email: str | None) -> User | None:
+    from coach.auth import Users
+
     if not email:
         return None
     found = Users(ws.db).by_email(email)
@@ -70,6 +78,7 @@ def portfolio(
     interactions, meeting hours, our people, strategic share, and its trend) against value (ARR, renewal, tier and
     the relationship measures) and engagement; the investment decisions being avoided (habit, under-served,
     sacred cow) named, each with its numbers, quotes and the playbook's next step."""
+    from coach.audit import Audit
     from coach.engines import analyzer, for_workspace
     from coach.portfolio import PortfolioService
     from coach.portfolio.render import render_csv, render_markdown
@@ -77,7 +86,7 @@ def portfolio(
     if format_ not in ("md", "json", "csv"):
         _fail("--format must be md, json or csv")
     day = _day(as_of)
-    ws = Workspace(get_settings())
+    ws = _workspace()
     who = _user(ws, user)
     try:
         service = PortfolioService(ws, analyzer(ws, for_workspace(ws, engine)))
@@ -113,11 +122,12 @@ def measures(
 ) -> None:
     """An account's measures (ARR, renewal, tier, CSAT, NPS, retention, repeat purchase, lifetime value) with their
     history; a measure never recorded shows as not recorded. Import them with `coach ingest --measures FILE.csv`."""
+    from coach.audit import Audit
     from coach.measures.book import MeasureBook
     from coach.store.repository import Repository
 
     day = _day(as_of)
-    ws = Workspace(get_settings())
+    ws = _workspace()
     with ws.db.session() as session:
         row = Repository(session).account(account)
         if row is None:
@@ -147,6 +157,8 @@ def ingest_measures(
 ) -> None:
     """`coach ingest --measures FILE.csv`: account measures from CRM exports; unknown accounts are listed, never
     created; a bad cell or row is refused with its reason and the rest kept."""
+    from coach.audit import Audit
+    from coach.ingest.common import RecordError
     from coach.ingest.crm_csv import load_mapping, parse_mapping
     from coach.ingest.measures_csv import FIELDS, columns_of, read_measures_csv
     from coach.measures.book import MeasureBook, MeasureImport
@@ -157,7 +169,7 @@ def ingest_measures(
         _fail(str(exc))
     today = datetime.now().date()
     day = _day(default_date) if default_date else None
-    ws = Workspace(get_settings())
+    ws = _workspace()
     who = _user(ws, user)
     book = MeasureBook(ws.db)
     total = MeasureImport()
