@@ -199,6 +199,55 @@ def test_a_managers_week(live, browser, axe, size):
     check(page, axe, "digest-preview", size)
 
 
+@pytest.fixture
+def live_portfolio(workspace, pipeline):
+    """Mia manages Team A, which holds the accounts built for each investment decision (tests/portfolio_accounts.py)
+    with their measures."""
+    from api.app import create_app
+    from coach.measures.book import MeasureBook
+    from tests.portfolio_accounts import build
+
+    users = Users(workspace.db)
+    ana = users.add("ana@vendor.example", "Ana Lima", "rep", "ana-password")
+    users.add("mia@vendor.example", "Mia Chen", "manager", "mia-password")
+    users.add_team("Team A")
+    users.add_member("Team A", ana.email)
+    users.add_member("Team A", "mia@vendor.example", manages=True)
+    build(pipeline, MeasureBook(workspace.db), logged_by=ana.id)
+    with serving(create_app(workspace.settings, workspace)) as base:
+        yield base
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_manager_reads_the_portfolio(live_portfolio, browser, axe, size):
+    page = _page(browser, size)
+    _sign_in(page, live_portfolio, "mia@vendor.example", "mia-password")
+    nav = page.get_by_role("navigation", name="Main")
+    assert (
+        nav.get_by_role("link").all_inner_texts().index("Portfolio") == 4
+    )  # after Team, as managers' pages go
+    nav.get_by_role("link", name="Portfolio").click()
+    page.wait_for_url("**/portfolio")
+    page.get_by_label("As of").fill("2026-11-20")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/portfolio?*")
+    assert page.get_by_role("heading", name="Investment decisions to make").is_visible()
+    assert page.get_by_text(
+        "Who is investing in Birchfield Clinics before it renews in 45 days?"
+    ).is_visible()
+    assert page.get_by_text("Does the Cobalt weekly status earn the 16.0 hours it takes?").is_visible()
+    decisions = page.locator("ol.decisions")
+    assert decisions.locator("blockquote cite").first.is_visible()  # quotes cited by date, kind and title
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", decisions.inner_text())  # dates as people write them
+    page.locator("summary", has_text="Cobalt Rail").click()
+    history = page.locator("details[open]").inner_text()
+    assert "1 Oct 2026: 150,000" in history and "not recorded" in history
+    check(page, axe, "portfolio", size)  # wide tables scroll inside their card on a phone, the page does not
+    decisions.locator("a.guide").first.click()
+    page.wait_for_url("**/playbook/investment*")
+    assert page.get_by_role("heading", name="Investment decisions being avoided").is_visible()
+
+
 def test_a_note_typed_while_the_session_ended_is_logged_after_signing_in(live, browser, workspace):
     page = _page(browser, "desktop")
     _sign_in(page, live, "ana@vendor.example", "ana-password")

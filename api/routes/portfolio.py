@@ -7,20 +7,24 @@ for managers (the teams they manage) and admins.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import ApiUser, ServicesDep, audit, session_user
+from api.deps import ApiUser, Services, ServicesDep, audit, session_user
+from api.findings import Cite, FindingShaper, Guide, guide
 from api.routes.v1 import visible_account
 from api.routes.web import page
 from api.schemas import ErrorPublic, MeasuresUpdate
+from coach.citations import citations, day
 from coach.errors import Forbidden, InvalidInput
 from coach.measures import AccountMeasures, check_as_of, check_value
 from coach.measures.book import Entry
-from coach.portfolio import Portfolio
+from coach.portfolio import Decision, Portfolio
 
 api = APIRouter(
     prefix="/v1",
@@ -125,10 +129,10 @@ def portfolio_page(
     if not (user.is_admin or user.manages):
         raise Forbidden("the portfolio is for team managers and admins")
     try:
-        day = date.fromisoformat(on) if on else date.today()
+        on_day = date.fromisoformat(on) if on else date.today()
     except ValueError:
         raise InvalidInput("the date must be YYYY-MM-DD") from None
-    result = svc.portfolio.build(svc.portfolio.scope(user, team.strip() or None), day)
+    result = svc.portfolio.build(svc.portfolio.scope(user, team.strip() or None), on_day)
     svc.audit.record_each(
         user, "web", "read", [a.account for a in result.accounts], f"portfolio page ({result.scope})"
     )
@@ -138,7 +142,45 @@ def portfolio_page(
         "portfolio.html",
         user=user,
         portfolio=result,
+        decisions=_shown(svc, result),
         teams=teams,
         team=team.strip(),
-        as_of=day.isoformat(),
+        as_of=on_day.isoformat(),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionView:
+    """A decision as the page shows it: dates as people write them, its quotes cited by date, kind and title and
+    linked to the sentence, and the playbook page behind its next step."""
+
+    decision: Decision
+    why: str
+    cites: list[Cite]
+    guide: Guide | None
+
+
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def _shown(svc: Services, result: Portfolio) -> list[DecisionView]:
+    playbook = svc.analyzer.judge.playbook
+    with svc.workspace.db.session() as session:
+        cited = citations(session, {e.interaction for d in result.decisions for e in d.evidence})
+    shaper = FindingShaper(playbook, cited)
+    return [
+        DecisionView(d, _dated(d.why), [shaper.cite(e) for e in d.evidence], guide(playbook, d.playbook))
+        for d in result.decisions
+    ]
+
+
+def _dated(text: str) -> str:
+    """'since 2026-06-09' as 'since 9 Jun 2026'."""
+
+    def one(m: re.Match[str]) -> str:
+        try:
+            return day(date(int(m[1]), int(m[2]), int(m[3])))
+        except ValueError:
+            return m[0]
+
+    return _ISO_DAY.sub(one, text)
