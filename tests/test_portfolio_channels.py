@@ -155,21 +155,70 @@ def test_the_managers_page_names_the_decisions_with_their_evidence(env, workspac
 
 
 # --- the digest -----------------------------------------------------------------------------------------
+def _questions(workspace):
+    from coach.analysis.service import Analyzer
+    from coach.portfolio import PortfolioService
+    from coach.portfolio.digest_section import InvestmentQuestions
+
+    return InvestmentQuestions(PortfolioService(workspace, Analyzer(workspace)))
+
+
 def test_the_digest_names_the_teams_top_investment_questions_with_evidence(env, workspace):
-    digest = DigestBuilder(workspace).build("mia@vendor.example", "2026-W47")  # 16 to 22 November 2026
-    assert 1 <= len(digest.investment) <= 3
-    assert {d.account for d in digest.investment} <= {"Ashgrove Dairy", "Birchfield Clinics", "Cobalt Rail"}
-    assert all(d.evidence and d.next_step for d in digest.investment)
-    for format_ in ("md", "text", "html"):
+    from tests.test_digest_weeks import _ids, _visible, _without_links, assert_reads_well
+
+    workspace.settings = workspace.settings.model_copy(update={"app_url": "https://coach.example"})
+    builder = DigestBuilder(workspace, sections=[_questions(workspace)])
+    digest = builder.build("mia@vendor.example", "2026-W47")  # 16 to 22 November 2026
+    (section,) = digest.sections
+    assert section.title == "Top investment questions" and 1 <= len(section.findings) <= 3
+    assert {f.account for f in section.findings} <= {"Ashgrove Dairy", "Birchfield Clinics", "Cobalt Rail"}
+    assert len({f.account for f in section.findings}) == len(section.findings)  # one per account first
+    for f in section.findings:
+        assert f.next_step and f.source and f.source.quote and f.guide
+        assert re.match(r"\d{1,2} \w{3} \d{4}, \w+: \S", f.source.label), f.source.label  # date, kind: title
+        assert f.account_url.startswith("https://coach.example/accounts/")
+        assert f.guide.url == "https://coach.example/playbook/investment"
+    first = section.findings[0]
+    assert first.what.startswith(("Who is investing in", "Is ", "Does the"))
+    assert not first.next_step.startswith(("Habit:", "Under-served:", "Sacred cow:"))  # the title says it
+    assert section.more and section.more.url == "https://coach.example/portfolio"
+    ids = _ids(workspace)
+    for format_ in ("md", "text"):
         text = render_digest(digest, format_)
-        assert "Top investment questions" in text and digest.investment[0].question in text.replace(
-            "&#39;", "'"
+        assert "Top investment questions" in text.replace(
+            "TOP INVESTMENT QUESTIONS", "Top investment questions"
         )
-        assert "/portfolio" in text
-    blocks = json.dumps(slack_payload(digest))
-    assert "Top investment questions" in blocks
+        assert first.what in " ".join(text.split()) and "https://coach.example/portfolio" in text
+        assert_reads_well(_without_links(text), ids)
+    html = render_digest(digest, "html")
+    assert "Top investment questions" in html and 'href="https://coach.example/portfolio"' in html
+    assert_reads_well(_visible(html), ids)
+    order = [html.index(h) for h in ("At a glance", "Top investment questions", "What to coach, rep by rep")]
+    assert order == sorted(order)
+    blocks = json.dumps(slack_payload(digest), ensure_ascii=False)
+    assert "*Top investment questions*" in blocks and "|The whole portfolio>" in blocks
     lonely = Users(workspace.db).add("lou@vendor.example", "Lou", "manager")
-    assert DigestBuilder(workspace).build(lonely.email, "2026-W47").investment == []
+    assert builder.build(lonely.email, "2026-W47").sections == []
+
+
+def test_the_investment_questions_keep_a_big_teams_email_under_the_clipping_limit(env, workspace):
+    """Main's limit: 200 accounts of news stay under 80 kB of HTML (Gmail clips at 102 kB); the section adds three
+    lines, whatever the size of the team."""
+    digest = DigestBuilder(workspace, sections=[_questions(workspace)]).build(
+        "mia@vendor.example", "2026-W47"
+    )
+    accounts = [
+        a.model_copy(update={"account": f"{a.account} {i}", "account_id": 1000 + 10 * i + n}, deep=True)
+        for i in range(200 // max(1, len(digest.accounts)) + 1)
+        for n, a in enumerate(digest.accounts)
+    ][:200]
+    big = digest.model_copy(update={"accounts": accounts})
+    assert len(big.accounts) == 200 and len(big.sections[0].findings) == 3
+    images = {c.cid: f"cid:{c.cid}@coach.local" for c in big.images}
+    html = render_digest(big, "html", images=images)
+    assert "Top investment questions" in html and len(html.encode()) < 80_000
+    without = render_digest(big.model_copy(update={"sections": []}), "html", images=images)
+    assert len(html.encode()) - len(without.encode()) < 5_000  # three lines and a link, at any team size
 
 
 # --- the CLI ------------------------------------------------------------------------------------------
