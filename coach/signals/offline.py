@@ -39,6 +39,7 @@ _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(
     r"(?:\bw/|^(?i:met)|\b(?i:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)"
 )
+_OPENING_NAME = re.compile(r"^(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)\b")
 _EXEC_ACCESS = re.compile(
     r"\b(meet|meeting|met|mtg|minutes with|time with|in the room|pre-wire|walk \w+ through|intro|exec|sponsor|"
     r"directly|hear (it|them) from us|get \d+ ?(min|minutes))\b",
@@ -149,16 +150,21 @@ class OfflineExtractor:
 
     # --- who ---------------------------------------------------------------------------------
     def _inherit_actors(self, sentences: list[Sentence], directory: Directory, view: InteractionView) -> None:
-        """Sentences without an actor take the actor of their block, or the person the note is 'with'."""
+        """Sentences without an actor take the last actor of their block, or the person the note is 'with' (the
+        one customer taking part, the one named by 'call with ...', or the one the note opens with)."""
         block_actor: dict[int, tuple[str | None, Side]] = {}
-        context: tuple[str | None, Side] = (None, "unknown")
-        for s in sentences:
-            for m in _CONTEXT_PERSON.finditer(s.text):
+        customers = [name for name, side, *_ in view.participants if side == "customer"]
+        context: tuple[str | None, Side] = (
+            (customers[0], "customer") if len(customers) == 1 and view.kind != "email" else (None, "unknown")
+        )
+        for i, s in enumerate(sentences):
+            opening = _OPENING_NAME.match(s.text) if i == 0 and view.kind != "email" else None
+            for m in [*_CONTEXT_PERSON.finditer(s.text), *([opening] if opening else [])]:
                 person = directory.find(m.group("name"))
                 if person and person.side == "customer":
                     context = (person.name, "customer")
             if s.actor_side != "unknown":
-                block_actor.setdefault(s.block, (s.actor, s.actor_side))
+                block_actor[s.block] = (s.actor, s.actor_side)
                 continue
             if re.match(r"^(?:she|he|they|his|her|their)\b", s.text, re.I) or re.match(
                 r"^(wants|asked|says|needs)\b", s.text

@@ -41,7 +41,30 @@ _GREETING = re.compile(
 _ADDRESSED = re.compile(r"\b(?:here|thanks|thx|hi|hello|kiitos|tack)\s+(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“(]?[A-ZÀ-Þ0-9(\"'])|(?<=[;])\s+")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
-_LABEL = re.compile(r"^\s*(?P<label>[A-Z][\w /&'’-]{1,30}?)\s*(?:\([^)]{0,40}\))?\s*:\s+")
+# A transcript's time stamp before (or after) a speaker: "[00:02:10] Name:", "00:02 Name:", "Name (00:02:10):".
+_STAMP = r"(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*)"
+_LABEL = re.compile(
+    rf"^\s*(?P<stamp>{_STAMP})?(?P<label>[A-ZÀ-Þ][\w /&'’.-]{{1,30}}?)\s*(?:\([^)]{{0,40}}\))?\s*{_STAMP}?\s*:\s+"
+)
+# Legal footers of e-mails: not anybody's words about the account.
+_DISCLAIMER = re.compile(
+    r"\b(confidential(ity)? (notice|information)|intended (solely )?(only )?for the (use|addressee)|intended recipient"
+    r"|if you (are not|have received this)|legally privileged|privileged and confidential|disclaimer"
+    r"|(this|the) (e-?mail|message|communication)( and any attachments?)? (is|are|may (contain|be))"
+    r"|unsubscribe|scanned for viruses|please consider the environment)\b",
+    re.IGNORECASE,
+)
+# The closing of a message ("Best,", "Thanks!", "Kind regards"): a sign-off, not a statement.
+_CLOSING = re.compile(
+    r"^\s*(?:many |kind |best |warm )?(?:thanks|thank you|thx|cheers|regards|best|br|rgds|sincerely|all the best"
+    r"|talk soon|speak soon|greetings)(?: again| so much| a lot)?\s*[,.!]?\s*$",
+    re.IGNORECASE,
+)
+# Dictated text carries its punctuation as words, when it carries any.
+_SPOKEN_BREAK = re.compile(
+    r"\s*\b(?:new paragraph|new line|full stop|next point|next item)\b[.,]?\s*", re.IGNORECASE
+)
+_LOWER_SENTENCE_END = re.compile(r"(?<=[a-z0-9)][.!?])\s+(?=[a-z])")
 _REPORT_VERB = (
     r"(?:raised|asked|asks|said|says|wants|wanted|needs|needed|mentioned|complained|noted|flagged|told|pushed|"
     r"explained|thinks|thought|worried|confirmed|agreed|requested|would like|was blunt|opened|walked|set|"
@@ -534,9 +557,12 @@ class Reader:
         out: list[Sentence] = []
         block = 0
         previous_blank = True
+        footer = False  # inside a legal disclaimer, which runs to the end of its paragraph
+        sign_off = self._sign_off(text, group) if self._kind == "email" else set()
         for _number, line in enumerate(group):
             if line.kind == "blank":
                 previous_blank = True
+                footer = False
                 continue
             if line.kind != "text":
                 continue
@@ -546,7 +572,8 @@ class Reader:
                 block += 1
             previous_blank = False
             offset = bullet.end() if bullet else 0
-            signature = bool(_SIG_DETAIL.search(raw)) and len(raw) < 120
+            footer = footer or bool(_DISCLAIMER.search(raw))
+            signature = (bool(_SIG_DETAIL.search(raw)) and len(raw) < 120) or footer or line.start in sign_off
             for s, e in _split_sentences(raw[offset:]):
                 piece = raw[offset + s : offset + e].strip()
                 if not piece:
@@ -571,16 +598,45 @@ class Reader:
                 )
         return out
 
+    def _sign_off(self, text: str, group: list[_Line]) -> set[int]:
+        """Starts of the lines that close a message: "Best," and the name under it (someone we know, or
+        initials), at its end."""
+        body = [ln for ln in group if ln.kind == "text"]
+        found: set[int] = set()
+        for line in reversed(body[-3:]):
+            words = text[line.start : line.end].strip()
+            name = _NAME_LINE.match(words)
+            known = name is not None and (
+                self.directory.find(name.group("name")) is not None
+                or re.fullmatch(r"[A-Z]{1,3}\.?|[A-Z]\.\s?[A-Z]\.?", words) is not None
+            )
+            if _CLOSING.match(words) or known:
+                found.add(line.start)
+            elif not _SIG_DETAIL.search(words):
+                break
+        return found
+
     def _actors(self, sentences: list[Sentence], messages: dict[int, Message]) -> None:
         last: tuple[str | None, Side] = (None, "unknown")
         last_block = None
+        turn: tuple[int, str | None, Side] = (-1, None, "unknown")  # the line a speaker label opened, and who
         for s in sorted(sentences, key=lambda x: (x.message, x.start)):
             message = messages[s.message]
             if last_block is not None and s.message != last_block:
                 last = (None, "unknown")
             last_block = s.message
-            actor, side = self._actor_of(s.text, message)
-            s.spoke = actor is not None and bool(_LABEL.match(s.text) or _SPEAKING.match(s.text))
+            speaker = self._speaker(s.text)
+            if speaker is not None:
+                turn = (s.line, *speaker)
+            elif turn[0] == s.line:
+                # The rest of a speaker's turn is the speaker's, whoever it names ("Dolores says ...").
+                s.actor, s.actor_side = turn[1], turn[2]
+                last = (turn[1], turn[2])
+                continue
+            actor, side = speaker or self._actor_of(s.text, message)
+            s.spoke = actor is not None and bool(
+                speaker or _LABEL.match(s.text) or _SPEAKING.match(s.text) or _lower_speaking(s.text)
+            )
             if (
                 actor is None
                 and side == "unknown"
@@ -592,8 +648,26 @@ class Reader:
                 if side != "unknown":
                     last = (actor, side)
             label = _LABEL.match(s.text)
-            if label and self.directory.find(label.group("label")) is None:
+            if label and speaker is None and self.directory.find(label.group("label")) is None:
                 s.label = label.group("label").casefold()
+
+    def _speaker(self, sentence: str) -> tuple[str, Side] | None:
+        """The person a speaker label names ("Name: ...", "[00:02:10] Name: ..."): someone we know, or in a
+        transcript (a time stamp, or a full name) someone who reads as a name. Our own people are in the
+        directory, so a speaker we do not know is the customer's, except in e-mail, where labels are rarer."""
+        m = _LABEL.match(sentence)
+        if not m:
+            return None
+        name = m.group("label").strip()
+        person = self.directory.find(name)
+        if person:
+            return person.name, person.side
+        words = name.split()
+        if not _looks_like_name(name) or any(_fold(w) in NOT_NAMES for w in words):
+            return None
+        if m.group("stamp") or (len(words) >= 2 and all(w[:1].isupper() for w in words)):
+            return name, "customer" if self._kind != "email" else "unknown"
+        return None
 
     def _actor_of(self, sentence: str, message: Message) -> tuple[str | None, Side]:
         m = _LABEL.match(sentence)
@@ -616,7 +690,21 @@ class Reader:
                     return name, "customer" if reported and _SPEAKING.match(sentence) else "unknown"
         if _WE_START.match(sentence):
             return message.author, message.author_side
+        m = _LOWER_ACTOR.match(sentence)
+        if m:  # dictation, all in lower case: "samuel asked whether ..."
+            person = self.directory.find(m.group("name"))
+            if person:
+                return person.name, person.side
         return None, "unknown"
+
+
+_LOWER_ACTOR = re.compile(
+    rf"^(?P<name>[a-zà-ÿ][\w'’-]+(?: [a-zà-ÿ][\w'’-]+)?)\s+(?:also\s+|then\s+|again\s+)?{_REPORT_VERB}\b"
+)
+
+
+def _lower_speaking(text: str) -> bool:
+    return bool(_LOWER_ACTOR.match(text)) and text[:1].islower()
 
 
 def _looks_like_name(text: str) -> bool:
@@ -624,9 +712,23 @@ def _looks_like_name(text: str) -> bool:
     return 1 <= len(words) <= 3 and all(w[:1].isupper() for w in words) and _fold(words[0]) not in NOT_NAMES
 
 
+def dictated(text: str) -> bool:
+    """A long line with (almost) no capitals: dictation or a hurried note, sentences not marked by case."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) > 120 and sum(c.isupper() for c in letters) < 0.02 * len(letters)
+
+
 def _split_sentences(text: str) -> list[tuple[int, int]]:
     spans, pos = [], 0
-    for m in _SENTENCE_END.finditer(text):
+    ends = list(_SENTENCE_END.finditer(text))
+    if dictated(text):
+        ends = sorted(
+            [*ends, *_LOWER_SENTENCE_END.finditer(text), *_SPOKEN_BREAK.finditer(text)],
+            key=lambda m: m.start(),
+        )
+    for m in ends:
+        if m.start() < pos:
+            continue
         spans.append((pos, m.start()))
         pos = m.end()
     spans.append((pos, len(text)))
