@@ -19,18 +19,17 @@ COMPLAINT = _rx(
     r"\b(problem|issue|complain\w*|frustrat\w*|unhappy|disappoint\w*|concern\w*|worr(y|ied|ies)|pain)\b",
     r"\bway off\b",
     r"\boff by\b",
-    r"\b(wrong|broken|stale|inaccurate|unreliable)\b",
-    r"\bunder-?(call|forecast|stat)\w*",
-    r"\bover-?(call|forecast|stat)\w*",
-    r"\bunderstates?\b",
-    r"\boverstates?\b",
+    r"\b(wrong|broken|stale|inaccurate|unreliable|annoy\w*|unacceptable|not acceptable|not sustainable)\b",
+    r"\bisn'?t sustainable\b",
     r"\bignores?\b",
+    r"\bkeeps? (failing|tripping|dropping|crashing|throwing|breaking|going)\b",
+    r"\bwait(ed|ing)? (weeks|days|months)\b",
+    r"\b(drowning|swamped|fed up)\b",
     r"\bmissing\b",
     r"\blate\b",
     r"\bdelay(ed|s)?\b",
     r"\bslow\b",
     r"\bfail(ed|s|ing|ure)\b",
-    r"\bstock(ed)? ?outs?\b",
     r"\bfined\b",
     r"\bpenalt(y|ies)\b",
     r"\bby hand\b",
@@ -59,7 +58,7 @@ REQUEST = _rx(
     r"\basked (him |her |them |us )?(for|about|whether|if|that|how|why|what|when)\b",
     r"\basks? (for|about|whether|if|that)\b",
     r"\b(wants?|wanted|needs?|needed|would like|'d like|'d want|requests?|requested)\b",
-    r"\bcan (you|we|this|northwind|it)\b",
+    r"\bcan (you|we|this|it|your)\b",
     r"\bcould (you|we|this)\b",
     r"\bis (there|a|an) .{0,40} on your roadmap\b",
     r"\bwill you\b",
@@ -87,10 +86,34 @@ RECALLED = _rx(
     r"\bstill (open|waiting|no answer)\b",
 )
 
+# Not a problem raised now: a condition that has not happened ("if we ever lost both pumps ...").
+HYPOTHETICAL = _rx(
+    r"\bif .{0,60}\bever\b",
+    r"\bwhat if\b",
+    r"\bin case\b",
+    r"\bhypothetic\w*\b",
+    r"\bsuppose\b",
+    r"\bhasn'?t happened\b",
+    r"\bnever happened\b",
+)
+# A recap of a list or its counts ("10 open, 1 closed", "went through the open items"): a status, not an act.
+RECAP = _rx(
+    r"\b\d+ (open|closed|resolved|done|pending|outstanding)\b",
+    r"\b(open|closed|resolved)[- ]?(items?|tickets?|points?|actions?)\b",
+    r"\b(went|go|going|ran|walked) (through|over) the\b",
+    r"\b(list|tracker|log|register)\b.{0,30}\b(again|as usual|same)\b",
+    r"\bstatus( line| update|:)",
+    r"\b\d+ of \d+ (done|closed|complete|resolved)\b",
+)
+
 # --- how we answered ----------------------------------------------------------------------
 FIXED = _rx(
     r"\b(fixed|resolved|closed|configured|patched|rotated|retrained|restored|reran|re-ran|delivered|shipped|"
     r"deployed|implemented|corrected|sorted|done)\b",
+    r"\b(changed|replaced|reset|cleaned|rebooted|swapped|installed|repaired|credited|refunded|adjusted|"
+    r"updated|enabled|disabled|removed|re-?configured|re-?routed|unblocked|cleared)\b",
+    r"\b(is|are|now) (clear|running|working|live|back)\b",
+    r"\b(credit (memo|note)|went live|in service)\b",
     r"\bis now\b",
     r"\bnow (tolerates|works|handles|at)\b",
     r"\b(training|session|workshop) (done|held|delivered)\b",
@@ -422,9 +445,7 @@ TACTICAL = {
         r"\bdata mapping\b",
         r"\bloaded\b",
         r"\bnightly (run|load|batch)\b",
-        r"\bpipeline review\b",
         r"\bstage \d\b",
-        r"\bforecast cat\b",
         r"\bno change\b",
     ),
     "usage_report": _rx(
@@ -437,7 +458,6 @@ TACTICAL = {
         r"\bslides?\b",
         r"\bexport\b",
         r"\breport pack\b",
-        r"\bwmape\b",
         r"\baccuracy\b",
     ),
     "demo": _rx(r"\bdemo\w*\b", r"\bwalkthrough\b"),
@@ -507,10 +527,9 @@ DATA_REPORTS = [
         r"\bslides? \d",
         r"\bdeck\b",
         r"\b\d+ pages\b",
-        r"\btop \d+ (skus|items|products)\b",
+        r"\btop \d+ (items|products|sites|assets|issues)\b",
         r"\bnps\b",
         r"\b(attached|sent|here is) the .{0,40}\b(dashboard|report|deck|pack)\b",
-        r"\bforecasts? published\b",
         r"\b(dashboard|report|deck|pack)\b.{0,15}\battached\b",
         r"\bslides?\b",
     )
@@ -527,9 +546,11 @@ FIREFIGHTING = _rx(
     r"\bwent down\b",
     r"\bnot refreshed\b|\bwasn'?t refreshed\b",
     r"\bhas to get fixed\b",
-    r"\bno forecasts\b",
     r"\bemergency\b",
     r"\bbroken\b",
+    r"\b(went|is|was|goes) down\b",
+    r"\btrip(s|ped)\b",
+    r"\burgent\w*\b",
 )
 PENDING = _rx(
     r"\brenewal\b",

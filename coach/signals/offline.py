@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from coach.embedding import Embedder
 from coach.evidence import Quote
 from coach.signals import lexicon as lx
@@ -31,10 +33,11 @@ from coach.signals.facts import (
     pack_vector,
 )
 from coach.signals.requests import detector as request_detector
-from coach.signals.text import Directory, Reader, Sentence, Side, as_side
+from coach.signals.rivals import rivals
+from coach.signals.sentences import NONE, SentenceModel, features, in_context, shipped
+from coach.signals.text import Directory, Message, Reader, Sentence, Side, as_side
 from coach.signals.version import offline_code_version
 
-REQUEST_PROBABILITY = 0.8
 _FUTURE_YEAR = re.compile(r"\b(20\d\d)\b")
 _CONTEXT_PERSON = re.compile(
     r"(?:\bw/|^(?i:met)|\b(?i:call|mtg|meeting|session|lunch|sync|review|chat|workshop) with)\s+(?:Dr\.?\s+)?(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)"
@@ -45,44 +48,7 @@ _EXEC_ACCESS = re.compile(
     r"directly|hear (it|them) from us|get \d+ ?(min|minutes))\b",
     re.IGNORECASE,
 )
-_CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][A-Za-z]+$")
-_TRIALLED = re.compile(
-    r"\b(?:trialling|trialing|piloting|evaluating|benchmarking|testing|talking to|switching to|vs\.?|versus|against)\s+([A-Z][\w&]+)"
-)
-_NOT_RIVALS = frozenset(
-    [
-        "control",
-        "target",
-        "goal",
-        "plan",
-        "budget",
-        "forecast",
-        "baseline",
-        "last",
-        "prior",
-        "previous",
-        "actual",
-        "actuals",
-        "the",
-        "our",
-        "their",
-        "last-year",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
-)
 _PAREN = re.compile(r"\(([^)]*)\)")
-_CAP_PHRASE = re.compile(r"\b([A-Z][a-zA-Z0-9&]+(?:\s+[A-Z][a-zA-Z0-9&]+){0,2})\b")
 
 
 @dataclass(slots=True)
@@ -124,28 +90,68 @@ def quote(s: Sentence) -> Quote:
     return Quote(start=s.start, end=s.end, text=s.text)
 
 
+@dataclass(slots=True)
+class SentenceReading:
+    """One interaction's sentences in reading order, their vectors and what every head decided about each."""
+
+    sentences: list[Sentence]
+    vectors: np.ndarray
+    decided: dict[str, list[tuple[str, float]]]
+    whole: dict[str, tuple[str, float]]  # the interaction heads' decisions
+
+    def of(self, head: str, i: int) -> str:
+        return self.decided[head][i][0] if head in self.decided and i < len(self.decided[head]) else NONE
+
+    def sure(self, head: str, i: int) -> float:
+        return self.decided[head][i][1] if head in self.decided and i < len(self.decided[head]) else 0.0
+
+
 class OfflineExtractor:
     engine = "offline"
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, model: SentenceModel | None = None) -> None:
+        """``model``: the sentence heads to use (default: the shipped ones; the version covers their file)."""
         self.embedder = embedder
-        self.version = f"{offline_code_version()}+{embedder.name}"
+        self._model = model
+        self.version = f"{offline_code_version()}+{embedder.name}" + (f"+{model.digest}" if model else "")
 
-    def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
+    @property
+    def model(self) -> SentenceModel:
+        found = self._model or shipped()
+        if found is None:
+            raise RuntimeError("the sentence model is missing: python -m coach.distil train writes it")
+        return found
+
+    def read(self, view: InteractionView, directory: Directory) -> tuple[list[Message], list[Sentence]]:
+        """The interaction's messages and its sentences (signatures and footers left out), each with its actor."""
         messages, sentences = Reader(directory).read(view.text, view.kind, view.rep)
         sentences = [s for s in sentences if not s.signature]
         self._inherit_actors(sentences, directory, view)
+        return messages, sentences
+
+    def design(self, view: InteractionView, sentences: list[Sentence]) -> tuple[np.ndarray, np.ndarray]:
+        """The heads' features of every sentence, and the sentences' vectors."""
+        texts = [s.text for s in sentences]
+        vectors = self.embedder.embed(texts)
+        detector = request_detector()
+        requests = detector.probability(texts, vectors) if detector is not None else np.zeros(len(texts))
+        return features(in_context(sentences, view.kind), vectors, requests), vectors
+
+    def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
+        messages, sentences = self.read(view, directory)
         facts = InteractionFacts(
             interaction_id=view.id, engine=self.engine, version=self.version, engagement="tactical"
         )
         facts.people = self._people(view, sentences, directory, [m.author for m in messages if m.author])
-        self._topics(view, sentences, facts, directory)
-        self._problems(view, sentences, facts)
-        self._decisions_and_commitments(sentences, facts)
-        self._risk_cues(sentences, facts, directory)
+        x, vectors = self.design(view, sentences)
+        reading = SentenceReading(sentences, vectors, self.model.decide(x), self.model.interaction(x))
+        self._topics(view, reading, facts, directory)
+        self._problems(view, reading, facts)
+        self._decisions_and_commitments(reading, facts)
+        self._risk_cues(reading, facts, directory)
         facts.shape = self._shape(view, sentences, facts)
-        self._engagement(view, facts)
-        self.embed(facts)
+        self._engagement(view, facts, reading)
+        self.embed(facts, reading)
         return facts
 
     # --- who ---------------------------------------------------------------------------------
@@ -166,12 +172,15 @@ class OfflineExtractor:
             if s.actor_side != "unknown":
                 block_actor[s.block] = (s.actor, s.actor_side)
                 continue
-            if re.match(r"^(?:she|he|they|his|her|their)\b", s.text, re.I) or re.match(
-                r"^(wants|asked|says|needs)\b", s.text
-            ):
-                inherited = block_actor.get(s.block) or context
-            else:
-                inherited = block_actor.get(s.block, (None, "unknown"))
+            # Only what reads as the same person going on ("She also wants ...", "Asked for ...") is theirs; a
+            # bare fragment in a rep's note ("Fixed 03:10", "Added her cell to the alerts") is the rep's own.
+            continued = re.match(r"^(?:she|he|they|his|her|their)\b", s.text, re.I) or re.match(
+                r"^(wants|wanted|asked|asks|says|said|needs|needed|thinks|complained|mentioned|raised|pushed|"
+                r"would like|is asking|was asking|also)\b",
+                s.text,
+                re.I,
+            )
+            inherited = (block_actor.get(s.block) or context) if continued else (None, "unknown")
             if inherited[1] != "unknown":
                 s.actor, s.actor_side = inherited
                 s.inherited = True
@@ -239,114 +248,84 @@ class OfflineExtractor:
 
     # --- what --------------------------------------------------------------------------------
     def _topics(
-        self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts, directory: Directory
+        self, view: InteractionView, reading: SentenceReading, facts: InteractionFacts, directory: Directory
     ) -> None:
         year = view.occurred_at.year
         executives = [
             p for p in directory.people if p.side == "customer" and seniority(p.title) == "executive"
         ]
-        for s in sentences:
+        for i, s in enumerate(reading.sentences):
             if _EXEC_ACCESS.search(s.text) and any(_mentions(s.text, p.name) for p in executives):
                 facts.strategic.append(Topic(kind="executive_alignment", quote=quote(s), weight=1.0))
-            for kind, (pattern, weight) in lx.STRATEGIC.items():
-                if pattern.search(s.text):
-                    facts.strategic.append(Topic(kind=kind, quote=quote(s), weight=weight))
+            kind = reading.of("strategic", i)
+            if kind != NONE:
+                facts.strategic.append(Topic(kind=kind, quote=quote(s), weight=1.0))
             if any(int(y) > year for y in _FUTURE_YEAR.findall(s.text)) and not lx.TACTICAL["admin"].search(
                 s.text
             ):
                 facts.strategic.append(Topic(kind="multi_year_plan", quote=quote(s), weight=1.0))
-            for kind, pattern in lx.TACTICAL.items():
+            for tactical, pattern in lx.TACTICAL.items():
                 if pattern.search(s.text):
-                    facts.tactical.append(Topic(kind=kind, quote=quote(s)))
+                    facts.tactical.append(Topic(kind=tactical, quote=quote(s)))
 
-    def _is_problem(
-        self, s: Sentence, year: int, requests: frozenset[int] = frozenset()
-    ) -> ProblemKind | None:
-        if s.actor_side != "customer" or s.label in ("decision", "decisions", "agreed", "next", "owner"):
+    def _item(self, reading: SentenceReading, i: int) -> ProblemKind | None:
+        """What the customer raised in sentence ``i``, if anything: never our own words, a decision or action
+        line, a condition that has not happened, or a 'no complaints'."""
+        s = reading.sentences[i]
+        kind = reading.of("item", i)
+        if kind == NONE or s.actor_side == "internal":
             return None
-        text = s.text
-        if lx.NOT_A_PROBLEM.search(text):
+        if s.label in ("decision", "decisions", "agreed", "next", "owner", "action", "actions"):
             return None
-        complaint = bool(lx.COMPLAINT.search(text))
-        request = bool(lx.REQUEST.search(text))
-        question = text.rstrip().endswith("?") and len(text) > 12
-        if request and not complaint and any(int(y) > year for y in _FUTURE_YEAR.findall(text)):
-            return None  # a goal for a future year is strategy, not a request to us
-        if complaint:
-            return "complaint"
-        if question:
-            return "question"
-        if request or s.start in requests:
-            return "request"
-        return None
+        if lx.NOT_A_PROBLEM.search(s.text) or lx.HYPOTHETICAL.search(s.text):
+            return None
+        return kind  # type: ignore[return-value]
 
-    def _response(self, window: list[Sentence]) -> tuple[ResponseKind, Sentence | None]:
+    def _window(self, view: InteractionView, reading: SentenceReading, i: int) -> list[int]:
+        """Where an answer to sentence ``i`` would be: the rest of its block, then the next block; in an
+        e-mail thread, the replies that follow too."""
+        ordered = reading.sentences
+        s = ordered[i]
+        same = [j for j in range(i + 1, len(ordered)) if ordered[j].block == s.block]
+        later = [j for j in range(i + 1, len(ordered)) if ordered[j].block != s.block]
+        if not later:
+            return same
+        if view.kind == "email":
+            replies = [
+                j for j in later if ordered[j].message > s.message and ordered[j].author_side != "customer"
+            ]
+            following = [j for j in later if ordered[j].block == ordered[later[0]].block]
+            return same + list(dict.fromkeys(following + replies))
+        next_block = [j for j in later if ordered[j].block == ordered[later[0]].block]
+        if self._item(reading, next_block[0]) is not None:
+            return same
+        return same + next_block
+
+    def _response(
+        self, reading: SentenceReading, s: Sentence, window: list[int]
+    ) -> tuple[ResponseKind, Sentence | None]:
         """The first answer on our side in the window: what was said right after the customer raised it."""
-        for i, s in enumerate(window):
-            if s.actor_side == "customer" and not s.inherited and not s.text.startswith("("):
+        for text in _PAREN.findall(s.text):  # "(answered: yes, it exists)" inside the customer's sentence
+            if lx.FIXED.search(text) or lx.ANSWERED.search(text):
+                return ("fixed" if lx.FIXED.search(text) else "answered"), s
+        for j in window:
+            t = reading.sentences[j]
+            if t.actor_side == "customer" and not t.inherited and not t.text.startswith("("):
                 continue
-            found: ResponseKind | None = None
-            if lx.FIXED.search(s.text):
-                found = "fixed"
-            elif lx.ANSWERED.search(s.text):
-                found = "answered"
-            elif (lx.OWNER_MARK.search(s.text) or lx.DECISION.search(s.text)) and (
-                lx.DATE_MARK.search(s.text)
-                or (i + 1 < len(window) and lx.DATE_MARK.search(window[i + 1].text))
-            ):
-                found = "planned"
-            elif lx.VAGUE.search(s.text):
-                found = "vague"
-            if found:
-                return found, s
+            found = reading.of("response", j)
+            if found != NONE:
+                return found, t  # type: ignore[return-value]
         return "none", None
 
-    def _direct_requests(self, view: InteractionView, sentences: list[Sentence]) -> frozenset[int]:
-        """Starts of the customer's own sentences (their e-mails, their turns) that the request model reads as asking
-        us for an action or a reply, where the cue lexicon found nothing."""
-        candidates = [
-            s
-            for s in sentences
-            if s.actor_side == "customer"
-            and (view.kind == "email" or s.label)
-            and len(s.text) > 15
-            and not (
-                lx.COMPLAINT.search(s.text) or lx.REQUEST.search(s.text) or lx.NOT_A_PROBLEM.search(s.text)
-            )
-        ]
-        model = request_detector()
-        if not candidates or model is None:
-            return frozenset()
-        texts = [s.text for s in candidates]
-        p = model.probability(texts, self.embedder.embed(texts))
-        return frozenset(
-            s.start for s, prob in zip(candidates, p, strict=True) if prob >= REQUEST_PROBABILITY
-        )
-
-    def _problems(self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts) -> None:
-        year = view.occurred_at.year
-        ordered = sorted(sentences, key=lambda s: (s.message, s.start))
-        requests = self._direct_requests(view, ordered)
+    def _problems(self, view: InteractionView, reading: SentenceReading, facts: InteractionFacts) -> None:
+        ordered = reading.sentences
         for i, s in enumerate(ordered):
-            kind = self._is_problem(s, year, requests)
+            kind = self._item(reading, i)
             if kind is None:
                 if lx.RECALLED.search(s.text):
                     facts.recalled_problems.append(Problem(kind="question", quote=quote(s), actor=s.actor))
                 continue
-            inline = [
-                Sentence(s.start, s.end, m.group(1), s.line, s.block, s.message, "internal", None, "internal")
-                for m in _PAREN.finditer(s.text)
-            ]
-            same_block = [t for t in ordered[i + 1 :] if t.block == s.block]
-            response, said = self._response(inline + same_block)
-            if response == "none":
-                later_blocks = [t for t in ordered[i + 1 :] if t.block != s.block]
-                if later_blocks:
-                    next_block = [t for t in later_blocks if t.block == later_blocks[0].block]
-                    if view.kind == "email" or self._is_problem(next_block[0], year, requests) is None:
-                        response, said = self._response(next_block)
-            if said is not None and said.start >= s.start and said.end <= s.end:
-                said = Sentence(s.start, s.end, s.text, s.line, s.block, s.message, "internal")
+            response, said = self._response(reading, s, self._window(view, reading, i))
             facts.problems.append(
                 Problem(
                     kind=kind,
@@ -357,15 +336,13 @@ class OfflineExtractor:
                 )
             )
         self._merge_problems(facts)
-        for s in ordered:
-            if s.actor_side == "customer" and self._is_problem(s, year, requests):
+        raised = {p.quote.start for p in facts.problems}
+        for i, s in enumerate(ordered):
+            if s.actor_side == "customer" and s.start in raised:
                 continue
-            if lx.FIXED.search(s.text):
-                facts.resolutions.append(Resolution(kind="fixed", quote=quote(s)))
-            elif lx.DECISION.search(s.text) or (lx.OWNER_MARK.search(s.text) and lx.DATE_MARK.search(s.text)):
-                facts.resolutions.append(Resolution(kind="planned", quote=quote(s)))
-            elif lx.ANSWERED.search(s.text) and s.actor_side != "customer":
-                facts.resolutions.append(Resolution(kind="answered", quote=quote(s)))
+            done = reading.of("response", i)
+            if done in ("fixed", "planned", "answered") and s.actor_side != "customer":
+                facts.resolutions.append(Resolution(kind=done, quote=quote(s)))  # type: ignore[arg-type]
 
     @staticmethod
     def _merge_problems(facts: InteractionFacts) -> None:
@@ -380,14 +357,13 @@ class OfflineExtractor:
                 group.response, group.response_quote = p.response, p.response_quote
         facts.problems = merged
 
-    def _decisions_and_commitments(self, sentences: list[Sentence], facts: InteractionFacts) -> None:
-        for s in sentences:
-            if lx.DECISION.search(s.text) or (s.label == "decision"):
-                facts.decisions.append(Decision(quote=quote(s), deferred=bool(lx.DEFERRED.search(s.text))))
-            if lx.OWNER_MARK.search(s.text) or lx.VAGUE.search(s.text) or lx.ACTION.search(s.text):
-                firm = bool(lx.OWNER_MARK.search(s.text) and lx.DATE_MARK.search(s.text)) or bool(
-                    lx.FIXED.search(s.text)
-                )
+    def _decisions_and_commitments(self, reading: SentenceReading, facts: InteractionFacts) -> None:
+        for i, s in enumerate(reading.sentences):
+            decision = reading.of("decision", i)
+            if decision != NONE:
+                facts.decisions.append(Decision(quote=quote(s), deferred=decision == "deferred"))
+            commitment = reading.of("commitment", i)
+            if commitment != NONE:
                 due = lx.DATE_MARK.search(s.text)
                 facts.commitments.append(
                     Commitment(
@@ -395,75 +371,30 @@ class OfflineExtractor:
                         owner=s.actor,
                         side=s.actor_side if s.actor_side != "unknown" else "internal",
                         due=due.group(0) if due else None,
-                        firm=firm,
+                        firm=commitment == "firm",
                     )
                 )
 
-    def _risk_cues(self, sentences: list[Sentence], facts: InteractionFacts, directory: Directory) -> None:
+    def _risk_cues(self, reading: SentenceReading, facts: InteractionFacts, directory: Directory) -> None:
         known = {w.casefold() for p in directory.people for w in p.name.split()}
         account_words = {w.casefold() for w in directory.account.split()}
-        for s in sentences:
+        for i, s in enumerate(reading.sentences):
             text = s.text
-            if lx.VAGUE_NEXT_STEP.search(text) and s.actor_side != "customer":
+            if reading.of("next_step", i) != NONE and s.actor_side != "customer":
                 facts.vague_next_steps.append(quote(s))
-            if lx.RENEWAL_ASSUMED.search(text):
+            if reading.of("renewal", i) != NONE:
                 facts.renewal_assumptions.append(quote(s))
             if lx.TENURE.search(text):
                 facts.tenure.append(quote(s))
-            if lx.DATA_REPORT.search(text):
+            if reading.of("report", i) != NONE:
                 facts.data_reports.append(quote(s))
-                facts.data_report_cues += sum(1 for p in lx.DATA_REPORTS if p.search(text))
-            if lx.FIREFIGHTING.search(text):
+            if reading.of("firefighting", i) != NONE:
                 facts.firefighting.append(quote(s))
-            if lx.PENDING.search(text):
+            if reading.of("pending", i) != NONE:
                 facts.pending_business.append(quote(s))
-            if lx.COMPETITIVE_CONTEXT.search(text) and not lx.OUR_OFFER.search(text):
-                for name in self._org_names(text, known, account_words):
-                    nature = (
-                        "past"
-                        if lx.COMPETITOR_PAST.search(text)
-                        else "hearsay"
-                        if lx.COMPETITOR_HEARSAY.search(text)
-                        else "active"
-                    )
-                    facts.competitors.append(CompetitorMention(name=name, nature=nature, quote=quote(s)))  # type: ignore[arg-type]
-
-    @staticmethod
-    def _org_names(text: str, known: set[str], account_words: set[str]) -> list[str]:
-        """Capitalised names that read as another vendor: two words, a company-like suffix, a CamelCase brand
-        or the object of 'trialling/piloting/evaluating', and not a person or place we know."""
-        names = [
-            m.group(1)
-            for m in _TRIALLED.finditer(text)
-            if re.fullmatch(r"[A-Z][a-z][A-Za-z&]+", m.group(1))
-            and m.group(1).casefold() not in _NOT_RIVALS
-            and m.group(1).casefold() not in known
-            and m.group(1).casefold() not in account_words
-        ]
-        for m in _CAP_PHRASE.finditer(text):
-            phrase = m.group(1)
-            words = phrase.split()
-            sentence_start = m.start() == 0 or text[max(0, m.start() - 2) : m.start()].strip() in (
-                ".",
-                ":",
-                "-",
-                "–",
-            )
-            if sentence_start and len(words) < 2:
-                continue
-            if any(w.casefold() in known or w.casefold() in account_words for w in words):
-                continue
-            if any(
-                w.casefold()
-                in {"ceo", "cfo", "coo", "cio", "cto", "vp", "poc", "sow", "sku", "kpi", "fp&a", "it"}
-                for w in words
-            ):
-                continue
-            if (
-                len(words) >= 2 or lx.ORG_SUFFIX.search(phrase) or _CAMEL.match(phrase)
-            ) and phrase not in names:
-                names.append(phrase)
-        return names[:2]
+            for name, nature in rivals(text, known, account_words):
+                facts.competitors.append(CompetitorMention(name=name, nature=nature, quote=quote(s)))
+        facts.data_report_cues = 2 * len(facts.data_reports)
 
     def _shape(
         self, view: InteractionView, sentences: list[Sentence], facts: InteractionFacts
@@ -494,25 +425,31 @@ class OfflineExtractor:
         )
         return shape
 
-    def _engagement(self, view: InteractionView, facts: InteractionFacts) -> None:
-        kinds = {t.kind for t in facts.strategic}
-        strategic = sum(lx.STRATEGIC[k][1] if k in lx.STRATEGIC else 1.0 for k in kinds)
-        sentences_strategic = len({t.quote.start for t in facts.strategic})
-        tactical_kinds = {t.kind for t in facts.tactical}
-        tactical = len(tactical_kinds) + 0.5 * max(0, len({t.quote.start for t in facts.tactical}) - 3)
-        execs = any(p.side == "customer" and p.active and p.seniority == "executive" for p in facts.people)
-        score = strategic + 0.5 * min(sentences_strategic, 6) + (0.5 if execs else 0.0) - 0.6 * tactical
-        facts.engagement_score = round(score, 3)
-        decisive = bool(kinds & {"widening", "competitive_threat", "executive_alignment"})
-        facts.engagement = "strategic" if score >= 2.0 and (len(kinds) >= 2 or decisive) else "tactical"
-        pool = facts.strategic if facts.engagement == "strategic" else facts.tactical
+    def _engagement(self, view: InteractionView, facts: InteractionFacts, reading: SentenceReading) -> None:
+        """Strategic or tactical, as the interaction head reads the whole; the deciding sentence is the most
+        strategic one (or the one carrying the most tactical topics)."""
+        label, sure = reading.whole.get("engagement", ("tactical", 0.0))
+        facts.engagement = "strategic" if label == "strategic" else "tactical"
+        facts.engagement_score = round(sure, 3)
+        if facts.engagement == "strategic" and reading.sentences:
+            starts = {t.quote.start for t in facts.strategic}
+            candidates = [i for i, s in enumerate(reading.sentences) if s.start in starts] or list(
+                range(len(reading.sentences))
+            )
+            best = max(candidates, key=lambda i: (reading.sure("strategic", i), -i))
+            facts.engagement_quote = quote(reading.sentences[best])
+            return
+        pool = facts.tactical
         if pool:
-            best = max(
+            top = max(
                 pool, key=lambda t: (sum(1 for u in pool if u.quote.start == t.quote.start), -t.quote.start)
             )
-            facts.engagement_quote = best.quote
+            facts.engagement_quote = top.quote
+        elif reading.sentences:
+            facts.engagement_quote = quote(reading.sentences[0])
 
-    def embed(self, facts: InteractionFacts) -> None:
+    def embed(self, facts: InteractionFacts, reading: SentenceReading | None = None) -> None:
+        """Vectors of the quotes problems are matched by: a sentence's own vector when the quote is one."""
         candidates: list[Problem | Resolution | Commitment] = [
             *facts.problems,
             *facts.resolutions,
@@ -522,9 +459,17 @@ class OfflineExtractor:
         items = [i for i in candidates if i.vector is None]
         if not items:
             return
-        vectors = self.embedder.embed([i.quote.text for i in items])
-        for item, vector in zip(items, vectors, strict=True):
-            item.vector = pack_vector(vector)
+        known = (
+            {(s.start, s.end): reading.vectors[k] for k, s in enumerate(reading.sentences)} if reading else {}
+        )
+        missing = [i for i in items if (i.quote.start, i.quote.end) not in known]
+        fresh = self.embedder.embed([i.quote.text for i in missing]) if missing else np.zeros((0, 0))
+        vectors = {id(i): v for i, v in zip(missing, fresh, strict=True)}
+        for item in items:
+            vector = vectors.get(id(item))
+            item.vector = pack_vector(
+                vector if vector is not None else known[(item.quote.start, item.quote.end)]
+            )
 
 
 def _mentions(text: str, name: str) -> bool:

@@ -51,7 +51,8 @@ _DISCLAIMER = re.compile(
     r"\b(confidential(ity)? (notice|information)|intended (solely )?(only )?for the (use|addressee)|intended recipient"
     r"|if you (are not|have received this)|legally privileged|privileged and confidential|disclaimer"
     r"|(this|the) (e-?mail|message|communication)( and any attachments?)? (is|are|may (contain|be))"
-    r"|unsubscribe|scanned for viruses|please consider the environment)\b",
+    r"|unsubscribe|scanned for viruses|please consider the environment|public records?( notice| law)?"
+    r"|may be (a )?public record)\b",
     re.IGNORECASE,
 )
 # The closing of a message ("Best,", "Thanks!", "Kind regards"): a sign-off, not a statement.
@@ -736,11 +737,13 @@ def _split_sentences(text: str) -> list[tuple[int, int]]:
     out = []
     for s, e in spans:
         piece = text[s:e]
-        cuts = [m.start() for m in re.finditer(r"\s[–—]\s|\s-\s(?=[A-ZÀ-Þ])", piece)]
+        cuts = [
+            (m.start(), m.end()) for m in re.finditer(r"\s[–—]\s|\s-\s(?=[A-ZÀ-Þ])|\s(?:->|=>|→)\s", piece)
+        ]
         prev = 0
-        for c in cuts:
+        for c, after in cuts:
             out.append((s + prev, s + c))
-            prev = c + 3 if piece[c + 1] in "–—-" else c + 1
+            prev = after
         out.append((s + prev, e))
     return [(s, e) for s, e in out if e > s]
 
