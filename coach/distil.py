@@ -8,7 +8,7 @@ offline reader finds gets the label of the quotes it overlaps, and ``coach.signa
 heads on them, with the features the offline engine computes at run time.
 
     python -m coach.distil train [--out coach/signals/sentence_model.json] [--without NAME] \
-        NAME=RECORDS.jsonl:CASSETTE.jsonl ... [sample=bundled:coach/cassettes/sample.jsonl]
+        [--general ../shared/data] NAME=RECORDS.jsonl:CASSETTE.jsonl ... [sample=bundled:coach/cassettes/sample.jsonl]
 
 ``--without`` leaves a set out (the leave-one-set-out measure in bench/quality.py trains without the set it
 scores). Nothing of a set's text goes into the model file: only weights over the features.
@@ -21,14 +21,18 @@ import json
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+
+from coach.analysis import closing
+from coach.analysis.links import Link, Links
 from coach.config import Settings
 from coach.embedding import Embedder
 from coach.evidence import Quote
-from coach.signals.facts import InteractionFacts
+from coach.signals.facts import InteractionFacts, unpack_vector
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.sentences import MODEL_FILE, NONE, Labelled, SentenceModel, fit
 from coach.signals.text import Directory, Sentence
@@ -48,12 +52,14 @@ class ReadSet:
 
 @dataclass(frozen=True, slots=True)
 class ReadInteraction:
-    """One interaction as both engines see it: the view, the account's directory, the model's facts."""
+    """One interaction as both engines see it: the view, the account's directory, the model's facts, and for
+    each problem it raised that stayed open there, the later sentence the model's link step said closed it."""
 
     set: str
     view: InteractionView
     directory: Directory
     facts: InteractionFacts
+    links: dict[int, Link] = field(default_factory=dict)  # by where the problem's quote starts
 
 
 def readings(sets: Sequence[ReadSet], embedder: Embedder) -> Iterator[ReadInteraction]:
@@ -80,10 +86,12 @@ def readings(sets: Sequence[ReadSet], embedder: Embedder) -> Iterator[ReadIntera
                     names = [a.name for a in Repository(session).account_summaries()]
                 for name in names:
                     analysis = service.account(name, FAR_FUTURE)
+                    found = service.linker.links(name, analysis.judged) if service.linker else Links()
                     for judged in analysis.judged:
                         if judged.facts.fallback is None:  # only what the model answered teaches
+                            links = {k[1]: v for k, v in found.found.items() if k[0] == judged.view.id}
                             yield ReadInteraction(
-                                read_set.name, judged.view, analysis.directory, judged.facts
+                                read_set.name, judged.view, analysis.directory, judged.facts, links
                             )
             finally:
                 workspace.close()
@@ -152,16 +160,95 @@ def examples(interactions: Sequence[ReadInteraction], extractor: OfflineExtracto
 
 
 def train(
-    interactions: Sequence[ReadInteraction], embedder: Embedder, without: Sequence[str] = ()
+    interactions: Sequence[ReadInteraction],
+    embedder: Embedder,
+    general: np.ndarray,
+    without: Sequence[str] = (),
 ) -> SentenceModel:
-    """Heads trained on every set's interactions but those ``without`` names."""
+    """Heads trained on every set's interactions but those ``without`` names; ``general``: embeddings of
+    general text (``general_text``), whose main directions the heads read the embedding along. Then the closing
+    scorer, on the facts the new heads read and the model's links."""
     kept = [i for i in interactions if i.set not in without]
     extractor = OfflineExtractor(embedder, model=_EMPTY)
     names = sorted({i.set for i in kept})
     trained_on = [
         f"{n}: {sum(1 for i in kept if i.set == n)} interactions read by the LLM chain" for n in names
     ]
-    return fit(examples(kept, extractor), trained_on)
+    trained_on.append(f"embedding directions: {len(general)} sentences of Enron e-mail and AMI meetings")
+    model = fit(examples(kept, extractor), trained_on, general)
+    model.closing = closing_scorer(kept, OfflineExtractor(embedder, model=model)).to_json()
+    return model
+
+
+def closing_scorer(
+    interactions: Sequence[ReadInteraction], extractor: OfflineExtractor
+) -> closing.ClosingScorer:
+    """The scorer fitted on pairs (a problem the model read and left open where it was raised, a sentence of ours
+    the offline reader found in a later interaction of the account): closing when it is the sentence the
+    model's link step linked it to."""
+    offline = {(i.set, i.view.id): extractor.extract(i.view, i.directory) for i in interactions}
+    accounts: dict[tuple[str, str], list[ReadInteraction]] = {}
+    for i in interactions:
+        accounts.setdefault((i.set, i.view.account), []).append(i)
+    pairs: list[closing.Candidate] = []
+    targets: list[int] = []
+    groups: list[str] = []
+    for (set_name, _), items in accounts.items():
+        for index, raised in enumerate(items):
+            for problem in raised.facts.problems:
+                if problem.response in ("fixed", "planned", "answered") and problem.response_quote:
+                    continue  # answered where it was raised: the model was not asked to link it
+                link = raised.links.get(problem.quote.start)
+                vectors = [unpack_vector(problem.vector)] if problem.vector else []
+                for later in items[index + 1 :]:
+                    facts = offline[(set_name, later.view.id)]
+                    days = (later.view.occurred_at.date() - raised.view.occurred_at.date()).days
+                    found = closing.with_closest(
+                        [
+                            closing.candidate(
+                                vectors,
+                                problem.quote.text,
+                                unpack_vector(r.vector),
+                                r.quote.text,
+                                r.kind,
+                                r.confidence,
+                                False,
+                                days,
+                            )
+                            for r in facts.resolutions
+                        ]
+                    )
+                    hit = link is not None and link.closes and link.interaction == later.view.id
+                    for r, c in zip(facts.resolutions, found, strict=True):
+                        pairs.append(c)
+                        targets.append(int(hit and link is not None and _spans_overlap(r.quote, link.quote)))
+                        groups.append(f"{set_name}/{raised.view.id}/{problem.quote.start}")
+                    if hit:
+                        break
+    return closing.fit(pairs, targets, groups)
+
+
+def _spans_overlap(a: Quote, b: Quote | None) -> bool:
+    return b is not None and a.start < b.end and b.start < a.end
+
+
+def general_text(data: Path, meeting_turns: int = 4000) -> list[str]:
+    """Real business text that is no labelled set: the Enron intent sentences (e-mail) and a fixed sample of
+    AMI meeting turns (QMSum), both in ../shared/data with their licences."""
+    import random
+    import re
+
+    from coach.signals.requests import load_enron
+
+    texts, _ = load_enron(data / "enron-intent")
+    turns = []
+    for path in sorted((data / "qmsum-product").glob("*.json")):
+        for turn in json.loads(path.read_text())["meeting_transcripts"]:
+            words = re.sub(r"\{[a-z_]+\}", "", turn["content"]).strip()
+            if len(words.split()) >= 5:
+                turns.append(words)
+    random.Random(0).shuffle(turns)
+    return texts + turns[:meeting_turns]
 
 
 # The extractor only reads and designs features while training: it needs a model object, not a trained one.
@@ -184,12 +271,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("sets", nargs="+", type=parse_set, help="NAME=RECORDS.jsonl:CASSETTE.jsonl")
     run.add_argument("--out", type=Path, default=MODEL_FILE)
     run.add_argument("--without", action="append", default=[], help="leave this set out")
+    run.add_argument(
+        "--general",
+        type=Path,
+        default=Path("../shared/data"),
+        help="folder with enron-intent/ and qmsum-product/",
+    )
     args = ap.parse_args(argv)
     from coach.embedding import default_embedder
 
     embedder = default_embedder()
     interactions = list(readings(args.sets, embedder))
-    model = train(interactions, embedder, args.without)
+    general = embedder.embed(general_text(args.general))
+    model = train(interactions, embedder, general, args.without)
     args.out.write_text(json.dumps(model.to_json(), separators=(",", ":")))
     heads = len(model.heads) + len(model.interaction_heads)
     print(f"wrote {args.out}: {heads} heads, trained on {'; '.join(model.trained_on)}")

@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from coach.analysis.closing import offline_linker
 from coach.config import Settings
 from coach.embedding import Embedder
 from coach.errors import InvalidInput
 from coach.signals.offline import OfflineExtractor
 
 if TYPE_CHECKING:
-    from coach.analysis.links import ProblemLinker
+    from coach.analysis.links import Linker, ProblemLinker
     from coach.analysis.service import Analyzer, Extractor
     from coach.briefs.writer import BriefWriter
     from coach.digest.writer import DigestWriter
@@ -32,7 +33,7 @@ ENGINES = ("offline", "llm")
 @dataclass(frozen=True, slots=True)
 class Engines:
     extractor: Extractor
-    linker: ProblemLinker | None = None
+    linker: Linker | None = None
     brief_writer: BriefWriter | None = None
     digest_writer: DigestWriter | None = None
 
@@ -80,7 +81,7 @@ def build_engines(
             raise InvalidInput(f"unknown engine {name!r}: use offline or llm")
     offline = OfflineExtractor(embedder)
     if "llm" not in (choice, brief_choice):
-        return Engines(extractor=offline)
+        return Engines(extractor=offline, linker=offline_linker(offline))
     cassette = _cassette(settings)
     if (
         cassette is not None and cassette.model
@@ -88,7 +89,7 @@ def build_engines(
         settings = settings.model_copy(update={"llm_model": cassette.model})
     parts = _Parts(settings, _chat(settings), tokens, answers, cassette)
     if choice != "llm":
-        return Engines(extractor=offline, brief_writer=_brief_writer(parts))
+        return Engines(extractor=offline, linker=offline_linker(offline), brief_writer=_brief_writer(parts))
     return Engines(
         extractor=_reader(parts, offline),
         linker=_linker(parts, embedder),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel
@@ -65,6 +65,13 @@ class Links:
 
     def of(self, interaction: str, problem: Problem) -> Link | None:
         return self.found.get((interaction, problem.quote.start))
+
+
+class Linker(Protocol):
+    """Step 2 of an engine: for each problem left open where it was raised, the later sentence that addressed it
+    (or none)."""
+
+    def links(self, account: str, judged: Sequence[Judged]) -> Links: ...
 
 
 def needs_link(problem: Problem) -> bool:

@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from coach import guard
+from coach.analysis.closing import offline_linker
 from coach.analysis.judge import AccountJudge
 from coach.analysis.judged import Judged, LedgerEntry
-from coach.analysis.links import Links, ProblemLinker
+from coach.analysis.links import Linker, Links
 from coach.analysis.report import AccountReport, EngineUsed, Fallback, Report
 from coach.analysis.thresholds import Thresholds
 from coach.errors import NotFound
@@ -93,11 +94,11 @@ class Analyzer:
         extractor: Extractor | None = None,
         thresholds: Thresholds | None = None,
         playbook: Playbook | None = None,
-        linker: ProblemLinker | None = None,
+        linker: Linker | None = None,
     ) -> None:
         self.ws = workspace
         self.extractor = extractor or OfflineExtractor(workspace.embedder)
-        self.linker = linker
+        self.linker = linker if linker is not None else offline_linker(self.extractor)
         self.judge = AccountJudge(thresholds or Thresholds(), playbook)
         self.ourside = OurSide(workspace.settings.internal_domains, OURS_TTL)
 

@@ -210,7 +210,10 @@ class BriefAssembler:
             tuple[int, np.ndarray, str]
         ] = []  # (index, vector, text) of everything that could deliver
         for index, j in enumerate(judged):
-            deliveries: list[Resolution | Commitment] = [*j.facts.resolutions, *j.facts.commitments]
+            deliveries: list[Resolution | Commitment] = [
+                *(r for r in j.facts.resolutions if r.confidence >= 1.0),
+                *j.facts.commitments,
+            ]
             for item in deliveries:
                 vector = unpack_vector(item.vector)
                 if vector.size:

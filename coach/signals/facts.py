@@ -66,6 +66,7 @@ class Problem(BaseModel):
     vector: str | None = Field(
         default=None, description="embedding of the quote (base64 float16), for matching by meaning"
     )
+    confidence: float = Field(default=1.0, description="how surely the reader took it for one (1: sure)")
 
 
 class Resolution(BaseModel):
@@ -74,6 +75,9 @@ class Resolution(BaseModel):
     kind: Literal["fixed", "planned", "answered"]
     quote: Quote
     vector: str | None = None
+    confidence: float = Field(
+        default=1.0, description="how surely it is one (1 and above: the reader is sure; below: a candidate)"
+    )
 
 
 class Commitment(BaseModel):

@@ -534,6 +534,15 @@ DATA_REPORTS = [
         r"\bslides?\b",
     )
 ]
+# What a report read-out is read from: a report, dashboard, deck or pack, not a ticket list or a status line.
+REPORT_ARTIFACT = _rx(
+    r"\b(dashboards?|reports?|pdfs?|decks?|slides?|usage|kpis?|metrics|scorecards?|packs?|charts?|graphs?|"
+    r"analytics|trend lines?|spreadsheets?)\b",
+    r"\b\d+ pages?\b",
+    r"\b\d+[- ]page\b",
+    r"\b\d+(\.\d+)?\s?%.*\d",  # a line of figures: a rate and more numbers
+)
+RENEWAL_TOPIC = _rx(r"\b(renew\w*|contract|churn|formality|tenure|since (19|20)\d\d)\b")
 DATA_REPORT = re.compile("|".join(f"(?:{p.pattern})" for p in DATA_REPORTS), re.IGNORECASE)
 FIREFIGHTING = _rx(
     r"\bescalat\w+\b",

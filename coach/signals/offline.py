@@ -34,7 +34,7 @@ from coach.signals.facts import (
 )
 from coach.signals.requests import detector as request_detector
 from coach.signals.rivals import rivals
-from coach.signals.sentences import NONE, SentenceModel, features, in_context, shipped
+from coach.signals.sentences import NONE, SentenceModel, features, in_context, shipped, window
 from coach.signals.text import Directory, Message, Reader, Sentence, Side, as_side
 from coach.signals.version import offline_code_version
 
@@ -48,7 +48,18 @@ _EXEC_ACCESS = re.compile(
     r"directly|hear (it|them) from us|get \d+ ?(min|minutes))\b",
     re.IGNORECASE,
 )
+# A problem that got no answer at all is reported only when the item head is this sure (in units of its
+# threshold): silence is weaker evidence that something was asked than a "we'll look into it" is.
+UNANSWERED_BAR = 2.0
+# A sentence of ours this sure (in units of the response head's threshold) may close a problem.
+CANDIDATE = 0.5
 _PAREN = re.compile(r"\(([^)]*)\)")
+# A sentence that opens a new subject in the middle of someone's asks.
+_NEW_SUBJECT = re.compile(
+    r"^\W*(also|another|separately|separate(ly)? (thing|point|issue)|one more|second(ly)?|third(ly)?|besides|"
+    r"and (also|another)|on another (note|topic)|unrelated|p\.?s\.?|\(?[2-9][.)])\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -96,14 +107,23 @@ class SentenceReading:
 
     sentences: list[Sentence]
     vectors: np.ndarray
-    decided: dict[str, list[tuple[str, float]]]
-    whole: dict[str, tuple[str, float]]  # the interaction heads' decisions
+    decided: dict[str, list[tuple[str, float, str]]]
+    whole: dict[str, tuple[str, float, str]]  # the interaction heads' decisions
+    thresholds: dict[str, float]
 
     def of(self, head: str, i: int) -> str:
         return self.decided[head][i][0] if head in self.decided and i < len(self.decided[head]) else NONE
 
     def sure(self, head: str, i: int) -> float:
         return self.decided[head][i][1] if head in self.decided and i < len(self.decided[head]) else 0.0
+
+    def confidence(self, head: str, i: int) -> float:
+        """How sure the head is that sentence ``i`` is positive, in units of its threshold (1: just sure)."""
+        return self.sure(head, i) / max(self.thresholds.get(head, 0.5), 1e-6)
+
+    def best(self, head: str, i: int) -> str:
+        """The head's likeliest positive class for sentence ``i``, whether or not it reached the threshold."""
+        return self.decided[head][i][2] if head in self.decided and i < len(self.decided[head]) else NONE
 
 
 class OfflineExtractor:
@@ -144,7 +164,13 @@ class OfflineExtractor:
         )
         facts.people = self._people(view, sentences, directory, [m.author for m in messages if m.author])
         x, vectors = self.design(view, sentences)
-        reading = SentenceReading(sentences, vectors, self.model.decide(x), self.model.interaction(x))
+        reading = SentenceReading(
+            sentences,
+            vectors,
+            self.model.decide(x),
+            self.model.interaction(x),
+            {name: head.threshold for name, head in self.model.heads.items()},
+        )
         self._topics(view, reading, facts, directory)
         self._problems(view, reading, facts)
         self._decisions_and_commitments(reading, facts)
@@ -281,81 +307,94 @@ class OfflineExtractor:
             return None
         return kind  # type: ignore[return-value]
 
-    def _window(self, view: InteractionView, reading: SentenceReading, i: int) -> list[int]:
-        """Where an answer to sentence ``i`` would be: the rest of its block, then the next block; in an
-        e-mail thread, the replies that follow too."""
-        ordered = reading.sentences
-        s = ordered[i]
-        same = [j for j in range(i + 1, len(ordered)) if ordered[j].block == s.block]
-        later = [j for j in range(i + 1, len(ordered)) if ordered[j].block != s.block]
-        if not later:
-            return same
-        if view.kind == "email":
-            replies = [
-                j for j in later if ordered[j].message > s.message and ordered[j].author_side != "customer"
-            ]
-            following = [j for j in later if ordered[j].block == ordered[later[0]].block]
-            return same + list(dict.fromkeys(following + replies))
-        next_block = [j for j in later if ordered[j].block == ordered[later[0]].block]
-        if self._item(reading, next_block[0]) is not None:
-            return same
-        return same + next_block
-
-    def _response(
-        self, reading: SentenceReading, s: Sentence, window: list[int]
-    ) -> tuple[ResponseKind, Sentence | None]:
-        """The first answer on our side in the window: what was said right after the customer raised it."""
-        for text in _PAREN.findall(s.text):  # "(answered: yes, it exists)" inside the customer's sentence
-            if lx.FIXED.search(text) or lx.ANSWERED.search(text):
-                return ("fixed" if lx.FIXED.search(text) else "answered"), s
-        for j in window:
-            t = reading.sentences[j]
-            if t.actor_side == "customer" and not t.inherited and not t.text.startswith("("):
+    def _groups(self, reading: SentenceReading) -> list[list[int]]:
+        """The customer's item sentences, grouped into problems: sentences in a row from the same person (or
+        one unnamed) are one problem, until one opens a new subject ("Also, ...", "Separately ...")."""
+        groups: list[list[int]] = []
+        for i, s in enumerate(reading.sentences):
+            if self._item(reading, i) is None:
                 continue
-            found = reading.of("response", j)
-            if found != NONE:
-                return found, t  # type: ignore[return-value]
-        return "none", None
+            last = groups[-1][-1] if groups else None
+            if last is not None:
+                before = reading.sentences[last]
+                between = range(last + 1, i)
+                same_person = before.actor == s.actor or before.actor is None or s.actor is None
+                if (
+                    before.message == s.message
+                    and same_person
+                    and all(reading.sentences[j].actor_side != "internal" for j in between)
+                    and i - last <= 3
+                    and not any(_NEW_SUBJECT.match(reading.sentences[j].text) for j in [*between, i])
+                ):
+                    groups[-1].append(i)
+                    continue
+            groups.append([i])
+        return groups
+
+    def _answers(
+        self, reading: SentenceReading, groups: list[list[int]], kind: str
+    ) -> dict[int, tuple[ResponseKind, int]]:
+        """Each problem's answer in this interaction: every answer our side gave (the response head) goes to the
+        problem it follows that is nearest in meaning, so one answered ask does not close a second one the
+        answer never touched; a problem keeps the first answer it got. Keyed by group."""
+        answers: dict[int, tuple[ResponseKind, int]] = {}
+        reach: dict[int, list[int]] = {}  # answer sentence -> the groups whose window holds it
+        for g, members in enumerate(groups):
+            for j in window(reading.sentences, members[-1], kind):
+                t = reading.sentences[j]
+                if (t.actor_side == "customer" and not t.inherited) or j in members:
+                    continue
+                if reading.of("response", j) != NONE:
+                    reach.setdefault(j, []).append(g)
+        vectors = reading.vectors
+        for j in sorted(reach):
+            owners = reach[j]
+            g = max(owners, key=lambda o: max(float(vectors[m] @ vectors[j]) for m in groups[o]))
+            if g not in answers:
+                answers[g] = (owned(reading.of("response", j), reading.sentences, j), j)
+        return answers
 
     def _problems(self, view: InteractionView, reading: SentenceReading, facts: InteractionFacts) -> None:
         ordered = reading.sentences
         for i, s in enumerate(ordered):
-            kind = self._item(reading, i)
-            if kind is None:
-                if lx.RECALLED.search(s.text):
-                    facts.recalled_problems.append(Problem(kind="question", quote=quote(s), actor=s.actor))
-                continue
-            response, said = self._response(reading, s, self._window(view, reading, i))
+            if self._item(reading, i) is None and lx.RECALLED.search(s.text):
+                facts.recalled_problems.append(Problem(kind="question", quote=quote(s), actor=s.actor))
+        groups = self._groups(reading)
+        answers = self._answers(reading, groups, view.kind)
+        for g, members in enumerate(groups):
+            head = max(members, key=lambda m: reading.sure("item", m))
+            said: Sentence | None = None
+            response: ResponseKind = "none"
+            for m in members:  # "(answered: yes, it exists)" inside the customer's own sentence
+                for text in _PAREN.findall(ordered[m].text):
+                    if lx.FIXED.search(text) or lx.ANSWERED.search(text):
+                        response, said = ("fixed" if lx.FIXED.search(text) else "answered"), ordered[m]
+            if said is None and g in answers:
+                response, said = answers[g][0], ordered[answers[g][1]]
+            sure = max(reading.confidence("item", m) for m in members)
+            if response == "none" and sure < UNANSWERED_BAR:
+                continue  # nobody answered: only a clear ask or complaint is one nobody took seriously
             facts.problems.append(
                 Problem(
-                    kind=kind,
-                    quote=quote(s),
-                    actor=s.actor,
+                    kind=self._item(reading, head) or "problem",
+                    quote=quote(ordered[head]),
+                    actor=ordered[head].actor,
                     response=response,
                     response_quote=quote(said) if said else None,
+                    confidence=round(sure, 3),
                 )
             )
-        self._merge_problems(facts)
-        raised = {p.quote.start for p in facts.problems}
         for i, s in enumerate(ordered):
-            if s.actor_side == "customer" and s.start in raised:
+            # What our side did (the customer saying it is fixed does not make us the ones who fixed it), kept
+            # down to half the head's bar: the closing scorer weighs the confidence with the meaning.
+            if s.actor_side == "customer" and not s.inherited:
                 continue
-            done = reading.of("response", i)
-            if done in ("fixed", "planned", "answered") and s.actor_side != "customer":
-                facts.resolutions.append(Resolution(kind=done, quote=quote(s)))  # type: ignore[arg-type]
-
-    @staticmethod
-    def _merge_problems(facts: InteractionFacts) -> None:
-        """Sentences of one complaint are one problem (see ``_near``); the merged problem keeps the best answer."""
-        merged: list[Problem] = []
-        rank = {"none": 0, "vague": 1, "planned": 2, "answered": 3, "fixed": 4}
-        for p in facts.problems:
-            group = next((m for m in merged if _near(m, p)), None)
-            if group is None:
-                merged.append(p)
-            elif rank[p.response] > rank[group.response]:
-                group.response, group.response_quote = p.response, p.response_quote
-        facts.problems = merged
+            done = reading.best("response", i)
+            confidence = reading.confidence("response", i)
+            if done in ("fixed", "planned", "answered") and confidence >= CANDIDATE:
+                facts.resolutions.append(
+                    Resolution(kind=done, quote=quote(s), confidence=round(confidence, 3))  # type: ignore[arg-type]
+                )
 
     def _decisions_and_commitments(self, reading: SentenceReading, facts: InteractionFacts) -> None:
         for i, s in enumerate(reading.sentences):
@@ -382,7 +421,9 @@ class OfflineExtractor:
             text = s.text
             if reading.of("next_step", i) != NONE and s.actor_side != "customer":
                 facts.vague_next_steps.append(quote(s))
-            if reading.of("renewal", i) != NONE:
+            if lx.RENEWAL_ASSUMED.search(text) or (
+                reading.of("renewal", i) != NONE and lx.RENEWAL_TOPIC.search(text)
+            ):
                 facts.renewal_assumptions.append(quote(s))
             if lx.TENURE.search(text):
                 facts.tenure.append(quote(s))
@@ -390,7 +431,7 @@ class OfflineExtractor:
                 facts.data_reports.append(quote(s))
             if reading.of("firefighting", i) != NONE:
                 facts.firefighting.append(quote(s))
-            if reading.of("pending", i) != NONE:
+            if reading.of("pending", i) != NONE and lx.PENDING.search(text):
                 facts.pending_business.append(quote(s))
             for name, nature in rivals(text, known, account_words):
                 facts.competitors.append(CompetitorMention(name=name, nature=nature, quote=quote(s)))
@@ -428,7 +469,7 @@ class OfflineExtractor:
     def _engagement(self, view: InteractionView, facts: InteractionFacts, reading: SentenceReading) -> None:
         """Strategic or tactical, as the interaction head reads the whole; the deciding sentence is the most
         strategic one (or the one carrying the most tactical topics)."""
-        label, sure = reading.whole.get("engagement", ("tactical", 0.0))
+        label, sure, _ = reading.whole.get("engagement", ("tactical", 0.0, "tactical"))
         facts.engagement = "strategic" if label == "strategic" else "tactical"
         facts.engagement_score = round(sure, 3)
         if facts.engagement == "strategic" and reading.sentences:
@@ -477,12 +518,15 @@ def _mentions(text: str, name: str) -> bool:
     return any(re.search(rf"\b{re.escape(p)}\b", text) for p in parts[:1])
 
 
-def _near(a: Problem, b: Problem) -> bool:
-    """Problem sentences close together from the same person (or one unnamed) are one problem. (One vague answer
-    can cover two people's different problems, so sharing an answer is not enough.)"""
-    return abs(a.quote.start - b.quote.start) < 400 and (
-        a.actor == b.actor or a.actor is None or b.actor is None
-    )
+def owned(kind: str, sentences: Sequence[Sentence], j: int) -> ResponseKind:
+    """A response as the definitions count it: a plan needs an owner and a date, and "we'll look into it",
+    "passed it on", "I'll check" without a date are vague whatever else the sentence says."""
+    text = sentences[j].text
+    following = sentences[j + 1].text if j + 1 < len(sentences) else ""
+    dated = bool(lx.DATE_MARK.search(text) or lx.DATE_MARK.search(following))
+    if kind == "vague" or (lx.VAGUE.search(text) and not dated) or (kind == "planned" and not dated):
+        return "vague"
+    return kind  # type: ignore[return-value]
 
 
 def minutes_in(text: str) -> float | None:

@@ -25,11 +25,25 @@ _NAME = r"[A-Z][\w&'’.-]*[\w&](?:\s+(?:[A-Z][\w&'’.-]*[\w&]|&))*"
 _CAP_PHRASE = re.compile(rf"(?<![\w&'’-])({_NAME})")
 _CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][A-Za-z]+$")
 _OBJECT_OF = re.compile(
-    r"\b(?:trialling|trialing|piloting|evaluating|benchmarking|testing|talking to|in talks with|switching to|"
-    r"moving to|going with|vs\.?|versus|against|from|with|by)\s+(" + _NAME + ")"
+    r"\b(?:trialling|trialing|piloting|evaluating|benchmarking|testing|talking to|talking about|in talks with|"
+    r"switch(?:ing|ed)? (?:to|from)|mov(?:e|ing|ed) (?:to|away from)|going with|dropped|replaced|used to use|"
+    r"ripped out|got rid of|had|brought in|invited|hosted|met with|meeting with|vs\.?|versus|against|"
+    r"(?:trial|pilot|demo|quote|proposal|bid|offer|benchmark|poc|"
+    r"meeting|presentation|walk-?through|visit|pitch)s? (?:with|from|by|of))\s+(" + _NAME + ")"
+)
+# Right after a name: what a rival does with the customer, the name its subject ("X demoed", "X has a trial",
+# "X's quote", "X reps cornered him"), within a few words and no punctuation between.
+_SUBJECT_OF = re.compile(
+    r"^(?:'s|’s)?\s+(?:[\w-]+\s+){0,3}?(?:demo\w*|met|meet\w*|visit\w*|walk\w*|quot\w*|propos\w*|bid\w*|"
+    r"trial\w*|pilot\w*|poc|benchmark\w*|present\w*|pitch\w*|offer\w*|court\w*|corner\w*|approach\w*|"
+    r"undercut\w*|sponsor\w*|install\w*|in talks|talking|reached out|came in|were in|was in|in the|"
+    r"is cheaper|are cheaper|cheaper|dropped|replaced|used|ripped)\b",
+    re.IGNORECASE,
 )
 # What a rival does with the customer (any tense): the words that make a mention "inside the account".
 _ACTS = lx._rx(
+    r"\btalking about\b",
+    r"\brumou?rs?\b",
     r"\bdemo\w*\b",
     r"\bmeet(s|ing|ings)?\b",
     r"\bmet\b",
@@ -201,6 +215,18 @@ _NOT_VENDOR_WORDS = frozenset(
         "q4",
         "h1",
         "h2",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
         "january",
         "february",
         "march",
@@ -284,7 +310,9 @@ def rivals(text: str, known: set[str], account_words: set[str]) -> list[tuple[st
 
 
 def vendor_names(text: str, known: set[str], account_words: set[str]) -> list[str]:
-    """Capitalised names that read as another vendor and are nobody and nothing we know."""
+    """Capitalised names that read as another vendor, are nobody and nothing we know, and are tied to what a
+    rival does: its subject ("X demoed ...", "X has a trial ...", "X's quote"), or its object ("a trial with X",
+    "switching to X", "benchmark vs X")."""
     names: list[str] = []
     for m in _OBJECT_OF.finditer(text):
         name = _trimmed(m.group(1))
@@ -303,6 +331,9 @@ def vendor_names(text: str, known: set[str], account_words: set[str]) -> list[st
             '"',
         )
         if at_start and len(words) < 2 and not (_CAMEL.match(name) or lx.ORG_SUFFIX.search(name)):
+            continue
+        end = m.start() + m.group(1).find(name) + len(name)
+        if not _SUBJECT_OF.match(text[end:]):
             continue
         if (len(words) >= 2 or lx.ORG_SUFFIX.search(name) or _CAMEL.match(name)) and _plausible(
             name, known, account_words, strict=True

@@ -36,6 +36,9 @@ from coach.signals.text import Sentence, dictated
 
 MODEL_FILE = Path(__file__).with_name("sentence_model.json")
 C = 0.02  # inverse regularisation: strong, the labelled sentences are few
+# The embedding enters the heads through its main directions over general business text, not all 384: with a
+# few thousand labelled sentences, every dimension would learn the training sets' own subjects.
+DIRECTIONS = 32
 NONE = "none"
 HEADS: dict[str, tuple[str, ...]] = {
     "item": (NONE, "problem", "complaint", "request", "question"),
@@ -102,6 +105,15 @@ _NEIGHBOUR_CUES: tuple[re.Pattern[str], ...] = (
     lx.OWNER_MARK,
     lx.DATE_MARK,
 )
+# What our side says after a sentence: a fix, an answer, a plan, or only "we'll look into it".
+_ANSWER_CUES: tuple[re.Pattern[str], ...] = (
+    lx.FIXED,
+    lx.ANSWERED,
+    lx.VAGUE,
+    lx.DECISION,
+    lx.ACTION,
+    lx.DATE_MARK,
+)
 _FIRST_PERSON = re.compile(r"^(?:i|we|i'll|i'd|we'll|we'd|i've|we've|i'm|we're|our|my|us)\b", re.IGNORECASE)
 _THIRD_PERSON = re.compile(r"^(?:he|she|they|his|her|their|them)\b", re.IGNORECASE)
 _YOU = re.compile(r"\b(?:you|your)\b", re.IGNORECASE)
@@ -125,6 +137,26 @@ class SentenceInContext:
     following: str = ""
     previous_side: str = "unknown"
     following_side: str = "unknown"
+    answers: tuple[str, ...] = ()  # what our side says where an answer to this sentence would be
+    replied: bool = False  # an e-mail from our side follows
+
+
+def window(sentences: Sequence[Sentence], i: int, kind: str) -> list[int]:
+    """Where an answer to sentence ``i`` would be: the rest of its block, then the next block; in an e-mail
+    thread, also every later message from our side."""
+    s = sentences[i]
+    rest = range(i + 1, len(sentences))
+    same = [j for j in rest if sentences[j].block == s.block]
+    later = [j for j in rest if sentences[j].block != s.block]
+    if not later:
+        return same
+    following = [j for j in later if sentences[j].block == sentences[later[0]].block]
+    if kind == "email":
+        replies = [
+            j for j in later if sentences[j].message > s.message and sentences[j].author_side != "customer"
+        ]
+        return same + list(dict.fromkeys(following + replies))
+    return same + following
 
 
 def in_context(sentences: Sequence[Sentence], kind: str) -> list[SentenceInContext]:
@@ -132,6 +164,9 @@ def in_context(sentences: Sequence[Sentence], kind: str) -> list[SentenceInConte
     newest = max((s.message for s in sentences), default=0)
     out = []
     for i, s in enumerate(sentences):
+        answers = tuple(
+            sentences[j].text for j in window(sentences, i, kind)[:8] if sentences[j].actor_side != "customer"
+        )
         before = sentences[i - 1] if i > 0 else None
         after = sentences[i + 1] if i + 1 < len(sentences) else None
         out.append(
@@ -149,6 +184,10 @@ def in_context(sentences: Sequence[Sentence], kind: str) -> list[SentenceInConte
                 following=after.text if after else "",
                 previous_side=before.actor_side if before else "unknown",
                 following_side=after.actor_side if after else "unknown",
+                answers=answers,
+                replied=any(
+                    t.message > s.message and t.author_side == "internal" for t in sentences[i + 1 :]
+                ),
             )
         )
     return out
@@ -186,7 +225,9 @@ def structure(s: SentenceInContext) -> list[float]:
 def cues(s: SentenceInContext) -> list[float]:
     own = [float(bool(p.search(s.text))) for p in _CUES]
     around = [float(bool(p.search(t))) for t in (s.previous, s.following) for p in _NEIGHBOUR_CUES]
-    return own + around
+    answered = [float(any(p.search(t) for t in s.answers)) for p in _ANSWER_CUES]
+    dated = float(any(lx.OWNER_MARK.search(t) and lx.DATE_MARK.search(t) for t in s.answers))
+    return [*own, *around, *answered, dated, min(len(s.answers), 8) / 8.0, float(s.replied)]
 
 
 def features(
@@ -205,11 +246,12 @@ def features(
     )
 
 
-def pooled(x: np.ndarray) -> np.ndarray:
-    """One interaction's row from its sentences' rows: mean meaning, and the mean and most of every cue."""
-    rest = x[:, DIMENSIONS:]
+def pooled(x: np.ndarray, meaning: int) -> np.ndarray:
+    """One interaction's row from its sentences' rows (the first ``meaning`` columns their meaning): the mean
+    meaning, and the mean and most of every cue."""
+    rest = x[:, meaning:]
     return np.concatenate(
-        [x[:, :DIMENSIONS].mean(axis=0), rest.mean(axis=0), rest.max(axis=0), [min(len(x), 60) / 20]]
+        [x[:, :meaning].mean(axis=0), rest.mean(axis=0), rest.max(axis=0), [min(len(x), 60) / 20]]
     )
 
 
@@ -228,14 +270,15 @@ class Head:
         e = np.exp(scores)
         return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
 
-    def decide(self, x: np.ndarray) -> list[tuple[str, float]]:
-        """Per sentence: the positive class and its confidence (1 - P(none)), or ('none', that confidence)."""
+    def decide(self, x: np.ndarray) -> list[tuple[str, float, str]]:
+        """Per sentence: the positive class, or 'none' below the threshold; the confidence that it is positive
+        (1 - P(none)); and the likeliest positive class whatever the confidence."""
         p = self.probabilities(x)
         out = []
         for row in p:
             positive = 1.0 - float(row[0])
             best = self.classes[1 + int(np.argmax(row[1:]))]
-            out.append((best if positive >= self.threshold else NONE, positive))
+            out.append((best if positive >= self.threshold else NONE, positive, best))
         return out
 
 
@@ -247,31 +290,49 @@ class SentenceModel:
         self.trained_on: list[str] = list(data.get("trained_on", []))
         self.mean, self.scale, self.heads = _heads(data)
         self.pooled_mean, self.pooled_scale, self.interaction_heads = _heads(data.get("interaction", {}))
+        self.closing: dict[str, Any] = dict(
+            data.get("closing", {})
+        )  # the closing scorer (coach.analysis.closing)
+        projection = data.get("projection", {})
+        self.centre = np.asarray(projection.get("centre", np.zeros(DIMENSIONS)), dtype=np.float32)
+        self.directions = np.asarray(projection.get("directions", np.eye(DIMENSIONS)), dtype=np.float32)
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> SentenceModel:
         return cls(json.loads(path.read_text()))
 
-    def decide(self, x: np.ndarray) -> dict[str, list[tuple[str, float]]]:
+    def project(self, x: np.ndarray) -> np.ndarray:
+        """The design matrix with its embedding reduced to the main directions."""
+        reduced = (x[:, :DIMENSIONS] - self.centre) @ self.directions.T
+        return np.hstack([reduced, x[:, DIMENSIONS:]]).astype(np.float32)
+
+    def decide(self, x: np.ndarray) -> dict[str, list[tuple[str, float, str]]]:
         """Every sentence head's decision for every row of the (unscaled) design matrix."""
         if not len(x) or not self.heads:
             return {name: [] for name in self.heads}
-        z = (x - self.mean) / self.scale
+        z = (self.project(x) - self.mean) / self.scale
         return {name: head.decide(z) for name, head in self.heads.items()}
 
-    def interaction(self, x: np.ndarray) -> dict[str, tuple[str, float]]:
+    def interaction(self, x: np.ndarray) -> dict[str, tuple[str, float, str]]:
         """Every interaction head's decision and confidence, from the interaction's sentences' rows."""
         if not len(x) or not self.interaction_heads:
             return {}
-        z = ((pooled(x) - self.pooled_mean) / self.pooled_scale).reshape(1, -1)
+        z = ((pooled(self.project(x), len(self.directions)) - self.pooled_mean) / self.pooled_scale).reshape(
+            1, -1
+        )
         return {name: head.decide(z)[0] for name, head in self.interaction_heads.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {
             "trained_on": self.trained_on,
-            "features": "MiniLM embedding (384) + structure + cues + request probability",
+            "features": f"MiniLM embedding ({len(self.directions)} main directions) + structure + cues + request",
+            "projection": {
+                "centre": [round(float(v), 6) for v in self.centre],
+                "directions": [[round(float(v), 6) for v in row] for row in self.directions],
+            },
             **_heads_json(self.mean, self.scale, self.heads),
             "interaction": _heads_json(self.pooled_mean, self.pooled_scale, self.interaction_heads),
+            "closing": self.closing,
         }
 
 
@@ -324,11 +385,23 @@ class Labelled:
     interaction: dict[str, str] = field(default_factory=dict)
 
 
-def fit(examples: Sequence[Labelled], trained_on: Sequence[str], c: float = C) -> SentenceModel:
-    """Every head fitted on ``examples``; a sentence head's threshold is the one that maximised its F1 (positive
-    against none) in 5-fold cross-validation grouped by interaction; interaction heads weigh their classes
-    equally and decide at 0.5."""
-    x = np.stack([e.row for e in examples]).astype(np.float32)
+def fit(
+    examples: Sequence[Labelled], trained_on: Sequence[str], general: np.ndarray, c: float = C
+) -> SentenceModel:
+    """Every head fitted on ``examples``; ``general`` holds the embeddings of general text whose main directions
+    the embedding is reduced to. A sentence head's threshold is the one that maximised its F1 (positive against
+    none) in 5-fold cross-validation grouped by interaction; interaction heads weigh their classes equally and
+    decide at 0.5."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(DIRECTIONS, random_state=0).fit(general)
+    model = SentenceModel(
+        {
+            "trained_on": list(trained_on),
+            "projection": {"centre": pca.mean_.tolist(), "directions": pca.components_.tolist()},
+        }
+    )
+    x = model.project(np.stack([e.row for e in examples]).astype(np.float32))
     groups = [e.group for e in examples]
     mean, scale, z = _standardised(x)
     heads: dict[str, Any] = {}
@@ -339,7 +412,7 @@ def fit(examples: Sequence[Labelled], trained_on: Sequence[str], c: float = C) -
     by_group: dict[str, list[int]] = {}
     for i, g in enumerate(groups):
         by_group.setdefault(g, []).append(i)
-    rows = np.stack([pooled(x[idx]) for idx in by_group.values()])
+    rows = np.stack([pooled(x[idx], DIRECTIONS) for idx in by_group.values()])
     firsts = [examples[idx[0]].interaction for idx in by_group.values()]
     pooled_mean, pooled_scale, pz = _standardised(rows)
     documents: dict[str, Head] = {}
@@ -347,7 +420,6 @@ def fit(examples: Sequence[Labelled], trained_on: Sequence[str], c: float = C) -
         y = np.asarray([classes.index(f.get(name, classes[0])) for f in firsts])
         coef, intercept = _logistic(pz, y, len(classes), c, balanced=True)
         documents[name] = Head(classes, coef, intercept, 0.5)
-    model = SentenceModel({"trained_on": list(trained_on)})
     model.mean, model.scale, model.heads = mean, scale, heads
     model.pooled_mean, model.pooled_scale, model.interaction_heads = pooled_mean, pooled_scale, documents
     model.digest = hashlib.sha256(json.dumps(model.to_json(), sort_keys=True).encode()).hexdigest()[:12]

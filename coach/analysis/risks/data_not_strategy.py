@@ -1,9 +1,13 @@
-"""Data without strategy: reports and dashboards keep arriving, no decision comes out of them."""
+"""Data without strategy: reports and dashboards keep arriving, no decision comes out of them.
+
+A read-out counts when it is read from a report, dashboard, deck or pack: going down a ticket or work-order list
+is status (or firefighting), not data that should have become insight."""
 
 from __future__ import annotations
 
 from coach.analysis.report import Risk
 from coach.analysis.risks import RiskContext, register
+from coach.signals import lexicon as lx
 
 
 @register
@@ -16,6 +20,7 @@ class DataNotStrategy:
             j
             for j in items
             if j.facts.data_report_cues >= 2
+            and any(lx.REPORT_ARTIFACT.search(q.text) for q in j.facts.data_reports)
             and j.facts.engagement == "tactical"
             and not any(not d.deferred for d in j.facts.decisions)
         ]

@@ -1,0 +1,197 @@
+"""Does a sentence our side said close an open customer problem? A small learned scorer over the pair.
+
+A fix in different words months later ("an on-site cabinet of critical spares" for "we wait weeks for parts")
+shares little vocabulary with the problem, so neither words nor a fixed similarity cut decide it alone. The
+scorer weighs what the pair offers: how close they are in meaning (the embedded model), the rare words they
+share, how surely the sentence is our side fixing, planning or answering something (the response head's
+confidence, and which of the three), whether it is the sentence of its interaction closest to the problem,
+whether it came in the same conversation, and how long after. It was fitted by ``python -m coach.distil
+train`` on the links the LLM chain's link step made between problems and later sentences (recorded answers),
+and ships in the sentence model's file. Only sentences our side said are candidates: the customer saying a
+thing is fixed does not make us the ones who fixed it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coach.analysis.judged import Judged, rare_words
+from coach.analysis.links import Link, Links, needs_link
+from coach.signals.facts import Problem, unpack_vector
+
+KINDS = ("fixed", "planned", "answered")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sentence of ours that might close an open problem, seen from that problem."""
+
+    similarity: float
+    shared_words: int
+    confidence: float
+    kind: str
+    same_interaction: bool
+    days_after: int
+    closest: bool  # the sentence of its interaction closest in meaning to the problem
+
+
+def candidate(
+    problem_vectors: list[np.ndarray],
+    problem_text: str,
+    vector: np.ndarray,
+    text: str,
+    kind: str,
+    confidence: float,
+    same_interaction: bool,
+    days_after: int,
+) -> Candidate:
+    similarity = max((float(v @ vector) for v in problem_vectors), default=0.0) if vector.size else 0.0
+    return Candidate(
+        similarity=similarity,
+        shared_words=len(rare_words(problem_text) & rare_words(text)),
+        confidence=confidence,
+        kind=kind,
+        same_interaction=same_interaction,
+        days_after=max(days_after, 0),
+        closest=False,
+    )
+
+
+def features(c: Candidate) -> list[float]:
+    return [
+        c.similarity,
+        min(c.shared_words, 3) / 3.0,
+        min(c.confidence, 2.0) / 2.0,
+        *(float(c.kind == k) for k in KINDS),
+        float(c.same_interaction),
+        math.log1p(c.days_after) / 5.0,
+        float(c.closest),
+        c.similarity * float(c.closest),
+    ]
+
+
+def with_closest(found: list[Candidate]) -> list[Candidate]:
+    """The same candidates (one interaction's, for one problem), the closest in meaning marked."""
+    if not found:
+        return found
+    best = max(range(len(found)), key=lambda i: found[i].similarity)
+    return [
+        Candidate(
+            c.similarity, c.shared_words, c.confidence, c.kind, c.same_interaction, c.days_after, i == best
+        )
+        for i, c in enumerate(found)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosingScorer:
+    coef: np.ndarray
+    intercept: float
+    threshold: float
+
+    def probability(self, c: Candidate) -> float:
+        score = float(np.asarray(features(c)) @ self.coef + self.intercept)
+        return 1.0 / (1.0 + math.exp(-score))
+
+    def closes(self, c: Candidate) -> bool:
+        return self.probability(c) >= self.threshold
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": "similarity, shared rare words, confidence, fixed/planned/answered, same interaction, "
+            "days after, closest, similarity if closest",
+            "coef": [round(float(v), 5) for v in self.coef],
+            "intercept": round(self.intercept, 5),
+            "threshold": round(self.threshold, 4),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClosingScorer:
+        return cls(
+            np.asarray(data["coef"], dtype=np.float64), float(data["intercept"]), float(data["threshold"])
+        )
+
+
+def fit(pairs: list[Candidate], labels: list[int], groups: list[str]) -> ClosingScorer:
+    """A logistic regression over the pairs; the threshold maximises F1 in cross-validation grouped by problem."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    x = np.asarray([features(c) for c in pairs])
+    y = np.asarray(labels)
+    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
+    oof = np.zeros(len(y))
+    folds = StratifiedGroupKFold(n_splits=max(2, min(5, int(y.sum()))), shuffle=True, random_state=0)
+    for train, test in folds.split(x, y, groups):
+        if len(set(y[train].tolist())) < 2:
+            continue
+        oof[test] = model.fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+    best, best_f1 = 0.5, -1.0
+    for t in np.arange(0.3, 0.96, 0.025):
+        predicted = oof >= t
+        tp = float((predicted & (y == 1)).sum())
+        f1 = 2 * tp / max(float(predicted.sum() + (y == 1).sum()), 1.0)
+        if f1 > best_f1:
+            best, best_f1 = float(t), f1
+    model.fit(x, y)
+    return ClosingScorer(model.coef_[0].astype(np.float64), float(model.intercept_[0]), best)
+
+
+class MeaningLinker:
+    """The offline engine's step 2: each problem left open where it was raised is linked to the first sentence of
+    ours in a later interaction that the scorer says closes it, or to none. The judge follows these links as it
+    follows the LLM chain's."""
+
+    def __init__(self, scorer: ClosingScorer) -> None:
+        self.scorer = scorer
+
+    def links(self, account: str, judged: Sequence[Judged]) -> Links:
+        found = Links()
+        for index, item in enumerate(judged):
+            for problem in item.facts.problems:
+                if needs_link(problem):
+                    found.found[(item.view.id, problem.quote.start)] = self.link(
+                        item, problem, judged[index:]
+                    )
+        return found
+
+    def link(self, raised: Judged, problem: Problem, rest: Sequence[Judged]) -> Link:
+        vectors = [unpack_vector(problem.vector)] if problem.vector else []
+        for later in rest:
+            options = list(later.facts.resolutions)
+            if later is raised or not options or not vectors:
+                continue  # the answer where it was raised is the reader's to find
+            days = (later.view.occurred_at.date() - raised.view.occurred_at.date()).days
+            scored = with_closest(
+                [
+                    candidate(
+                        vectors,
+                        problem.quote.text,
+                        unpack_vector(r.vector),
+                        r.quote.text,
+                        r.kind,
+                        r.confidence,
+                        False,
+                        days,
+                    )
+                    for r in options
+                ]
+            )
+            best = max(range(len(options)), key=lambda i: self.scorer.probability(scored[i]))
+            if self.scorer.closes(scored[best]):
+                return Link(options[best].kind, later.view.id, options[best].quote)
+        return Link("none")
+
+
+def offline_linker(extractor: object) -> MeaningLinker | None:
+    """The meaning linker of an offline extractor's model (None for other extractors, or a model without one)."""
+    from coach.signals.offline import OfflineExtractor
+
+    if not isinstance(extractor, OfflineExtractor) or not extractor.model.closing:
+        return None
+    return MeaningLinker(ClosingScorer.from_json(extractor.model.closing))
