@@ -28,11 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from coach.analysis import closing
-from coach.analysis.links import Link, Links
+from coach.analysis.judged import Judged
+from coach.analysis.links import Link, Links, needs_link
 from coach.config import Settings
 from coach.embedding import Embedder
 from coach.evidence import Quote
-from coach.signals.facts import InteractionFacts, unpack_vector
+from coach.signals.facts import InteractionFacts
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.sentences import MODEL_FILE, NONE, Labelled, SentenceModel, fit
 from coach.signals.text import Directory, Sentence
@@ -194,32 +195,21 @@ def closing_scorer(
     targets: list[int] = []
     groups: list[str] = []
     for (set_name, _), items in accounts.items():
+        judged = [Judged(i.view, i.facts) for i in items]
         for index, raised in enumerate(items):
             for problem in raised.facts.problems:
-                if problem.response in ("fixed", "planned", "answered") and problem.response_quote:
+                if not needs_link(problem):
                     continue  # answered where it was raised: the model was not asked to link it
                 link = raised.links.get(problem.quote.start)
-                vectors = [unpack_vector(problem.vector)] if problem.vector else []
-                for later in items[index + 1 :]:
-                    facts = offline[(set_name, later.view.id)]
+                for position in range(index + 1, len(items)):
+                    later = items[position]
+                    resolutions = offline[(set_name, later.view.id)].resolutions
                     days = (later.view.occurred_at.date() - raised.view.occurred_at.date()).days
-                    found = closing.with_closest(
-                        [
-                            closing.candidate(
-                                vectors,
-                                problem.quote.text,
-                                unpack_vector(r.vector),
-                                r.quote.text,
-                                r.kind,
-                                r.confidence,
-                                False,
-                                days,
-                            )
-                            for r in facts.resolutions
-                        ]
+                    found = closing.in_interaction(
+                        problem, resolutions, days, closing.open_before(judged, position, problem)
                     )
                     hit = link is not None and link.closes and link.interaction == later.view.id
-                    for r, c in zip(facts.resolutions, found, strict=True):
+                    for r, c in zip(resolutions, found, strict=True):
                         pairs.append(c)
                         targets.append(int(hit and link is not None and _spans_overlap(r.quote, link.quote)))
                         groups.append(f"{set_name}/{raised.view.id}/{problem.quote.start}")

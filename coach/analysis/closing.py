@@ -22,7 +22,7 @@ import numpy as np
 
 from coach.analysis.judged import Judged, rare_words
 from coach.analysis.links import Link, Links, needs_link
-from coach.signals.facts import Problem, unpack_vector
+from coach.signals.facts import Problem, Resolution, unpack_vector
 
 KINDS = ("fixed", "planned", "answered")
 
@@ -38,6 +38,7 @@ class Candidate:
     same_interaction: bool
     days_after: int
     closest: bool  # the sentence of its interaction closest in meaning to the problem
+    chosen: bool = False  # of the problems still open then, this is the one the sentence is closest to
 
 
 def candidate(
@@ -72,6 +73,8 @@ def features(c: Candidate) -> list[float]:
         math.log1p(c.days_after) / 5.0,
         float(c.closest),
         c.similarity * float(c.closest),
+        float(c.chosen),
+        c.similarity * float(c.chosen),
     ]
 
 
@@ -82,10 +85,43 @@ def with_closest(found: list[Candidate]) -> list[Candidate]:
     best = max(range(len(found)), key=lambda i: found[i].similarity)
     return [
         Candidate(
-            c.similarity, c.shared_words, c.confidence, c.kind, c.same_interaction, c.days_after, i == best
+            c.similarity,
+            c.shared_words,
+            c.confidence,
+            c.kind,
+            c.same_interaction,
+            c.days_after,
+            i == best,
+            c.chosen,
         )
         for i, c in enumerate(found)
     ]
+
+
+def in_interaction(
+    problem: Problem, resolutions: Sequence[Resolution], days: int, others: Sequence[np.ndarray]
+) -> list[Candidate]:
+    """The candidates one later interaction offers for ``problem``; ``others``: the vectors of the other problems
+    still open then (a sentence answers the one it is closest to)."""
+    vectors = [unpack_vector(problem.vector)] if problem.vector else []
+    found = []
+    for r in resolutions:
+        vector = unpack_vector(r.vector)
+        c = candidate(vectors, problem.quote.text, vector, r.quote.text, r.kind, r.confidence, False, days)
+        rival = max((float(o @ vector) for o in others if o.size), default=-1.0) if vector.size else 1.0
+        found.append(
+            Candidate(
+                c.similarity,
+                c.shared_words,
+                c.confidence,
+                c.kind,
+                False,
+                c.days_after,
+                False,
+                c.similarity >= rival,
+            )
+        )
+    return with_closest(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +154,7 @@ class ClosingScorer:
 
 
 def fit(pairs: list[Candidate], labels: list[int], groups: list[str]) -> ClosingScorer:
-    """A logistic regression over the pairs; the threshold maximises F1 in cross-validation grouped by problem."""
+    """A logistic regression over the pairs (``groups`` names each pair's problem)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -131,13 +167,17 @@ def fit(pairs: list[Candidate], labels: list[int], groups: list[str]) -> Closing
         if len(set(y[train].tolist())) < 2:
             continue
         oof[test] = model.fit(x[train], y[train]).predict_proba(x[test])[:, 1]
-    best, best_f1 = 0.5, -1.0
+    # The decision is per problem (does anything later close it?), so the threshold is chosen there: the one
+    # whose out-of-fold answers agree most often with whether the model's link step closed the problem.
+    by_problem: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        by_problem.setdefault(g, []).append(i)
+    closed = {g: bool(y[idx].any()) for g, idx in by_problem.items()}
+    best, best_agreement = 0.5, -1.0
     for t in np.arange(0.3, 0.96, 0.025):
-        predicted = oof >= t
-        tp = float((predicted & (y == 1)).sum())
-        f1 = 2 * tp / max(float(predicted.sum() + (y == 1).sum()), 1.0)
-        if f1 > best_f1:
-            best, best_f1 = float(t), f1
+        agreement = sum((oof[idx] >= t).any() == closed[g] for g, idx in by_problem.items()) / len(by_problem)
+        if agreement > best_agreement:
+            best, best_agreement = float(t), agreement
     model.fit(x, y)
     return ClosingScorer(model.coef_[0].astype(np.float64), float(model.intercept_[0]), best)
 
@@ -155,37 +195,34 @@ class MeaningLinker:
         for index, item in enumerate(judged):
             for problem in item.facts.problems:
                 if needs_link(problem):
-                    found.found[(item.view.id, problem.quote.start)] = self.link(
-                        item, problem, judged[index:]
-                    )
+                    found.found[(item.view.id, problem.quote.start)] = self.link(judged, index, problem)
         return found
 
-    def link(self, raised: Judged, problem: Problem, rest: Sequence[Judged]) -> Link:
-        vectors = [unpack_vector(problem.vector)] if problem.vector else []
-        for later in rest:
+    def link(self, judged: Sequence[Judged], index: int, problem: Problem) -> Link:
+        raised = judged[index]
+        if not problem.vector:
+            return Link("none")
+        for position in range(index + 1, len(judged)):
+            later = judged[position]
             options = list(later.facts.resolutions)
-            if later is raised or not options or not vectors:
-                continue  # the answer where it was raised is the reader's to find
+            if not options:
+                continue
             days = (later.view.occurred_at.date() - raised.view.occurred_at.date()).days
-            scored = with_closest(
-                [
-                    candidate(
-                        vectors,
-                        problem.quote.text,
-                        unpack_vector(r.vector),
-                        r.quote.text,
-                        r.kind,
-                        r.confidence,
-                        False,
-                        days,
-                    )
-                    for r in options
-                ]
-            )
+            scored = in_interaction(problem, options, days, open_before(judged, position, problem))
             best = max(range(len(options)), key=lambda i: self.scorer.probability(scored[i]))
             if self.scorer.closes(scored[best]):
                 return Link(options[best].kind, later.view.id, options[best].quote)
         return Link("none")
+
+
+def open_before(judged: Sequence[Judged], position: int, problem: Problem) -> list[np.ndarray]:
+    """Vectors of the problems, other than ``problem``, raised before ``position`` and left open where raised."""
+    return [
+        unpack_vector(p.vector)
+        for j in judged[:position]
+        for p in j.facts.problems
+        if p is not problem and p.vector and needs_link(p)
+    ]
 
 
 def offline_linker(extractor: object) -> MeaningLinker | None:

@@ -173,6 +173,16 @@ VAGUE = _rx(
     r"\btake it to (product|engineering|the team|support)\b",
     r"\blooking (at|into) it\b",
     r"\bwould look into\b",
+    r"\b(i|we)('d|'ll| would| will| can| could)? look (into|at)\b",
+    r"\b(i|we)'?d (ask|mention|raise|flag)\b",
+    r"\b(will|'ll|'d|would) (ask|mention it|raise it|flag it|pass it|find out|follow up)\b",
+    r"\bpass(ed|ing)? (it|this|that|them)( on| along)? (on|along|to)\b",
+    r"\bpass(ed|ing)? (it|this|that) (on|along)\b",
+    r"\b(forward(ed|ing)?|handed|sent) (it|this|that) (on|over)? ?to (our|the) \w+ team\b",
+    r"\b(we'?ll|we will|i'?ll|i will) (set something up|sort something out|see)\b",
+    r"\bto follow\b",
+    r"\bno promises\b",
+    r"\bdig (one|it|something) up\b",
 )
 OWNER_MARK = _rx(
     r"\bowner\s*:?",
@@ -188,7 +198,8 @@ OWNER_MARK = _rx(
     r"\bI'?ll (bring|send|share|set up|book|deliver|draft|prepare|schedule)\b",
 )
 DATE_MARK = _rx(
-    r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b",
+    r"\b(?!24/7\b)\d{1,2}/\d{1,2}(/\d{2,4})?\b",
+    r"\bby \d{1,2} \d{1,2}\b",  # dictated: "by 6 26"
     r"\bby (mon|tues|wednes|thurs|fri|satur|sun)day\b",
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b",
     r"\b\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b",

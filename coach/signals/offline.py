@@ -53,11 +53,16 @@ _EXEC_ACCESS = re.compile(
 UNANSWERED_BAR = 2.0
 # A sentence of ours this sure (in units of the response head's threshold) may close a problem.
 CANDIDATE = 0.5
+# How much nearer in meaning (cosine) an earlier ask must be than the one right before an answer to take it.
+CLEARLY_NEARER = 0.1
+# Where a cue of the lexicon agrees with a head, the head needs to be only this sure (in units of its threshold).
+CUED = 0.5
 _PAREN = re.compile(r"\(([^)]*)\)")
 # A sentence that opens a new subject in the middle of someone's asks.
 _NEW_SUBJECT = re.compile(
     r"^\W*(also|another|separately|separate(ly)? (thing|point|issue)|one more|second(ly)?|third(ly)?|besides|"
-    r"and (also|another)|on another (note|topic)|unrelated|p\.?s\.?|\(?[2-9][.)])\b",
+    r"and (also|another)|on another (note|topic)|unrelated|p\.?s\.?|\(?[2-9][.)])\b"
+    r"|^\W*[\w'’-]+ (also|then|later) (asked|wants|wanted|raised|mentioned|requested|needs|brought up)\b",
     re.IGNORECASE,
 )
 
@@ -334,24 +339,44 @@ class OfflineExtractor:
     def _answers(
         self, reading: SentenceReading, groups: list[list[int]], kind: str
     ) -> dict[int, tuple[ResponseKind, int]]:
-        """Each problem's answer in this interaction: every answer our side gave (the response head) goes to the
-        problem it follows that is nearest in meaning, so one answered ask does not close a second one the
-        answer never touched; a problem keeps the first answer it got. Keyed by group."""
-        answers: dict[int, tuple[ResponseKind, int]] = {}
+        """Each problem's answer in this interaction. Our side's answers (the response head) come in runs of
+        sentences; each run goes to the problem it follows that is nearest in meaning, so one answered ask does
+        not close a second one the answer never touched. A problem keeps the first run it got, read at its
+        strongest sentence. Keyed by group."""
         reach: dict[int, list[int]] = {}  # answer sentence -> the groups whose window holds it
         for g, members in enumerate(groups):
             for j in window(reading.sentences, members[-1], kind):
                 t = reading.sentences[j]
-                if (t.actor_side == "customer" and not t.inherited) or j in members:
+                if (t.actor_side == "customer" and not t.text.startswith("(")) or j in members:
                     continue
-                if reading.of("response", j) != NONE:
+                if answer(reading, j):
                     reach.setdefault(j, []).append(g)
-        vectors = reading.vectors
+        runs: list[list[int]] = []
         for j in sorted(reach):
-            owners = reach[j]
-            g = max(owners, key=lambda o: max(float(vectors[m] @ vectors[j]) for m in groups[o]))
-            if g not in answers:
-                answers[g] = (owned(reading.of("response", j), reading.sentences, j), j)
+            before = runs[-1][-1] if runs else None
+            if (
+                before is not None
+                and j == before + 1
+                and reading.sentences[j].block == reading.sentences[before].block
+            ):
+                runs[-1].append(j)
+            else:
+                runs.append([j])
+        vectors = reading.vectors
+        rank = {"vague": 0, "planned": 1, "answered": 2, "fixed": 3}
+        answers: dict[int, tuple[ResponseKind, int]] = {}
+        for run in runs:
+            centre = vectors[run].mean(axis=0)
+            owners = reach[run[0]]
+            near = max(owners, key=lambda o: groups[o][-1])  # the ask right before the answer
+            likeness = {o: max(float(vectors[m] @ centre) for m in groups[o]) for o in owners}
+            best = max(owners, key=lambda o: likeness[o])
+            # An answer goes to the ask right before it, unless it is plainly about an earlier one.
+            g = best if likeness[best] >= likeness[near] + CLEARLY_NEARER else near
+            if g in answers:
+                continue
+            said = [(owned(answer(reading, j) or "vague", reading.sentences, j), j) for j in run]
+            answers[g] = max(said, key=lambda k: (rank[k[0]], -k[1]))
         return answers
 
     def _problems(self, view: InteractionView, reading: SentenceReading, facts: InteractionFacts) -> None:
@@ -387,11 +412,18 @@ class OfflineExtractor:
         for i, s in enumerate(ordered):
             # What our side did (the customer saying it is fixed does not make us the ones who fixed it), kept
             # down to half the head's bar: the closing scorer weighs the confidence with the meaning.
-            if s.actor_side == "customer" and not s.inherited:
+            if s.actor_side == "customer" and not s.text.startswith("("):
                 continue
             done = reading.best("response", i)
             confidence = reading.confidence("response", i)
-            if done in ("fixed", "planned", "answered") and confidence >= CANDIDATE:
+            vague = owned(done, ordered, i) == "vague"
+            cued = bool(lx.FIXED.search(s.text) or lx.ANSWERED.search(s.text))
+            if (
+                done in ("fixed", "planned", "answered")
+                and confidence >= CANDIDATE * (CUED if cued else 1.0)
+                and not vague
+                and not recap(s.text)
+            ):
                 facts.resolutions.append(
                     Resolution(kind=done, quote=quote(s), confidence=round(confidence, 3))  # type: ignore[arg-type]
                 )
@@ -516,6 +548,23 @@ class OfflineExtractor:
 def _mentions(text: str, name: str) -> bool:
     parts = [p for p in re.sub(r"^(Dr|Mr|Ms|Mrs)\.?\s+", "", name).split() if len(p) > 2]
     return any(re.search(rf"\b{re.escape(p)}\b", text) for p in parts[:1])
+
+
+def recap(text: str) -> bool:
+    """A recap of a list or its counts ("10 open, 1 closed"): a status line, not anybody acting."""
+    return bool(lx.RECAP.search(text))
+
+
+def answer(reading: SentenceReading, j: int) -> str | None:
+    """What kind of answer sentence ``j`` of our side is (the response head; "we'd look into it" and its kin are
+    vague whatever the head says), or None: not one, or only a recap."""
+    text = reading.sentences[j].text
+    if recap(text) and not lx.VAGUE.search(text):
+        return None
+    found = reading.of("response", j)
+    if found != NONE:
+        return found
+    return "vague" if lx.VAGUE.search(text) else None
 
 
 def owned(kind: str, sentences: Sequence[Sentence], j: int) -> ResponseKind:

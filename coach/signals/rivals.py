@@ -27,7 +27,7 @@ _CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][A-Za-z]+$")
 _OBJECT_OF = re.compile(
     r"\b(?:trialling|trialing|piloting|evaluating|benchmarking|testing|talking to|talking about|in talks with|"
     r"switch(?:ing|ed)? (?:to|from)|mov(?:e|ing|ed) (?:to|away from)|going with|dropped|replaced|used to use|"
-    r"ripped out|got rid of|had|brought in|invited|hosted|met with|meeting with|vs\.?|versus|against|"
+    r"ripped out|got rid of|had|brought in|invited|hosted|met with|meeting with|met|vs\.?|versus|against|"
     r"(?:trial|pilot|demo|quote|proposal|bid|offer|benchmark|poc|"
     r"meeting|presentation|walk-?through|visit|pitch)s? (?:with|from|by|of))\s+(" + _NAME + ")"
 )

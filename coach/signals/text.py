@@ -362,6 +362,7 @@ class Sentence:
     signature: bool = False
     inherited: bool = False
     spoke: bool = False  # the actor is reported speaking (asked, said, raised...) or labelled as speaker
+    continues: bool = False  # goes on after a dash from the sentence before it, in the same line
 
 
 @dataclass(slots=True)
@@ -575,7 +576,7 @@ class Reader:
             offset = bullet.end() if bullet else 0
             footer = footer or bool(_DISCLAIMER.search(raw))
             signature = (bool(_SIG_DETAIL.search(raw)) and len(raw) < 120) or footer or line.start in sign_off
-            for s, e in _split_sentences(raw[offset:]):
+            for s, e, continues in _clauses(raw[offset:]):
                 piece = raw[offset + s : offset + e].strip()
                 if not piece:
                     continue
@@ -595,6 +596,7 @@ class Reader:
                         message=message.index,
                         author_side=message.author_side,
                         signature=signature,
+                        continues=continues,
                     )
                 )
         return out
@@ -621,7 +623,9 @@ class Reader:
         last: tuple[str | None, Side] = (None, "unknown")
         last_block = None
         turn: tuple[int, str | None, Side] = (-1, None, "unknown")  # the line a speaker label opened, and who
+        previous: Sentence | None = None
         for s in sorted(sentences, key=lambda x: (x.message, x.start)):
+            before, previous = previous, s
             message = messages[s.message]
             if last_block is not None and s.message != last_block:
                 last = (None, "unknown")
@@ -635,6 +639,16 @@ class Reader:
                 last = (turn[1], turn[2])
                 continue
             actor, side = speaker or self._actor_of(s.text, message)
+            if (  # "Noor asked for a reference – another customer running it that her CFO can call."
+                actor is None
+                and side == "unknown"
+                and s.continues
+                and before is not None
+                and before.line == s.line
+                and before.actor_side != "unknown"
+            ):
+                actor, side = before.actor, before.actor_side
+                s.inherited = True
             s.spoke = actor is not None and bool(
                 speaker or _LABEL.match(s.text) or _SPEAKING.match(s.text) or _lower_speaking(s.text)
             )
@@ -720,6 +734,11 @@ def dictated(text: str) -> bool:
 
 
 def _split_sentences(text: str) -> list[tuple[int, int]]:
+    return [(s, e) for s, e, _ in _clauses(text)]
+
+
+def _clauses(text: str) -> list[tuple[int, int, bool]]:
+    """Sentence spans of ``text``, each with whether it goes on after a dash ("X asked for Y – the one we ...")."""
     spans, pos = [], 0
     ends = list(_SENTENCE_END.finditer(text))
     if dictated(text):
@@ -733,19 +752,20 @@ def _split_sentences(text: str) -> list[tuple[int, int]]:
         spans.append((pos, m.start()))
         pos = m.end()
     spans.append((pos, len(text)))
-    # Split long dash-joined clauses too: "X – Y will do Z" reads as two statements.
-    out = []
+    # Split long dash-joined clauses too: "X – Y will do Z" reads as two statements; an arrow marks what followed.
+    out: list[tuple[int, int, bool]] = []
     for s, e in spans:
         piece = text[s:e]
         cuts = [
-            (m.start(), m.end()) for m in re.finditer(r"\s[–—]\s|\s-\s(?=[A-ZÀ-Þ])|\s(?:->|=>|→)\s", piece)
+            (m.start(), m.end(), "->" not in m.group() and "=>" not in m.group() and "→" not in m.group())
+            for m in re.finditer(r"\s[–—]\s|\s-\s(?=[A-ZÀ-Þ])|\s(?:->|=>|→)\s", piece)
         ]
-        prev = 0
-        for c, after in cuts:
-            out.append((s + prev, s + c))
-            prev = after
-        out.append((s + prev, e))
-    return [(s, e) for s, e in out if e > s]
+        prev, dash = 0, False
+        for c, after, is_dash in cuts:
+            out.append((s + prev, s + c, dash))
+            prev, dash = after, is_dash
+        out.append((s + prev, e, dash))
+    return [(s, e, d) for s, e, d in out if e > s]
 
 
 def _line_text(line: _Line) -> str:
