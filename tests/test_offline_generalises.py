@@ -68,7 +68,9 @@ def test_a_recap_count_and_a_vague_promise_close_nothing(pipeline, workspace):
 
 def test_the_recap_sentence_itself_is_no_fix(extract):
     facts = extract(RECAP)
-    assert not any(r.kind == "fixed" and "closed" in r.quote.text and r.confidence >= 1 for r in facts.resolutions)
+    assert not any(
+        r.kind == "fixed" and "closed" in r.quote.text and r.confidence >= 1 for r in facts.resolutions
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,7 +88,9 @@ def test_passing_it_on_or_checking_leaves_a_request_open(pipeline, workspace, an
         "> Ana, the cooling alarms on line 3 go off every night and nobody can silence them remotely.\n"
         "> Can you make them stop paging the night shift?\n> Kai\n"
     )
-    account = _report(pipeline, workspace, [{"id": "m1", "kind": "email", "date": "2026-09-07", "text": thread}])
+    account = _report(
+        pipeline, workspace, [{"id": "m1", "kind": "email", "date": "2026-09-07", "text": thread}]
+    )
     (problem,) = [p for p in account.unaddressed_problems if p.raised_in == "m1"][:1]
     assert problem.response == "vague"
 
@@ -178,7 +182,8 @@ def test_dictation_without_punctuation_is_read_sentence_by_sentence(extract):
 
 def test_non_native_english_asks_are_read(extract):
     facts = extract(
-        "Kai: the weekly report is not coming since two weeks, please you can check what is happen?", kind="call"
+        "Kai: the weekly report is not coming since two weeks, please you can check what is happen?",
+        kind="call",
     )
     assert facts.problems and facts.problems[0].actor == "Kai Berg"
 
@@ -203,7 +208,9 @@ def natures(facts) -> set[tuple[str, str]]:
 
 
 def test_a_rival_demoing_to_the_customer_is_active(extract):
-    assert ("ServiceMax", "active") in natures(extract("Niamh mentioned that ServiceMax demoed to their MD last week"))
+    assert ("ServiceMax", "active") in natures(
+        extract("Niamh mentioned that ServiceMax demoed to their MD last week")
+    )
 
 
 @pytest.mark.parametrize(
