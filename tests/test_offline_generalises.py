@@ -17,7 +17,7 @@ import pytest
 from coach.analysis.service import Analyzer
 from coach.ingest.jsonl import record_from_object
 from coach.signals.offline import InteractionView, OfflineExtractor
-from coach.signals.text import directory_from
+from coach.signals.text import Reader, directory_from
 
 PEOPLE = [
     ("Ana Lima", "internal", "Account Manager", "ana@seller.example"),
@@ -93,6 +93,59 @@ def test_passing_it_on_or_checking_leaves_a_request_open(pipeline, workspace, an
     )
     (problem,) = [p for p in account.unaddressed_problems if p.raised_in == "m1"][:1]
     assert problem.response == "vague"
+
+
+@pytest.mark.parametrize(
+    "close",
+    ["Next week same time.", "Next: Thursday 10am, same room.", "Next: the renewal quote by 10/14."],
+)
+def test_the_next_meeting_line_does_not_answer_a_problem_it_is_not_about(extract, close):
+    facts = extract(
+        "Weekly ops call.\n"
+        "- Noor: the handheld scanners lose their Wi-Fi in the cold store, pickers re-key every order by hand. "
+        "She wants it fixed, not another reboot.\n"
+        f"{close}"
+    )
+    raised = [p for p in facts.problems if "scanner" in p.quote.text or "fixed" in p.quote.text]
+    assert raised, [p.quote.text for p in facts.problems]
+    assert all(p.response_quote is None or p.response_quote.text != close for p in raised)
+
+
+def test_a_next_step_about_the_problem_still_answers_it(extract):
+    facts = extract(
+        "Weekly ops call.\n"
+        "- Noor: the handheld scanners lose their Wi-Fi in the cold store, pickers re-key every order by hand.\n"
+        "Next: Tom fits cold-rated access points for the scanners in the cold store by 10/14."
+    )
+    (problem,) = [p for p in facts.problems if "scanner" in p.quote.text]
+    assert problem.response in ("planned", "fixed")
+    assert problem.response_quote is not None and "access points" in problem.response_quote.text
+
+
+@pytest.mark.parametrize(
+    ("opening", "greets"),
+    [("Kai –", True), ("Hi Kai,", True), ("Dear Kai,", True), ("Hello Sam,", True), ("Done –", False)],
+)
+def test_a_messages_opening_greeting_is_marked_as_one(opening, greets):
+    reader = Reader(directory_from(PEOPLE, {"seller.example"}, "Buyer Group"))
+    _, sentences = reader.read(f"{opening}\nThe new rates are attached.\nAna", "email", "Ana Lima")
+    first = sentences[0]
+    assert first.salutation is greets, (first.text, first.salutation)
+    assert not any(s.salutation for s in sentences[1:])
+
+
+@pytest.mark.parametrize("greeting", ["Kai –", "Hi Kai,", "Dear Kai,"])
+def test_a_greeting_is_no_answer(extract, greeting):
+    thread = (
+        f"{greeting} good to hear from you. Our rates for next year are attached.\nAna\n\n"
+        "On Tue, 8 Sep 2026 at 09:40, Kai Berg <kai@buyer.example> wrote:\n"
+        "> Ana, I need your rates for next year and a record of every missed service visit since March.\n"
+        "> Kai\n"
+    )
+    facts = extract(thread, kind="email")
+    assert facts.problems, "the customer's ask is read"
+    quoted = [p.response_quote.text for p in facts.problems if p.response_quote is not None]
+    assert all(q.strip(" ,–") not in ("Kai", "Hi Kai", "Dear Kai") for q in quoted), quoted
 
 
 def test_a_fix_in_other_words_months_later_closes_the_problem(pipeline, workspace):

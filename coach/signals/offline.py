@@ -55,6 +55,10 @@ UNANSWERED_BAR = 2.0
 CANDIDATE = 0.5
 # How much nearer in meaning (cosine) an earlier ask must be than the one right before an answer to take it.
 CLEARLY_NEARER = 0.1
+# A "Next: ..." line (the next meeting, the next steps) answers a problem only when it is about it: "Next week same
+# time." or "Next: proposal by 9/10." after a complaint is the meeting's close, not anybody owning the complaint.
+NEXT_LINE = re.compile(r"^\s*(next\b|same time\b)", re.IGNORECASE)
+NEXT_LIKENESS = 0.3
 # Where a cue of the lexicon agrees with a head, the head needs to be only this sure (in units of its threshold).
 CUED = 0.5
 _PAREN = re.compile(r"\(([^)]*)\)")
@@ -375,6 +379,8 @@ class OfflineExtractor:
             g = best if likeness[best] >= likeness[near] + CLEARLY_NEARER else near
             if g in answers:
                 continue
+            if all(_next_line(reading.sentences[j]) for j in run) and likeness[g] < NEXT_LIKENESS:
+                continue
             said = [(owned(answer(reading, j) or "vague", reading.sentences, j), j) for j in run]
             answers[g] = max(said, key=lambda k: (rank[k[0]], -k[1]))
         return answers
@@ -550,6 +556,10 @@ def _mentions(text: str, name: str) -> bool:
     return any(re.search(rf"\b{re.escape(p)}\b", text) for p in parts[:1])
 
 
+def _next_line(s: Sentence) -> bool:
+    return s.label in ("next", "next steps", "next step", "next meeting") or bool(NEXT_LINE.match(s.text))
+
+
 def recap(text: str) -> bool:
     """A recap of a list or its counts ("10 open, 1 closed"): a status line, not anybody acting."""
     return bool(lx.RECAP.search(text))
@@ -559,7 +569,7 @@ def answer(reading: SentenceReading, j: int) -> str | None:
     """What kind of answer sentence ``j`` of our side is (the response head; "we'd look into it" and its kin are
     vague whatever the head says), or None: not one, or only a recap."""
     text = reading.sentences[j].text
-    if recap(text) and not lx.VAGUE.search(text):
+    if reading.sentences[j].salutation or (recap(text) and not lx.VAGUE.search(text)):
         return None
     found = reading.of("response", j)
     if found != NONE:

@@ -38,6 +38,14 @@ _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|thanks|thank you|thx|kiitos|tack|hej|hei|morning)?[,!]?\s*(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+)"
     r"(?:,\s*(?P<name2>[A-ZÀ-Þ][\w'’À-ÿ-]+))?\s*[,–—:-]",
 )
+# A message's opening salutation on its own ("Danielle –", "Hi Viktor,"): whom it is addressed to, not a statement.
+_SALUTATION = re.compile(
+    r"(?:(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|morning)[,!]?\s+)?"
+    r"(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+(?: [A-ZÀ-Þ][\w'’À-ÿ-]+)?)\s*[,!–—:-]?",
+)
+_GREETING_WORD = re.compile(
+    r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|morning)\b", re.IGNORECASE
+)
 _ADDRESSED = re.compile(r"\b(?:here|thanks|thx|hi|hello|kiitos|tack)\s+(?P<name>[A-ZÀ-Þ][\w'’À-ÿ-]+)\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“(]?[A-ZÀ-Þ0-9(\"'])|(?<=[;])\s+")
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
@@ -360,6 +368,9 @@ class Sentence:
     actor_side: Side = "unknown"
     label: str | None = None
     signature: bool = False
+    salutation: bool = (
+        False  # a message's opening greeting alone ("Hi Viktor,"): addressed to someone, no answer
+    )
     inherited: bool = False
     spoke: bool = False  # the actor is reported speaking (asked, said, raised...) or labelled as speaker
     continues: bool = False  # goes on after a dash from the sentence before it, in the same line
@@ -580,6 +591,8 @@ class Reader:
                 piece = raw[offset + s : offset + e].strip()
                 if not piece:
                     continue
+                opening = not out and self._kind == "email"
+                salutation = opening and self._salutation(piece)
                 start = (
                     line.start
                     + offset
@@ -596,10 +609,19 @@ class Reader:
                         message=message.index,
                         author_side=message.author_side,
                         signature=signature,
+                        salutation=salutation,
                         continues=continues,
                     )
                 )
         return out
+
+    def _salutation(self, piece: str) -> bool:
+        """A message's first clause that only greets someone ("Hi Viktor,", "Danielle –"): a greeting word, or the
+        name of someone the account's records know."""
+        m = _SALUTATION.fullmatch(piece)
+        return m is not None and (
+            bool(_GREETING_WORD.match(piece)) or self.directory.find(m.group("name")) is not None
+        )
 
     def _sign_off(self, text: str, group: list[_Line]) -> set[int]:
         """Starts of the lines that close a message: "Best," and the name under it (someone we know, or
