@@ -306,3 +306,22 @@ def test_a_named_rival_demoing_raises_competitor_inside(pipeline, workspace):
         ],
     )
     assert account.risk("competitor_inside") is not None
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Okay, so let's go with the two-shift rota from March then.",
+        "Right, we're going to stick with the existing handhelds for this year.",
+        "Fine, it's agreed: the pilot runs at the north depot first.",
+    ],
+)
+def test_a_decision_said_aloud_in_a_meeting_is_one(extract, said):
+    transcript = (
+        "[00:00:05] Kai Berg: We have looked at both options for the depot.\n"
+        "[00:00:40] Ana Lima: The rota needs a week of notice for the drivers either way.\n"
+        f"[00:01:10] Kai Berg: {said}\n"
+        "[00:01:30] Ana Lima: Good, I'll write it up.\n"
+    )
+    facts = extract(transcript, kind="meeting")
+    assert any(said[10:40] in d.quote.text for d in facts.decisions), [d.quote.text for d in facts.decisions]

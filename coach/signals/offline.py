@@ -437,6 +437,12 @@ class OfflineExtractor:
     def _decisions_and_commitments(self, reading: SentenceReading, facts: InteractionFacts) -> None:
         for i, s in enumerate(reading.sentences):
             decision = reading.of("decision", i)
+            # A decision cue of the lexicon lowers the head's bar: the head learned from written notes and is less
+            # sure of how a spoken meeting decides (AMI: 3.9% -> 6.0% of the human-written decisions recovered;
+            # the cues alone, whatever the head, reach 10% but turn a status line into a decision).
+            cued = bool(lx.DECISION.search(s.text)) or s.label == "decision"
+            if decision == NONE and cued and reading.confidence("decision", i) >= CUED:
+                decision = reading.best("decision", i)
             if decision != NONE:
                 facts.decisions.append(Decision(quote=quote(s), deferred=decision == "deferred"))
             commitment = reading.of("commitment", i)
