@@ -287,14 +287,17 @@ def test_a_big_teams_email_lists_what_needs_attention_and_points_to_the_team_pag
         for n, a in enumerate(busy.accounts)
     ]
     big = busy.model_copy(update={"accounts": accounts})
-    assert len(big.accounts) == 200 and len(big.new_flags) == 50 and len(big.resolved) == 200
+    flags, resolved = len(big.new_flags), len(big.resolved)  # what the engine found that week
+    assert len(big.accounts) == 200 and flags > 8 and resolved > 8
     html = render_digest(
         big, "html", images={c.cid: f"cid:{c.cid}@coach.local" for c in big.images}
     )  # as mailed
     assert len(html.encode()) < 80_000
-    assert "…and 185 more accounts, all on" in html and "…and 42 more new flags, all on" in html
+    assert "…and 185 more accounts, all on" in html and f"…and {flags - 8} more new flags, all on" in html
     text = render_digest(big, "text")
-    assert "...and 192 more resolved, all on the team page [" in text and len(text.encode()) < 60_000
+    assert (
+        f"...and {resolved - 8} more resolved, all on the team page [" in text and len(text.encode()) < 60_000
+    )
 
 
 def test_slack_reads_the_same_way(workspace, digests):

@@ -37,9 +37,13 @@ def test_the_corpus_has_at_least_30_attempts_in_every_place():
 
 def test_the_baseline_finds_what_the_account_holds(bench):
     base = bench.baseline
-    assert len(base["offline"]["problems"]) == 3 and base["offline"]["risks"] == [
-        ("competitor_inside", "medium")
-    ]
+    # The reboots nobody owned ("I'd look into" them) and the exports nobody owned are open; the depot code
+    # promised for the November release is planned with a date, so not open.
+    raised_in = sorted(p[0] for p in base["offline"]["problems"])
+    assert len(raised_in) == 2 and raised_in[0].startswith("email-") and raised_in[1] == "inj-meeting", (
+        raised_in
+    )
+    assert base["offline"]["risks"] == [("competitor_inside", "medium")]
     assert base["llm_engine"] == "llm:test-model" and base["brief_llm_engine"] == "llm:test-model"
 
 

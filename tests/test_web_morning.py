@@ -160,7 +160,7 @@ def test_a_reps_morning(live, browser, axe, size):
     page.get_by_role("button", name="Log it to Quayside Elevators").click()
     page.wait_for_url("**/interactions/*logged=added")
     changes = page.locator("section.changes")
-    assert changes.get_by_text("Niamh Doyle complained").is_visible()  # new
+    assert changes.get_by_text("Niamh complained that the technician app logs crews out").is_visible()  # new
     assert changes.locator(".tag", has_text="resolved").first.is_visible()  # the priority code is fixed
     check(page, axe, "note-changes", size)
 
