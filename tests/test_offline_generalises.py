@@ -325,3 +325,13 @@ def test_a_decision_said_aloud_in_a_meeting_is_one(extract, said):
     )
     facts = extract(transcript, kind="meeting")
     assert any(said[10:40] in d.quote.text for d in facts.decisions), [d.quote.text for d in facts.decisions]
+
+
+@pytest.mark.parametrize("verb", ["shared", "said", "pointed out", "explained"])
+def test_she_also_opens_a_second_problem(extract, verb):
+    facts = extract(
+        "Call with Noor. Noor complained that the night-shift handover report arrives empty twice a week and "
+        f"asked us to fix it this month. She also {verb} that the yard cameras drop offline whenever it rains."
+    )
+    quotes = [p.quote.text for p in facts.problems]
+    assert any("handover report" in q for q in quotes) and any("yard cameras" in q for q in quotes), quotes

@@ -223,7 +223,9 @@ def test_each_decision_is_named_on_the_account_built_for_it_and_argued(workspace
     habit, under, cow = by_kind["habit"], by_kind["under_served"], by_kind["sacred_cow"]
     assert "8 interactions and 12.0 hours" in habit.why and "0 of 8 strategic" in habit.why
     assert "flat (+0%) since 2025-11-01" in habit.why and "no customer objective" in habit.why
-    assert "renews in 45 days" in under.why and "1 customer problem nobody owned" in under.why
+    assert (
+        "renews in 45 days" in under.why and "2 customer problems nobody owned" in under.why
+    )  # the export and the expansion question
     assert "67% of the team's recorded ARR" in under.why and under.question.startswith("Who is investing")
     assert cow.series == "Cobalt weekly status" and "16.0 hours" in cow.why and "verdict: kill" in cow.why
     stored = texts(workspace)

@@ -66,7 +66,8 @@ _PAREN = re.compile(r"\(([^)]*)\)")
 _NEW_SUBJECT = re.compile(
     r"^\W*(also|another|separately|separate(ly)? (thing|point|issue)|one more|second(ly)?|third(ly)?|besides|"
     r"and (also|another)|on another (note|topic)|unrelated|p\.?s\.?|\(?[2-9][.)])\b"
-    r"|^\W*[\w'’-]+ (also|then|later) (asked|wants|wanted|raised|mentioned|requested|needs|brought up)\b",
+    r"|^\W*[\w'’-]+ (also|then|later) (asked|asks|wants|wanted|raised|mentioned|requested|needs|needed|brought up|"
+    r"shared|said|says|noted|told|flagged|complained|pointed out|explained|described|added|wondered|proposed)\b",
     re.IGNORECASE,
 )
 
