@@ -18,8 +18,8 @@ from coach.errors import AccessNeeded, InvalidInput, NotFound, TooLarge
 from coach.ingest.common import RecordError, SourceDefaults, check_record
 from coach.ingest.jsonl import record_from_object
 from coach.ingest.pipeline import IngestPipeline
+from coach.parts import IngestParts
 from coach.records import InteractionRecord
-from coach.workspace import Workspace
 
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
@@ -34,7 +34,7 @@ class Logged:
 
 
 class Logbook:
-    def __init__(self, workspace: Workspace, accounts: Accounts) -> None:
+    def __init__(self, workspace: IngestParts, accounts: Accounts) -> None:
         self.ws = workspace
         self.accounts = accounts
 

@@ -146,6 +146,45 @@ def test_no_module_imports_itself_in_a_circle():
             visit(name, [name])
 
 
+SERVICES = (
+    "coach.analysis.service",
+    "coach.briefs.service",
+    "coach.search.searcher",
+    "coach.ingest.pipeline",
+    "coach.logbook",
+    "coach.digest.build",
+    "coach.portfolio.service",
+)
+
+
+def test_services_take_the_parts_they_use_not_the_workspace():
+    modules = _modules()
+    for name in SERVICES:
+        assert "coach.workspace" not in _imports(modules[name], modules), f"{name} imports the workspace"
+
+
+def test_a_service_runs_on_just_its_parts(workspace):
+    """Analysis, search and logging given only the parts they declare (coach.parts), not a workspace."""
+    from types import SimpleNamespace
+
+    from coach.ingest.pipeline import IngestPipeline
+    from coach.search.searcher import Searcher
+
+    records = {"db": workspace.db, "settings": workspace.settings}
+    parts = SimpleNamespace(
+        **records, embedder=workspace.embedder, index=workspace.index, chunker=workspace.chunker
+    )
+    load_sample(IngestPipeline(parts))
+    report = Analyzer(SimpleNamespace(**records, embedder=workspace.embedder)).report(date(2026, 11, 20))
+    assert len(report.accounts) == 4 and any(a.unaddressed_problems for a in report.accounts)
+    found = Searcher(SimpleNamespace(**records, embedder=workspace.embedder, index=workspace.index)).search(
+        "outage"
+    )
+    assert found
+    with pytest.raises(AttributeError):  # what a part does not hold is not reachable through it
+        Analyzer(SimpleNamespace(**records, embedder=workspace.embedder)).ws.index  # noqa: B018
+
+
 # --- engines ----------------------------------------------------------------------------------------------
 def test_one_factory_builds_the_engines_for_every_entry_point(settings, embedder, workspace):
     offline = build_engines(settings, embedder, workspace.tokens)

@@ -24,6 +24,7 @@ from coach.analysis.thresholds import Thresholds
 from coach.errors import NotFound
 from coach.llm import Usage
 from coach.ourside import Ours, OurSide
+from coach.parts import AnalysisParts
 from coach.people import email_domain
 from coach.playbook import Playbook
 from coach.signals.facts import InteractionFacts
@@ -31,7 +32,6 @@ from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.text import Directory, directory_from
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import AccountRow, FactsRow, InteractionRow
-from coach.workspace import Workspace
 
 
 @dataclass(slots=True)
@@ -90,7 +90,7 @@ def trusted_participants(row: InteractionRow) -> list[tuple[str, str | None, str
 class Analyzer:
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: AnalysisParts,
         extractor: Extractor | None = None,
         thresholds: Thresholds | None = None,
         playbook: Playbook | None = None,

@@ -25,12 +25,12 @@ from coach.briefs.budget import PromptBudget
 from coach.briefs.model import Evidence, Passage, PrepBrief
 from coach.briefs.writer import BriefWriter
 from coach.llm import without_instructions
+from coach.parts import BriefParts
 from coach.playbook import Playbook
 from coach.playbook import load as load_playbook
 from coach.search import Searcher, tokenize
 from coach.store.repository import Repository
 from coach.store.vectors import PassageIndex
-from coach.workspace import Workspace
 
 PROMPT = "brief"
 RECENCY_DAYS = 90
@@ -40,7 +40,7 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 class BriefService:
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: BriefParts,
         analyzer: Analyzer | None = None,
         writer: BriefWriter | None = None,
         playbook: Playbook | None = None,

@@ -28,10 +28,10 @@ from coach.digest.chart import week_chart
 from coach.digest.findings import AppLinks, FindingWriter
 from coach.digest.model import AccountWeek, Digest, Finding, Link, RepWeek, Section, Source, WeekCount
 from coach.errors import InvalidInput, NotFound
+from coach.parts import AnalysisParts
 from coach.playbook import Playbook
 from coach.playbook import load as load_playbook
 from coach.store.schema import AccountRow, InteractionRow, MembershipRow, TeamRow, UserRow
-from coach.workspace import Workspace
 
 WEEKS = 12
 MARKS = (30, 60, 90)  # an open problem turning this many days old is news
@@ -79,7 +79,7 @@ class _Week:
 class DigestBuilder:
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: AnalysisParts,
         analyzer: Analyzer | None = None,
         playbook: Playbook | None = None,
         charts: bool = True,

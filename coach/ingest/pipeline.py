@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from coach.chunking import Chunk
 from coach.ingest.common import SourceDefaults
 from coach.ourside import OurSide, scope_of_writer
+from coach.parts import IngestParts
 from coach.people import email_domain
 from coach.records import InteractionRecord, Rejection
 from coach.store import fulltext
@@ -30,7 +31,6 @@ from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
 from coach.store.vectors import ChunkEntry
 from coach.tenancy import AccountGate, Refusal, Writer
-from coach.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class _Pending:
 
 
 class IngestPipeline:
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: IngestParts) -> None:
         self.ws = workspace
         self._ourside = OurSide(workspace.settings.internal_domains, ttl=0.0)  # a write reads them fresh
 

@@ -18,6 +18,7 @@ from coach.auth import User, visible_account_ids
 from coach.errors import Forbidden, NotFound
 from coach.measures import account_measures
 from coach.measures.book import MeasureBook
+from coach.parts import Records
 from coach.playbook import Playbook
 from coach.playbook import load as load_playbook
 from coach.portfolio.decide import Decider, Totals, place
@@ -26,7 +27,6 @@ from coach.portfolio.model import Totals as TotalsPublic
 from coach.portfolio.reading import AccountReading, read_account
 from coach.portfolio.thresholds import PortfolioThresholds
 from coach.store.schema import AccountGrantRow, AccountRow, MembershipRow, TeamRow
-from coach.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class Scope:
 class PortfolioService:
     def __init__(
         self,
-        workspace: Workspace,
+        workspace: Records,
         analyzer: Analyzer,
         book: MeasureBook | None = None,
         playbook: Playbook | None = None,

@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 
 from coach.errors import NotFound
+from coach.parts import SearchParts
 from coach.search.fusion import Candidate, Fusion
 from coach.search.passages import Passage, holds, passage
 from coach.search.query import ParsedQuery, parse
@@ -16,7 +17,6 @@ from coach.store import fulltext
 from coach.store.fulltext import Scope, StoredChunk
 from coach.store.repository import Repository, as_utc
 from coach.store.vectors import VectorHit
-from coach.workspace import Workspace
 
 POOL = 50  # candidates each side returns, at least
 SENTENCE_BUDGET = 4
@@ -38,7 +38,7 @@ class SearchHit:
 
 
 class Searcher:
-    def __init__(self, workspace: Workspace, fusion: Fusion | None = None) -> None:
+    def __init__(self, workspace: SearchParts, fusion: Fusion | None = None) -> None:
         self.ws = workspace
         self.fusion = fusion or Fusion()
 
@@ -128,7 +128,7 @@ class _Closest:
     """Picks the sentence nearest the query in meaning, for a hit that holds none of its words, embedding at most
     SENTENCE_BUDGET sentences per search (then the first one): a search stays fast however many such hits."""
 
-    def __init__(self, ws: Workspace, vector: np.ndarray) -> None:
+    def __init__(self, ws: SearchParts, vector: np.ndarray) -> None:
         self.ws, self.vector, self.left = ws, vector, SENTENCE_BUDGET
 
     def pick(self, texts: Sequence[str]) -> int:
