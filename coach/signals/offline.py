@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -62,6 +63,14 @@ NEXT_LIKENESS = 0.3
 # Where a cue of the lexicon agrees with a head, the head needs to be only this sure (in units of its threshold).
 CUED = 0.5
 _PAREN = re.compile(r"\(([^)]*)\)")
+# The heads' class names as the facts' types (a class the types do not know is no item, no action, no answer).
+_PROBLEM_KINDS: dict[str, ProblemKind] = {k: k for k in get_args(ProblemKind)}
+_RESPONSES: dict[str, ResponseKind] = {k: k for k in get_args(ResponseKind)}
+_ACTED: dict[str, Literal["fixed", "planned", "answered"]] = {
+    "fixed": "fixed",
+    "planned": "planned",
+    "answered": "answered",
+}
 # A sentence that opens a new subject in the middle of someone's asks.
 _NEW_SUBJECT = re.compile(
     r"^\W*(also|another|separately|separate(ly)? (thing|point|issue)|one more|second(ly)?|third(ly)?|besides|"
@@ -315,7 +324,7 @@ class OfflineExtractor:
             return None
         if lx.NOT_A_PROBLEM.search(s.text) or lx.HYPOTHETICAL.search(s.text):
             return None
-        return kind  # type: ignore[return-value]
+        return _PROBLEM_KINDS.get(kind)
 
     def _groups(self, reading: SentenceReading) -> list[list[int]]:
         """The customer's item sentences, grouped into problems: sentences in a row from the same person (or
@@ -425,14 +434,15 @@ class OfflineExtractor:
             confidence = reading.confidence("response", i)
             vague = owned(done, ordered, i) == "vague"
             cued = bool(lx.FIXED.search(s.text) or lx.ANSWERED.search(s.text))
+            acted = _ACTED.get(done)
             if (
-                done in ("fixed", "planned", "answered")
+                acted is not None
                 and confidence >= CANDIDATE * (CUED if cued else 1.0)
                 and not vague
                 and not recap(s.text)
             ):
                 facts.resolutions.append(
-                    Resolution(kind=done, quote=quote(s), confidence=round(confidence, 3))  # type: ignore[arg-type]
+                    Resolution(kind=acted, quote=quote(s), confidence=round(confidence, 3))
                 )
 
     def _decisions_and_commitments(self, reading: SentenceReading, facts: InteractionFacts) -> None:
@@ -592,7 +602,7 @@ def owned(kind: str, sentences: Sequence[Sentence], j: int) -> ResponseKind:
     dated = bool(lx.DATE_MARK.search(text) or lx.DATE_MARK.search(following))
     if kind == "vague" or (lx.VAGUE.search(text) and not dated) or (kind == "planned" and not dated):
         return "vague"
-    return kind  # type: ignore[return-value]
+    return _RESPONSES.get(kind, "none")
 
 
 def minutes_in(text: str) -> float | None:
