@@ -33,7 +33,7 @@ from coach.analysis.links import Link, Links, needs_link
 from coach.config import Settings
 from coach.embedding import Embedder
 from coach.evidence import Quote
-from coach.signals.facts import InteractionFacts
+from coach.signals.facts import InteractionFacts, unpack_vector
 from coach.signals.offline import InteractionView, OfflineExtractor
 from coach.signals.sentences import MODEL_FILE, NONE, Labelled, SentenceModel, fit
 from coach.signals.text import Directory, Sentence
@@ -205,9 +205,9 @@ def closing_scorer(
                     later = items[position]
                     resolutions = offline[(set_name, later.view.id)].resolutions
                     days = (later.view.occurred_at.date() - raised.view.occurred_at.date()).days
-                    found = closing.in_interaction(
-                        problem, resolutions, days, closing.open_before(judged, position, problem)
-                    )
+                    others = closing.open_before(judged, position, problem)
+                    rivals = [closing.rival(others, unpack_vector(r.vector)) for r in resolutions]
+                    found = closing.in_interaction(problem, resolutions, days, rivals)
                     hit = link is not None and link.closes and link.interaction == later.view.id
                     for r, c in zip(resolutions, found, strict=True):
                         pairs.append(c)

@@ -335,3 +335,40 @@ def test_she_also_opens_a_second_problem(extract, verb):
     )
     quotes = [p.quote.text for p in facts.problems]
     assert any("handover report" in q for q in quotes) and any("yard cameras" in q for q in quotes), quotes
+
+
+def test_the_linkers_fast_rivals_are_the_ones_training_reads(extract):
+    """OpenProblems (the linker's rivals, computed once per account) gives what open_before + rival give."""
+    from coach.analysis import closing
+    from coach.analysis.judged import Judged
+    from coach.analysis.links import needs_link
+    from coach.signals.facts import unpack_vector
+
+    notes = [
+        "Call with Noor. Noor complained that the handheld scanners lose Wi-Fi in the cold store. "
+        "Kai asked for the overdue-jobs export to show the site name.",
+        "Kai said the invoices still arrive without the depot code. I said I'd check.",
+        "Fixed: the scanners now roam onto the cold-store access points. The export shows the site name since Monday.",
+        "Noor asked for a second trainer on nights. Tom fitted the depot code to every invoice line on 3 March.",
+    ]
+    judged = []
+    for n, text in enumerate(notes):
+        facts = extract(text)
+        view = InteractionView(
+            id=f"n{n}", account="Buyer Group", kind="note", occurred_at=datetime(2026, 5, 4 + n), text=text
+        )
+        judged.append(Judged(view, facts))
+    opened = closing.OpenProblems(judged)
+    compared = 0
+    for index, item in enumerate(judged):
+        for problem in item.facts.problems:
+            if not (problem.vector and needs_link(problem)):
+                continue
+            for position in range(index + 1, len(judged)):
+                others = closing.open_before(judged, position, problem)
+                slow = [
+                    closing.rival(others, unpack_vector(r.vector)) for r in judged[position].facts.resolutions
+                ]
+                assert opened.rivals(position, problem) == pytest.approx(slow, abs=1e-6)
+                compared += len(slow)
+    assert compared >= 3
