@@ -89,20 +89,29 @@ def header_key(name: str) -> str:
     return " ".join(name.replace("_", " ").split()).casefold()
 
 
-def resolve_columns(header: list[str], explicit: dict[str, str]) -> dict[str, str]:
+def map_columns(
+    header: list[str], explicit: dict[str, str], guesses: dict[str, tuple[str, ...]]
+) -> dict[str, str]:
+    """Which column holds what: the mapping given (each column must be in the header), then the first of each
+    field's usual names (by ``header_key``) that no other field took."""
     by_norm = {header_key(h): h for h in header}
-    columns = {}
+    columns: dict[str, str] = {}
     for field, column in explicit.items():
         if header_key(column) not in by_norm:
             raise RecordError(
                 f"mapped column {column!r} (for {field}) is not in the header: {', '.join(header)}"
             )
         columns[field] = by_norm[header_key(column)]
-    for field, guesses in _GUESSES.items():
+    for field, names in guesses.items():
         if field not in columns:
-            found = next((by_norm[g] for g in guesses if g in by_norm), None)
+            found = next((by_norm[g] for g in names if g in by_norm), None)
             if found and found not in columns.values():
                 columns[field] = found
+    return columns
+
+
+def resolve_columns(header: list[str], explicit: dict[str, str]) -> dict[str, str]:
+    columns = map_columns(header, explicit, _GUESSES)
     if "text" not in columns:
         raise RecordError(f"no text column among {', '.join(header)}: map one with --map text=COLUMN")
     return columns

@@ -14,7 +14,7 @@ from datetime import date
 
 from coach.errors import InvalidInput
 from coach.ingest.common import RecordError, parse_date
-from coach.ingest.crm_csv import csv_reader, decode_csv, header_key, numbered_rows
+from coach.ingest.crm_csv import csv_reader, decode_csv, map_columns, numbered_rows
 from coach.measures import CODES, MeasureRow, check_as_of, parse_value
 from coach.records import Rejection
 
@@ -52,19 +52,7 @@ _GUESSES: dict[str, tuple[str, ...]] = {
 def resolve_measure_columns(header: list[str], explicit: dict[str, str]) -> dict[str, str]:
     """Which column holds what: the mapping given, then the usual names. An account column and one measure at
     least are needed."""
-    by_key = {header_key(h): h for h in header}
-    columns: dict[str, str] = {}
-    for field, column in explicit.items():
-        if header_key(column) not in by_key:
-            raise RecordError(
-                f"mapped column {column!r} (for {field}) is not in the header: {', '.join(header)}"
-            )
-        columns[field] = by_key[header_key(column)]
-    for field, guesses in _GUESSES.items():
-        if field not in columns:
-            found = next((by_key[g] for g in guesses if g in by_key), None)
-            if found and found not in columns.values():
-                columns[field] = found
+    columns = map_columns(header, explicit, _GUESSES)
     if "account" not in columns:
         raise RecordError(f"no account column among {', '.join(header)}: map one with --map account=COLUMN")
     if not set(columns) & set(CODES):
