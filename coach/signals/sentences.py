@@ -27,11 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 from coach.signals import lexicon as lx
+from coach.signals.facts import ProblemKind, ResponseKind, Side, StrategicKind
 from coach.signals.text import Sentence, dictated
 
 MODEL_FILE = Path(__file__).with_name("sentence_model.json")
@@ -41,20 +42,10 @@ C = 0.02  # inverse regularisation: strong, the labelled sentences are few
 DIRECTIONS = 32
 NONE = "none"
 HEADS: dict[str, tuple[str, ...]] = {
-    "item": (NONE, "problem", "complaint", "request", "question"),
-    "response": (NONE, "fixed", "planned", "answered", "vague"),
-    "strategic": (
-        NONE,
-        "goals",
-        "future_needs",
-        "multi_year_plan",
-        "decision_process",
-        "executive_alignment",
-        "value",
-        "widening",
-        "competitive_threat",
-        "account_plan",
-    ),
+    # The facts' own kinds, in their declared order (the shipped model's rows follow it).
+    "item": (NONE, *get_args(ProblemKind)),
+    "response": (NONE, *(k for k in get_args(ResponseKind) if k != NONE)),
+    "strategic": (NONE, *get_args(StrategicKind)),
     "decision": (NONE, "taken", "deferred"),
     "commitment": (NONE, "firm", "loose"),
     "next_step": (NONE, "vague"),
@@ -67,7 +58,7 @@ HEADS: dict[str, tuple[str, ...]] = {
 INTERACTION_HEADS: dict[str, tuple[str, ...]] = {"engagement": ("tactical", "strategic")}
 DIMENSIONS = 384  # the embedded model's vector comes first in a row
 KINDS = ("email", "meeting", "call", "note")
-SIDES = ("customer", "internal", "unknown")
+SIDES: tuple[str, ...] = get_args(Side)
 _CUES: tuple[re.Pattern[str], ...] = (
     lx.COMPLAINT,
     lx.REQUEST,
