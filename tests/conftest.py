@@ -33,7 +33,8 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SERVER = os.environ.get("COACH_TEST_BACKEND") == "server"
 POSTGRES_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
 CHROMA_URL = os.environ.get("COACH_TEST_CHROMA_URL")
-TEMPLATE = "coach_test_template"
+# One template per xdist worker: CREATE DATABASE ... TEMPLATE refuses a template another session is using.
+TEMPLATE = f"coach_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def free_port() -> int:
