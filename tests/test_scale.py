@@ -22,6 +22,9 @@ from coach.store.schema import InteractionRow
 from coach.workspace import Workspace
 from tests.hardening.env import two_teams
 
+# A worker's first page loads the model and renders cold; on a busy 2-core CI machine that can exceed httpx's
+# 5-second default. The test is about shared state, not speed.
+PATIENT = 60.0
 TOPICS = [
     "the depot tablets reboot",
     "invoices arrive late",
@@ -269,11 +272,11 @@ def test_several_workers_share_sessions_limits_and_data(workspace, tmp_path):
                 time.sleep(0.3)
         pids = set()
         for _ in range(30):  # new connections: the kernel spreads them over the workers
-            with httpx.Client(base_url=base) as fresh:
+            with httpx.Client(base_url=base, timeout=PATIENT) as fresh:
                 pids.add(fresh.get("/healthz", headers={"Connection": "close"}).headers.get("x-coach-worker"))
         assert len(pids - {None}) >= 2, f"requests did not reach several workers: {pids}"
 
-        with httpx.Client(base_url=base) as browser:
+        with httpx.Client(base_url=base, timeout=PATIENT) as browser:
             csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text).group(1)
             signed = browser.post(
                 "/login", data={"email": "ana@vendor.example", "password": "ana-password", "csrf": csrf}
@@ -281,13 +284,13 @@ def test_several_workers_share_sessions_limits_and_data(workspace, tmp_path):
             assert signed.status_code in (200, 303)
             cookie = browser.cookies.get("coach_session")
         for _ in range(10):  # each on a new connection: any worker knows the session
-            with httpx.Client(base_url=base, cookies={"coach_session": cookie}) as other:
+            with httpx.Client(base_url=base, timeout=PATIENT, cookies={"coach_session": cookie}) as other:
                 page = other.get("/", headers={"Accept": "text/html", "Connection": "close"})
                 assert page.status_code == 200 and "Pinecrest Utilities" in page.text
 
         statuses = []
         for attempt in range(6):  # failures on whichever worker: the database counts them all
-            with httpx.Client(base_url=base) as client:
+            with httpx.Client(base_url=base, timeout=PATIENT) as client:
                 csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
                 statuses.append(
                     client.post(
@@ -300,7 +303,7 @@ def test_several_workers_share_sessions_limits_and_data(workspace, tmp_path):
         headers = {"Authorization": f"Bearer {env_.tokens['ana']}"}
         ids = []
         for i in range(9):
-            with httpx.Client(base_url=base, headers=headers) as client:
+            with httpx.Client(base_url=base, timeout=PATIENT, headers=headers) as client:
                 response = client.post(
                     "/v1/interactions",
                     json={
@@ -312,9 +315,9 @@ def test_several_workers_share_sessions_limits_and_data(workspace, tmp_path):
                 assert response.status_code == 201, response.text
                 ids.append(response.json()["interaction"]["id"])
         for interaction in ids:
-            with httpx.Client(base_url=base, headers=headers) as client:
+            with httpx.Client(base_url=base, timeout=PATIENT, headers=headers) as client:
                 assert client.get(f"/v1/interactions/{interaction}").status_code == 200
-            with httpx.Client(base_url=base, headers=headers) as client:
+            with httpx.Client(base_url=base, timeout=PATIENT, headers=headers) as client:
                 hits = client.get("/v1/search", params={"q": "outage report for depot", "k": 20}).json()
                 assert interaction in {h["interaction"] for h in hits}
     finally:
