@@ -16,7 +16,6 @@ from coach.search.query import ParsedQuery, parse
 from coach.store import fulltext
 from coach.store.fulltext import Scope, StoredChunk
 from coach.store.repository import Repository, as_utc
-from coach.store.vectors import VectorHit
 
 POOL = 50  # candidates each side returns, at least
 SENTENCE_BUDGET = 4
@@ -35,6 +34,14 @@ class SearchHit:
     excerpt: str  # the chunk's text
     score: float
     passage: Passage  # the sentence window that answers, with the matched words marked
+
+
+Key = tuple[str, int]  # a chunk: its interaction and position
+
+
+def _key(chunk_id: str) -> Key:
+    interaction_id, seq = chunk_id.rsplit("#", 1)
+    return interaction_id, int(seq)
 
 
 class Searcher:
@@ -71,35 +78,47 @@ class Searcher:
         self, parsed: ParsedQuery, vector: np.ndarray, scope: Scope, pool: int
     ) -> tuple[list[Candidate], dict[tuple[str, int], StoredChunk]]:
         """Every candidate of both sides, fused and best first, with the stored chunks they point at."""
-        similarity = {(h.interaction_id, h.seq): h.similarity for h in self._dense(vector, scope, pool)}
+        nearest, compared = self._dense(vector, scope, pool)
         with self.ws.db.session() as session:
             lexical = {
                 (h.interaction_id, h.seq): h.score
                 for h in fulltext.search(session, parsed.text_query(), scope, pool)
             }
-            chunks = fulltext.stored_chunks(session, list(similarity.keys() | lexical.keys()))
+            chunks = fulltext.stored_chunks(session, list(nearest.keys() | lexical.keys()))
         # the index may be ahead of the store (an interrupted write): only chunks the store holds are results
         keys = [key for key in chunks if all(holds(chunks[key].text, p) for p in parsed.phrases)]
+        similarity = {**compared, **nearest}
         missing = [f"{i}#{s}" for i, s in keys if (i, s) not in similarity]
-        for chunk_id, stored in self.ws.index.vectors(missing).items():
-            interaction_id, seq = chunk_id.rsplit("#", 1)
-            similarity[(interaction_id, int(seq))] = float(stored @ vector)
+        for chunk_id, value in self.ws.index.similarities(vector, missing).items():
+            similarity[_key(chunk_id)] = value
         candidates = [
             Candidate(i, s, chunks[(i, s)].text, similarity.get((i, s), 0.0), lexical.get((i, s), 0.0))
             for i, s in sorted(keys)
         ]
         return self.fusion.rank(candidates, parsed), chunks
 
-    def _dense(self, vector: np.ndarray, scope: Scope, pool: int) -> list[VectorHit]:
-        """The dense side: a filtered query of the vector index, or, when the scope holds under 1% of the index's
-        chunks (a rep's accounts in a large store), an exact comparison with just those chunks' vectors."""
+    def _dense(
+        self, vector: np.ndarray, scope: Scope, pool: int
+    ) -> tuple[dict[Key, float], dict[Key, float]]:
+        """The dense side: the ``pool`` chunks nearest ``vector`` in scope, and every similarity it computed on the
+        way. A filtered query of the vector index computes none besides; when the scope holds under 1% of the
+        index's chunks (a rep's accounts in a large store), every chunk in scope is compared, exactly, and those
+        similarities spare a second read for the lexical side's candidates."""
         unscoped = scope.account_ids is None and scope.interaction_ids is None
         if not unscoped:
             with self.ws.db.session() as session:
                 keys = fulltext.keys_in_scope(session, scope, fulltext.size(session) // SMALL_SCOPE)
             if keys is not None:
-                return self.ws.index.nearest_among(vector, [f"{i}#{s}" for i, s in keys], pool)
-        return self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)
+                compared = {
+                    _key(chunk_id): value
+                    for chunk_id, value in self.ws.index.similarities(
+                        vector, [f"{i}#{s}" for i, s in keys]
+                    ).items()
+                }
+                best = sorted(compared, key=lambda key: (-compared[key], key))[:pool]
+                return {key: compared[key] for key in best}, compared
+        hits = self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)
+        return {(h.interaction_id, h.seq): h.similarity for h in hits}, {}
 
     def _account_scope(self, account: str | None, account_ids: Sequence[int] | None) -> Sequence[int] | None:
         if account is None:

@@ -13,8 +13,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text
+from sqlalchemy import Result, and_, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from coach.store.schema import AccountRow, ChunkRow
@@ -201,22 +202,25 @@ def _sqlite_search(session: Session, query: TextQuery, scope: Scope, limit: int)
     params: dict[str, object] = {"match": _fts5_match(query), "limit": limit}
     if scope.account_ids is None and scope.interaction_ids is None:  # FTS5 alone ranks: no join per match
         sql = "SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts WHERE chunks_fts MATCH :match ORDER BY score LIMIT :limit"
-        ranked = session.execute(text(sql), params).all()
-        found = select(ChunkRow.id, ChunkRow.interaction_id, ChunkRow.seq).where(
-            ChunkRow.id.in_([r for r, _ in ranked])
-        )
-        rows = {i: (interaction, seq) for i, interaction, seq in session.execute(found)}
-        return [TextHit(*rows[r], -float(score)) for r, score in ranked if r in rows]
+        return _sqlite_hits(session, session.execute(text(sql), params))
+    # The scope is a set of row ids the matches are checked against ("+" keeps SQLite from driving the search by
+    # it: FTS5 would then look each row id up on its own, far slower than one pass over the matches).
     clauses, scoped = _sqlite_scope(scope)
     sql = (
-        "SELECT c.interaction_id, c.seq, bm25(chunks_fts) AS score FROM chunks_fts "
-        "JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH :match"
-        f"{clauses} ORDER BY score LIMIT :limit"
+        "SELECT f.rowid, bm25(chunks_fts) AS score FROM chunks_fts f WHERE chunks_fts MATCH :match "
+        f"AND +f.rowid IN (SELECT c.id FROM chunks c WHERE 1 = 1{clauses}) ORDER BY score LIMIT :limit"
     )
-    return [
-        TextHit(i, int(seq), -float(score))
-        for i, seq, score in session.execute(text(sql), {**params, **scoped})
-    ]
+    return _sqlite_hits(session, session.execute(text(sql), {**params, **scoped}))
+
+
+def _sqlite_hits(session: Session, result: Result[Any, Any]) -> list[TextHit]:
+    """(row id, bm25) rows, best first, as hits (the chunks still stored)."""
+    ranked = [(int(row[0]), float(row[1])) for row in result]
+    found = select(ChunkRow.id, ChunkRow.interaction_id, ChunkRow.seq).where(
+        ChunkRow.id.in_([r for r, _ in ranked])
+    )
+    rows = {i: (interaction, seq) for i, interaction, seq in session.execute(found)}
+    return [TextHit(*rows[r], -score) for r, score in ranked if r in rows]
 
 
 def _sqlite_counts(session: Session, words: Sequence[str]) -> dict[str, int]:

@@ -120,35 +120,17 @@ class ChunkIndex:
             )
         return hits
 
-    def nearest_among(self, vector: np.ndarray, chunk_ids: Sequence[str], k: int) -> list[VectorHit]:
-        """The ``k`` of these chunks nearest ``vector``, compared one by one (exact; for a small scope in a large
-        index, cheaper than a filtered query, which reads every record's metadata)."""
-        got = self._collection.get(ids=list(chunk_ids), include=["embeddings", "metadatas"])
-        if not got["ids"]:
-            return []
-        similarity = np.asarray(got["embeddings"], dtype=np.float32) @ vector
-        order = np.argsort(-similarity, kind="stable")[:k]
-        metas = got["metadatas"]
-        return [
-            VectorHit(
-                chunk_id=got["ids"][i],
-                interaction_id=str(metas[i]["interaction"]),
-                seq=int(metas[i]["seq"]),
-                start=int(metas[i]["start"]),
-                end=int(metas[i]["end"]),
-                similarity=float(similarity[i]),
-            )
-            for i in order
-        ]
-
-    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of these chunks (those the index holds)."""
+    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        """Cosine of ``vector`` to each of these chunks (those the index holds), compared one by one: for a small
+        scope in a large index, cheaper than a filtered query, which reads every record's metadata. Only the
+        vectors are read (a chunk's id already names its interaction and position)."""
         if not chunk_ids:
             return {}
         got = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
-        return {
-            i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)
-        }
+        if not got["ids"]:
+            return {}
+        similarity = np.asarray(got["embeddings"], dtype=np.float32) @ vector
+        return dict(zip(got["ids"], similarity.tolist(), strict=True))
 
     def interaction_chunk_counts(self) -> dict[str, int]:
         """How many chunks each interaction has in the index (to find what fell behind)."""
