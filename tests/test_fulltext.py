@@ -266,7 +266,7 @@ def test_a_word_most_chunks_hold_is_not_matched_when_a_rarer_one_is_given(
     tmp_path, pipeline, workspace, monkeypatch
 ):
     """Scoring every chunk that holds a common word costs time for nothing (bm25 weighs it near zero): past
-    COMMON_MATCHES holders, the search matches on the query's rarer words, or on all of its words together."""
+    the budget of matches to rank, the search matches on the query's rarer words, or on all of its words together."""
     notes = [
         {
             "id": f"g-{i}",
@@ -294,7 +294,10 @@ def test_a_word_most_chunks_hold_is_not_matched_when_a_rarer_one_is_given(
     if workspace.db.engine.dialect.name == "postgresql":
         with workspace.db.engine.begin() as connection:
             connection.execute(text("ANALYZE chunks"))  # what autovacuum keeps up to date
-    monkeypatch.setattr(fulltext, "COMMON_MATCHES", 10)
+    monkeypatch.setattr(fulltext, "RANKED_MATCHES", {"sqlite": 32, "postgresql": 32})
+    # the budget counts the words' holders together: 2 (vibration) + 31 (gearbox) is over 32
+    assert sorted(_lexical(workspace, "gearbox", "vibration")) == ["odd", "other"]
+    monkeypatch.setattr(fulltext, "RANKED_MATCHES", {"sqlite": 10, "postgresql": 10})
     assert sorted(_lexical(workspace, "gearbox", "vibration")) == ["odd", "other"]
     assert len(_lexical(workspace, "gearbox")) == 31  # every word common: chunks holding all of them
     with workspace.db.session() as session:

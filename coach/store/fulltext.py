@@ -21,7 +21,10 @@ from sqlalchemy.orm import Session
 from coach.store.schema import AccountRow, ChunkRow
 from coach.store.vectors import ChunkEntry
 
-COMMON_MATCHES = 20_000  # a word held by more chunks than this is matched only when no rarer word is given
+# How many matches a search may rank, about: the query's words are matched rarest first while the chunks holding
+# them add up to this. Ranking reads every match; PostgreSQL's ts_rank_cd reads each matching row's tsvector,
+# several times FTS5's cost per match (which reads position lists from its own index), hence its smaller budget.
+RANKED_MATCHES = {"sqlite": 20_000, "postgresql": 5_000}
 SQLITE_OBJECTS = (
     "chunks_fts",
     "chunks_fts_config",
@@ -155,25 +158,31 @@ def search(session: Session, query: TextQuery, scope: Scope, limit: int) -> list
     """The best ``limit`` chunks in scope holding any of the query's words or phrases, best first."""
     if query.empty or scope.nothing or limit <= 0:
         return []
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    query = _selective(
-        query, _sqlite_counts(session, query.words) if sqlite else _postgres_counts(session, query.words)
-    )
+    dialect = session.get_bind().dialect.name
+    sqlite = dialect == "sqlite"
+    counts = _sqlite_counts(session, query.words) if sqlite else _postgres_counts(session, query.words)
+    query = _selective(query, counts, RANKED_MATCHES.get(dialect, RANKED_MATCHES["postgresql"]))
     if sqlite:
         return _sqlite_search(session, query, scope, limit)
     return _postgres_search(session, query, scope, limit)
 
 
-def _selective(query: TextQuery, held_by: dict[str, int]) -> TextQuery:
-    """The query matched on its selective words only: a word more than COMMON_MATCHES chunks hold adds little to
-    the ranking (bm25 weighs it near zero) and much to its cost (every chunk holding it is scored). When every word
-    is that common, chunks must hold them all."""
-    common = {w for w in query.words if held_by.get(w, 0) > COMMON_MATCHES}
-    if not common:
+def _selective(query: TextQuery, held_by: dict[str, int], budget: int) -> TextQuery:
+    """The query matched on its selective words: the rarest first, while the chunks holding them add up to no
+    more than ``budget``. A word many chunks hold adds little to the ranking (bm25 weighs it near zero) and much
+    to its cost (every chunk holding it is scored). When even the rarest is that common, chunks must hold every
+    word (or, given them, the phrases)."""
+    kept: set[str] = set()
+    total = 0
+    for word in sorted(query.words, key=lambda w: held_by.get(w, 0)):
+        total += held_by.get(word, 0)
+        if total > budget:
+            break
+        kept.add(word)
+    if len(kept) == len(query.words):
         return query
-    rare = tuple(w for w in query.words if w not in common)
-    if rare or query.phrases or query.required:
-        return replace(query, words=rare)
+    if kept or query.phrases or query.required:
+        return replace(query, words=tuple(w for w in query.words if w in kept))
     return replace(query, every=True)
 
 
