@@ -1,31 +1,33 @@
 """Retrieval quality on QMSum's specific queries: recall@1 and recall@5 within each query's meeting.
 
-    python bench/retrieval.py [--limit N] [--store DIR] [--tune]
+    python bench/retrieval.py [--limit N] [--store DIR] [--train]
 
 A hit is a retrieved chunk that overlaps the turns QMSum marks as answering the query. Compared in the same run,
 with the same embedding model and the same chunks:
   ours          this project's search as served: dense + the database's full-text index, fused, relevance floor
   ours, top 5   the same ranking without the floor (always five results)
+  ours, cross-validated   5-fold by meeting: weights and floor learned on 4/5 of the meetings, scored on the rest
+  weighted sum  the fusion the learned one replaced: z-scores summed with hand-tuned weights, top 5
   before        the search this replaced: dense + BM25 computed in Python (rank_bm25), reciprocal-rank fusion
   dense         embeddings only
   full-text     the database's full-text index only (SQLite FTS5 bm25, or PostgreSQL's, by the store's URL)
   bm25 (Python) rank_bm25 over the meeting's chunks
   naive         a fixed 1,000-character split, embeddings only
   chance        expected recall@5 of 5 random chunks of our split
-``--tune`` grid-searches the fusion's weights and floor on the first 40 meetings (the tuning set) and prints the
-best settings with their recall on those 40 and on all meetings.
+Columns: the first 40 meetings (the tuning set, all the fusion learns from), the other 97 (held out), all 137.
+``--train`` learns the fusion's weights on the tuning set (``coach.search.learning``), derives the relevance floor
+there, and writes both to coach/search/fusion_model.json (what search ships with) before the rows are measured.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +41,8 @@ from coach.ingest import read_file
 from coach.ingest.pipeline import IngestPipeline
 from coach.ingest.transcripts import qmsum_turns, render_turns
 from coach.search import Searcher, parse
-from coach.search.fusion import Candidate, Fusion, proximity
+from coach.search.fusion import MODEL_FILE, Candidate, Fusion, LearnedFusion, proximity
+from coach.search.learning import train
 from coach.store import fulltext
 from coach.store.fulltext import Scope
 from coach.store.repository import Repository
@@ -49,6 +52,8 @@ from coach.workspace import Workspace
 ACCOUNT = "AMI product design"
 TUNING_MEETINGS = 40
 RRF_K = 60
+FOLDS = 5
+FLOOR_GAPS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0)
 
 
 @dataclass
@@ -214,25 +219,49 @@ def recall(queries: list[Query], meetings: list[Meeting], order) -> tuple[float,
     return at1 / n, at5 / n, shown / n
 
 
-def tune(queries: list[Query], meetings: list[Meeting]) -> Fusion:
-    """The weights that do best on the tuning set (recall@1 + recall@5, no floor), then the widest floor that keeps
-    recall@5 as served within 0.01 of no floor there."""
-    tuning = [q for q in queries if q.meeting < TUNING_MEETINGS]
-    grid = [0.0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8]
-    best, best_key = Fusion(), (-1.0, -1.0)
-    for lexical, window, speaker in itertools.product(grid, grid, grid):
-        fusion = replace(Fusion(), lexical_weight=lexical, window_weight=window, speaker_weight=speaker)
-        r1, r5, _ = recall(tuning, meetings, lambda m, q, f=fusion: fused(f, q, False))
-        if (r1 + r5, r5) > best_key:
-            best, best_key = fusion, (r1 + r5, r5)
-    unfloored = recall(tuning, meetings, lambda m, q: fused(best, q, False))[1]
-    for gap in (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0):
-        floored = replace(best, floor_gap=gap)
-        if recall(tuning, meetings, lambda m, q, f=floored: fused(f, q, True))[1] >= unfloored - 0.01:
-            best = floored
-            break
-    print(f"tuned on {len(tuning)} queries of the first {TUNING_MEETINGS} meetings: {best}")
-    return best
+def learn(queries: list[Query], meetings: list[Meeting]) -> Fusion:
+    """Weights learned on ``queries``, then the widest floor that keeps recall@5 as served within 0.01 of no floor
+    on the same queries."""
+    labelled = [
+        (q.candidates, [overlaps(meetings[q.meeting].spans[c.seq], q.relevant) for c in q.candidates])
+        for q in queries
+    ]
+    fusion = Fusion(weights=train(labelled, Fusion().specific_weight), floor_gap=FLOOR_GAPS[-1])
+    unfloored = recall(queries, meetings, lambda m, q: fused(fusion, q, False))[1]
+    for gap in FLOOR_GAPS:
+        floored = Fusion(weights=fusion.weights, floor_gap=gap)
+        if recall(queries, meetings, lambda m, q, f=floored: fused(f, q, True))[1] >= unfloored - 0.01:
+            return floored
+    return fusion
+
+
+def cross_validated(queries: list[Query], meetings: list[Meeting], floor: bool) -> dict[int, list[int]]:
+    """Each query's ranking by a fusion learned (weights and floor) without its meeting: meetings in FOLDS folds
+    by position."""
+    found: dict[int, list[int]] = {}
+    for fold in range(FOLDS):
+        fusion = learn([q for q in queries if q.meeting % FOLDS != fold], meetings)
+        for q in queries:
+            if q.meeting % FOLDS == fold:
+                found[id(q)] = fused(fusion, q, floor)
+    return found
+
+
+def weighted_sum(q: Query) -> list[int]:
+    """The fusion the learned one replaced: z-scored similarity + 0.3 full-text + 0.2 window + 0.2 speaker (grid
+    searched on the tuning set), plus 3 x specific, picked the same way, no floor."""
+    columns = {"similarity": 1.0, "lexical": 0.3, "window": 0.2, "speaker": 0.2}
+    total = sum(w * _z(np.asarray([getattr(c, n) for c in q.candidates])) for n, w in columns.items())
+    total = total + 3.0 * np.asarray([c.specific for c in q.candidates])
+    for c, score in zip(q.candidates, total, strict=True):
+        c.score = float(score)
+    ranked = sorted(q.candidates, key=lambda c: (-c.score, c.seq))
+    return [c.seq for c in Fusion().pick(ranked, 5, floor=False)]
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
 def main() -> int:
@@ -242,7 +271,9 @@ def main() -> int:
         "--store", type=Path, default=None, help="data folder to (re)use; default: a fresh temp folder"
     )
     ap.add_argument(
-        "--tune", action="store_true", help="grid-search the fusion on the first 40 meetings first"
+        "--train",
+        action="store_true",
+        help=f"learn the fusion on the first {TUNING_MEETINGS} meetings and write {MODEL_FILE.name} first",
     )
     args = ap.parse_args()
     require_shared()
@@ -252,8 +283,6 @@ def main() -> int:
         texts = {r.id: r.clean_text for r in Repository(session).interactions(ids=list(ids.values()))}
     meetings: list[Meeting] = []
     queries: list[Query] = []
-    served_hits: dict[int, list[tuple[int, int]]] = {}
-    searcher = Searcher(ws)
     cache = EmbeddingCache(ws)
     for position, path in enumerate(files):
         obj = json.loads(path.read_text())
@@ -264,20 +293,23 @@ def main() -> int:
         meetings.append(meeting)
         asked = obj.get("specific_query_list", [])
         vectors = cache.embed([q["query"] for q in asked]) if asked else np.zeros((0, 384))
-        for q in query_features(ws, meeting, position, obj, turn_spans, vectors):
-            hits = searcher.search(q.text, k=5, interaction_ids=[mid], vector=q.vector)
-            served_hits[id(q)] = [(h.start, h.end) for h in hits]
-            queries.append(q)
+        queries += query_features(ws, meeting, position, obj, turn_spans, vectors)
     cache.save()
-    if args.tune:
-        fusion = tune(queries, meetings)
-        for name, subset in (
-            ("tuning set", [q for q in queries if q.meeting < TUNING_MEETINGS]),
-            ("all", queries),
-        ):
-            for floor in (False, True):
-                r1, r5, shown = recall(subset, meetings, lambda m, q, fl=floor: fused(fusion, q, fl))
-                print(f"  {name}, floor {floor}: recall@1 {r1:.3f} recall@5 {r5:.3f} results {shown:.2f}")
+    if args.train:
+        tuning = [q for q in queries if q.meeting < TUNING_MEETINGS]
+        learned = learn(tuning, meetings)
+        trained_on = (
+            f"bench/retrieval.py --train: {len(tuning)} queries of the first {TUNING_MEETINGS} QMSum meetings"
+        )
+        MODEL_FILE.write_text(LearnedFusion(learned.weights, learned.floor_gap).to_json(trained_on))
+        print(f"wrote {MODEL_FILE}: {learned}", file=sys.stderr)
+    searcher = Searcher(ws, learned if args.train else Fusion())
+    served_hits: dict[int, list[tuple[int, int]]] = {}
+    for q in queries:
+        hits = searcher.search(
+            q.text, k=5, interaction_ids=[meetings[q.meeting].interaction_id], vector=q.vector
+        )
+        served_hits[id(q)] = [(h.start, h.end) for h in hits]
     report(queries, meetings, served_hits, searcher.fusion, len(files))
     return 0
 
@@ -287,35 +319,68 @@ def report(queries, meetings, served_hits, fusion, n_files) -> None:  # type: ig
         index = {s: i for i, s in enumerate(m.spans)}
         return [index[s] for s in served_hits[id(q)] if s in index]
 
+    held = {id(q): q for q in queries}
+    crossed = {floor: cross_validated(queries, meetings, floor) for floor in (True, False)}
     rows = {
         "ours (as served)": as_served,
         "ours, top 5 (no floor)": lambda m, q: fused(fusion, q, False),
+        "ours, cross-validated, floor": lambda m, q: crossed[True][id(q)],
+        "ours, cross-validated, top 5": lambda m, q: crossed[False][id(q)],
+        "weighted sum it replaced, top 5": lambda m, q: weighted_sum(held[id(q)]),
         "before: dense + Python BM25, RRF": before_order,
         "dense only": lambda m, q: list(np.argsort(-q.similarity, kind="stable")),
         "full-text index only": lambda m, q: sorted(q.lexical, key=lambda i: -q.lexical[i]),
         "BM25 in Python only": lambda m, q: [
             int(i) for i in np.argsort(-m.bm25.get_scores(tokenize(q.text)), kind="stable")
         ],
+        "naive 1,000-character split, dense": None,
+        "chance (5 random chunks)": None,
+    }
+    subsets = {
+        f"first {TUNING_MEETINGS} (tuning)": [q for q in queries if q.meeting < TUNING_MEETINGS],
+        "held out": [q for q in queries if q.meeting >= TUNING_MEETINGS],
+        "all": queries,
     }
     print(
-        f"\nretrieval on {len(queries)} QMSum specific queries in {n_files} meetings (search within the meeting)"
+        f"\nretrieval on {len(queries)} QMSum specific queries in {n_files} meetings (search within the meeting);"
+        f" {fusion}"
     )
-    print(f"{'method':<36} {'recall@1':>9} {'recall@5':>9} {'results':>8}")
+    print(f"{'':<36}" + "".join(f"{f'{name} ({len(sub)})':>27}" for name, sub in subsets.items()))
+    print(f"{'method':<36}" + f"{'r@1':>9}{'r@5':>9}{'shown':>9}" * len(subsets))
     for name, order in rows.items():
-        r1, r5, shown = recall(queries, meetings, order)
-        print(f"{name:<36} {r1:>9.3f} {r5:>9.3f} {shown:>8.2f}")
-    naive1 = naive5 = 0.0
-    chance = 0.0
+        line = f"{name:<36}"
+        for sub in subsets.values():
+            if not sub:
+                line += f"{'-':>9}" * 3
+            elif order is not None:
+                r1, r5, shown = recall(sub, meetings, order)
+                line += f"{r1:>9.3f}{r5:>9.3f}{shown:>9.2f}"
+            elif name.startswith("naive"):
+                r1, r5 = _naive(sub, meetings)
+                line += f"{r1:>9.3f}{r5:>9.3f}{5:>9.2f}"
+            else:
+                line += f"{'':>9}{_chance(sub, meetings):>9.3f}{'':>9}"
+        print(line)
+
+
+def _naive(queries: list[Query], meetings: list[Meeting]) -> tuple[float, float]:
+    at1 = at5 = 0.0
     for q in queries:
         m = meetings[q.meeting]
         order = np.argsort(-(m.naive_vectors @ q.vector))[:5]
-        naive1 += overlaps(m.naive[order[0]], q.relevant)
-        naive5 += any(overlaps(m.naive[i], q.relevant) for i in order)
+        at1 += overlaps(m.naive[order[0]], q.relevant)
+        at5 += any(overlaps(m.naive[i], q.relevant) for i in order)
+    n = max(len(queries), 1)
+    return at1 / n, at5 / n
+
+
+def _chance(queries: list[Query], meetings: list[Meeting]) -> float:
+    chance = 0.0
+    for q in queries:
+        m = meetings[q.meeting]
         hits = sum(overlaps(s, q.relevant) for s in m.spans)
         chance += 1.0 - _comb_ratio(len(m.spans) - hits, len(m.spans), 5)
-    n = len(queries)
-    print(f"{'naive 1,000-character split, dense':<36} {naive1 / n:>9.3f} {naive5 / n:>9.3f} {5:>8.2f}")
-    print(f"{'chance (5 random chunks)':<36} {'':>9} {chance / n:>9.3f}")
+    return chance / max(len(queries), 1)
 
 
 def _comb_ratio(bad: int, n: int, k: int) -> float:

@@ -1,6 +1,6 @@
 """Fusing the two rankings into one, and where relevance ends.
 
-Every candidate chunk (the dense side's and the lexical side's, together) gets four signals:
+Every candidate chunk (the dense side's and the lexical side's, together) gets five signals:
 - ``similarity``: cosine of its vector to the query's (the dense side);
 - ``lexical``: the full-text index's score (bm25 on SQLite, ts_rank on PostgreSQL), 0 when no word matched;
 - ``window``: how much of the query (its words weighted by rarity among the candidates) one window of one to
@@ -9,21 +9,28 @@ Every candidate chunk (the dense side's and the lexical side's, together) gets f
   Mei say about the pilot" is answered by Mei's lines);
 - ``specific``: how many of the query's names and numbers the chunk holds, each counted by how rare it is among
   the candidates (a ticket number one note holds counts fully; a name every note holds, hardly).
-The first four are standardised over the candidates (a z-score: the two sides' scales never need calibrating)
-and the fused score is their weighted sum. Their weights were tuned on the first 40 QMSum meetings
-(``bench/retrieval.py --tune``); the README reports all 137. ``specific`` is added as it is, with a weight that
-puts a chunk holding a rare name or number the rep typed ahead of any that does not: a product decision, not
-tuned (QMSum's questions name roles, held by nearly every chunk). Results are then picked best first, skipping a chunk
-next to one already picked in the same interaction (chunks overlap: it would show the same sentences again),
-down to the relevance floor.
+The first four are standardised over the candidates (a z-score: the two sides' scales never need calibrating).
+Answers span adjacent chunks (a point is made, then argued over), so each chunk also gets the best and the worst
+of its two neighbours' standardised similarity, full-text score and window (a neighbour that is not a candidate
+counts as the lowest candidate). The fused score is a linear function of these ten, learned
+(``coach/search/learning.py``: a listwise softmax loss, L2-regularised) on the first 40 QMSum meetings by
+``bench/retrieval.py --train``, which writes the weights and the relevance floor to ``fusion_model.json`` beside
+this file; the README reports the held-out meetings and a cross-validation. ``specific`` is added as it is, with
+a weight that puts a chunk holding a rare name or number the rep typed ahead of any that does not: a product
+decision, not learned (QMSum's questions name roles, held by nearly every chunk). Results are then picked best
+first, skipping a chunk next to one already picked in the same interaction (chunks overlap: it would show the same
+sentences again), down to the relevance floor.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +38,14 @@ from coach.search.passages import holds, sentence_spans, stem
 from coach.search.query import ParsedQuery, words_of
 
 _LABEL = re.compile(r"^([^:\n]{1,40}):")
+MODEL_FILE = Path(__file__).with_name("fusion_model.json")
+SIGNALS = ("similarity", "lexical", "window", "speaker")  # standardised over the candidates
+BESIDE = ("similarity", "lexical", "window")  # and, of these, the best and the worst neighbour's
+FEATURES = (
+    *SIGNALS,
+    *(f"{name} beside, best" for name in BESIDE),
+    *(f"{name} beside, worst" for name in BESIDE),
+)
 
 
 @dataclass(slots=True)
@@ -47,12 +62,47 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class LearnedFusion:
+    """What ``bench/retrieval.py --train`` writes: a weight per feature (``FEATURES``' order) and the floor."""
+
+    weights: tuple[float, ...]
+    floor_gap: float
+
+    def to_json(self, trained_on: str) -> str:
+        return (
+            json.dumps(
+                {
+                    "features": list(FEATURES),
+                    "weights": list(self.weights),
+                    "floor_gap": self.floor_gap,
+                    "trained_on": trained_on,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
+
+    @staticmethod
+    def read(path: Path) -> LearnedFusion:
+        data = json.loads(path.read_text())
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: features {data['features']} are not this version's {FEATURES}")
+        return LearnedFusion(tuple(float(w) for w in data["weights"]), float(data["floor_gap"]))
+
+
+@cache
+def shipped() -> LearnedFusion:
+    """The learned weights shipped with the package, read once."""
+    return LearnedFusion.read(MODEL_FILE)
+
+
+@dataclass(frozen=True, slots=True)
 class Fusion:
-    lexical_weight: float = 0.3
-    window_weight: float = 0.2
-    speaker_weight: float = 0.2
+    weights: tuple[float, ...] = field(default_factory=lambda: shipped().weights)  # one per FEATURES
     specific_weight: float = 3.0
-    floor_gap: float = 3.0  # shown: within this many standard deviations of the best
+    floor_gap: float = field(
+        default_factory=lambda: shipped().floor_gap
+    )  # shown: within this much of the best
     min_similarity: float = 0.2  # shown: this close in meaning (MiniLM: unrelated notes score about 0.1), or
     # holding a query word (marked in the passage, so the rep sees why it is there)
 
@@ -65,16 +115,7 @@ class Fusion:
         """Score candidates whose signals are filled, best first."""
         if not candidates:
             return []
-        columns = {
-            "similarity": 1.0,
-            "lexical": self.lexical_weight,
-            "window": self.window_weight,
-            "speaker": self.speaker_weight,
-        }
-        total = np.zeros(len(candidates))
-        for name, weight in columns.items():
-            if weight:
-                total += weight * _z(np.asarray([getattr(c, name) for c in candidates]))
+        total = features(candidates) @ np.asarray(self.weights)
         total += self.specific_weight * np.asarray([c.specific for c in candidates])
         for c, score in zip(candidates, total, strict=True):
             c.score = float(score)
@@ -101,6 +142,22 @@ class Fusion:
             return False  # the rep gave a name or number that notes hold: the others do not answer
         close = c.similarity >= self.min_similarity or c.lexical > 0
         return close and c.score >= best.score - self.floor_gap
+
+
+def features(candidates: Sequence[Candidate]) -> np.ndarray:
+    """One row per candidate, one column per ``FEATURES``: the signals standardised over the candidates, then the
+    best and the worst of the two neighbouring chunks' (same interaction, the chunk before and after)."""
+    z = np.column_stack([_z(np.asarray([getattr(c, name) for c in candidates])) for name in SIGNALS])
+    beside = z[:, [SIGNALS.index(name) for name in BESIDE]]
+    row = {(c.interaction_id, c.seq): i for i, c in enumerate(candidates)}
+    best = np.tile(beside.min(axis=0), (len(candidates), 1))
+    worst = best.copy()
+    for i, c in enumerate(candidates):
+        rows = [row[k] for k in ((c.interaction_id, c.seq - 1), (c.interaction_id, c.seq + 1)) if k in row]
+        if rows:
+            best[i] = beside[rows].max(axis=0)
+            worst[i] = beside[rows].min(axis=0)
+    return np.hstack([z, best, worst])
 
 
 def _z(values: np.ndarray) -> np.ndarray:
