@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Result, and_, delete, func, insert, or_, select, text
+from sqlalchemy import Result, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from coach.store.schema import AccountRow, ChunkRow
@@ -131,27 +131,24 @@ def stored_chunks(session: Session, keys: Sequence[tuple[str, int]]) -> dict[tup
     """The chunks named by (interaction id, seq), with their account's name; absent keys are left out."""
     if not keys:
         return {}
-    seqs: dict[str, set[int]] = {}
-    for interaction_id, seq in keys:
-        seqs.setdefault(interaction_id, set()).add(seq)
-    stmt = (  # one probe of the (interaction, seq) index per interaction
-        select(ChunkRow, AccountRow.name)
-        .join(AccountRow, AccountRow.id == ChunkRow.account_id)
-        .where(or_(*(and_(ChunkRow.interaction_id == i, ChunkRow.seq.in_(s)) for i, s in seqs.items())))
-    )
-    found = {}
-    for row, account in session.execute(stmt):
-        found[(row.interaction_id, row.seq)] = StoredChunk(
-            row.interaction_id,
-            row.seq,
-            account,
-            row.occurred_at,
-            row.kind,
-            row.start_char,
-            row.end_char,
-            row.text,
+    wanted = {(i, int(s)) for i, s in keys}
+    stmt = (  # probes of the (interaction, seq) index: each interaction's chunks at any wanted seq, then exactly
+        select(
+            ChunkRow.interaction_id,
+            ChunkRow.seq,
+            AccountRow.name,
+            ChunkRow.occurred_at,
+            ChunkRow.kind,
+            ChunkRow.start_char,
+            ChunkRow.end_char,
+            ChunkRow.text,
         )
-    return found
+        .join(AccountRow, AccountRow.id == ChunkRow.account_id)
+        .where(ChunkRow.interaction_id.in_({i for i, _ in wanted}), ChunkRow.seq.in_({s for _, s in wanted}))
+    )
+    return {
+        (row[0], row[1]): StoredChunk(*row) for row in session.execute(stmt) if (row[0], row[1]) in wanted
+    }
 
 
 def search(session: Session, query: TextQuery, scope: Scope, limit: int) -> list[TextHit]:
