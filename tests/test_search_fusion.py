@@ -89,3 +89,16 @@ def test_a_chunk_whose_neighbour_also_answers_ranks_above_an_isolated_equal_one(
     ranked = Fusion().order(candidates)
     assert ranked[0] is candidates[1]  # seq 1, between two close chunks; seq 11 sits between unrelated ones
     assert ranked.index(candidates[1]) < ranked.index(candidates[4])
+
+
+def test_a_query_word_matches_its_other_forms_in_the_passage_shown():
+    """ "outages" finds and marks "outage" (and "invoices" "invoice"): the passage shown is the sentence holding it,
+    not the note's first line."""
+    from coach.search.passages import passage
+
+    text = "Tomás,\n\nStill waiting on the root cause for the 14 Oct outage. Nothing to give the board yet."
+    shown = passage(text, 100, parse("who is unhappy about outages"))
+    assert "root cause" in shown.text
+    assert [text[a - 100 : b - 100] for a, b in shown.marks] == ["outage"]
+    invoice = passage("Thanks. The invoice was re-sent.", 0, parse("invoices"))
+    assert [invoice.text[a:b] for a, b in invoice.marks] == ["invoice"]

@@ -2,7 +2,8 @@
 
 A chunk is up to 256 model tokens, a screenful; a rep wants the sentence or two that matched. Windows of one to
 three sentences (a speaker's turn or a line counts as a sentence break too) are scored by the query's words they
-hold, names, numbers and quoted phrases counting double; words match by a light stem (outage, outages). When no
+hold, names, numbers and quoted phrases counting double; words match by their Snowball (Porter 2) stem, so outage
+and outages, invoice and invoices, renewal and renewals are the same word. When no
 window holds a query word (a hit by meaning alone), the caller's ``closest`` picks the window nearest in meaning.
 Offsets are characters of the interaction's clean text, like the chunk's.
 """
@@ -14,13 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import Stemmer
+
 from coach.search.query import ParsedQuery, words_of
 
 MAX_CHARS = 320
 TARGET_CHARS = 160  # of windows that hold as much of the query, the one nearest this long reads best
 _BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_SUFFIXES = ("ing", "ed", "es", "ly", "s")
+_STEMMER = Stemmer.Stemmer("english")
 
 Closest = Callable[[Sequence[str]], int]  # index of the text nearest the query in meaning
 
@@ -48,14 +51,8 @@ class Passage:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light English stem, enough to match a query word to its plural or past tense."""
-    word = word.lower()
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    for suffix in _SUFFIXES:
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """A word's English Snowball stem, lower-case (its plural, past tense and -ing forms share it)."""
+    return str(_STEMMER.stemWord(word.lower()))
 
 
 def holds(text: str, words: Sequence[str]) -> bool:
