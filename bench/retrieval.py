@@ -48,6 +48,7 @@ from coach.store import fulltext
 from coach.store.fulltext import Scope
 from coach.store.repository import Repository
 from coach.store.schema import ChunkRow
+from coach.store.vectors import chunk_id
 from coach.workspace import Workspace
 
 ACCOUNT = "AMI product design"
@@ -145,7 +146,7 @@ def load_meeting(ws: Workspace, cache: EmbeddingCache, interaction_id: str, text
             .all()
         )
         spans, texts = [(r.start_char, r.end_char) for r in rows], [r.text for r in rows]
-        keys = [f"{r.interaction_id}#{r.seq}" for r in rows]
+        keys = [chunk_id(r.interaction_id, r.seq) for r in rows]
     got = ws.index._collection.get(ids=keys, include=["embeddings"])
     by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
     naive = naive_split(text)

@@ -47,7 +47,7 @@ from coach.search import Searcher, parse
 from coach.store import fulltext
 from coach.store.fulltext import Scope
 from coach.store.schema import AccountRow, ChunkRow, InteractionRow
-from coach.store.vectors import ChunkEntry
+from coach.store.vectors import ChunkEntry, chunk_id
 from coach.workspace import Workspace
 
 PER_ACCOUNT = 100  # notes per account
@@ -256,7 +256,7 @@ def _interaction(note: Note, now: datetime) -> dict:
 def _entry(note: Note) -> ChunkEntry:
     ts = int(note.day.timestamp())
     return ChunkEntry(
-        f"{note.interaction_id}#0",
+        chunk_id(note.interaction_id, 0),
         note.interaction_id,
         note.account + 1,
         0,

@@ -29,7 +29,7 @@ from coach.records import InteractionRecord, Rejection
 from coach.store import fulltext
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
-from coach.store.vectors import ChunkEntry
+from coach.store.vectors import ChunkEntry, chunk_id
 from coach.tenancy import AccountGate, Refusal, Writer
 
 log = logging.getLogger(__name__)
@@ -284,7 +284,9 @@ class IngestPipeline:
 def _entries(row: InteractionRow, chunks: list[Chunk]) -> list[ChunkEntry]:
     ts = int(as_utc(row.occurred_at).timestamp())
     return [
-        ChunkEntry(f"{row.id}#{c.seq}", row.id, row.account_id, c.seq, c.start, c.end, c.text, ts, row.kind)
+        ChunkEntry(
+            chunk_id(row.id, c.seq), row.id, row.account_id, c.seq, c.start, c.end, c.text, ts, row.kind
+        )
         for c in chunks
     ]
 

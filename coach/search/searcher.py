@@ -39,11 +39,6 @@ class SearchHit:
 Key = tuple[str, int]  # a chunk: its interaction and position
 
 
-def _key(chunk_id: str) -> Key:
-    interaction_id, seq = chunk_id.rsplit("#", 1)
-    return interaction_id, int(seq)
-
-
 class Searcher:
     def __init__(self, workspace: SearchParts, fusion: Fusion | None = None) -> None:
         self.ws = workspace
@@ -88,9 +83,7 @@ class Searcher:
         # the index may be ahead of the store (an interrupted write): only chunks the store holds are results
         keys = [key for key in chunks if all(holds(chunks[key].text, p) for p in parsed.phrases)]
         similarity = {**compared, **nearest}
-        missing = [f"{i}#{s}" for i, s in keys if (i, s) not in similarity]
-        for chunk_id, value in self.ws.index.similarities(vector, missing).items():
-            similarity[_key(chunk_id)] = value
+        similarity.update(self.ws.index.similarities(vector, [k for k in keys if k not in similarity]))
         candidates = [
             Candidate(i, s, chunks[(i, s)].text, similarity.get((i, s), 0.0), lexical.get((i, s), 0.0))
             for i, s in sorted(keys)
@@ -109,12 +102,7 @@ class Searcher:
             with self.ws.db.session() as session:
                 keys = fulltext.keys_in_scope(session, scope, fulltext.size(session) // SMALL_SCOPE)
             if keys is not None:
-                compared = {
-                    _key(chunk_id): value
-                    for chunk_id, value in self.ws.index.similarities(
-                        vector, [f"{i}#{s}" for i, s in keys]
-                    ).items()
-                }
+                compared = self.ws.index.similarities(vector, keys)
                 best = sorted(compared, key=lambda key: (-compared[key], key))[:pool]
                 return {key: compared[key] for key in best}, compared
         hits = self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)

@@ -17,6 +17,11 @@ from urllib.parse import urlparse
 import numpy as np
 
 
+def chunk_id(interaction_id: str, seq: int) -> str:
+    """A chunk's id in the index: its interaction and position."""
+    return f"{interaction_id}#{seq}"
+
+
 @dataclass(frozen=True, slots=True)
 class ChunkEntry:
     chunk_id: str
@@ -120,17 +125,20 @@ class ChunkIndex:
             )
         return hits
 
-    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
-        """Cosine of ``vector`` to each of these chunks (those the index holds), compared one by one: for a small
-        scope in a large index, cheaper than a filtered query, which reads every record's metadata. Only the
-        vectors are read (a chunk's id already names its interaction and position)."""
-        if not chunk_ids:
+    def similarities(
+        self, vector: np.ndarray, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], float]:
+        """Cosine of ``vector`` to each of these chunks, by (interaction id, seq), those the index holds, compared
+        one by one: for a small scope in a large index, cheaper than a filtered query, which reads every record's
+        metadata. Only the vectors are read."""
+        if not keys:
             return {}
-        got = self._collection.get(ids=list(chunk_ids), include=["embeddings"])
+        by_id = {chunk_id(i, s): (i, s) for i, s in keys}
+        got = self._collection.get(ids=list(by_id), include=["embeddings"])
         if not got["ids"]:
             return {}
         similarity = np.asarray(got["embeddings"], dtype=np.float32) @ vector
-        return dict(zip(got["ids"], similarity.tolist(), strict=True))
+        return {by_id[i]: value for i, value in zip(got["ids"], similarity.tolist(), strict=True)}
 
     def interaction_chunk_counts(self) -> dict[str, int]:
         """How many chunks each interaction has in the index (to find what fell behind)."""
