@@ -43,8 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._before import BeforeSearch
 from bench._shared import OUT, QMSUM, SHARED, require_shared
 from coach.config import Settings
+from coach.ingest.pipeline import IngestPipeline
 from coach.search import Searcher, parse
-from coach.store import fulltext
+from coach.store import chunk_vectors, fulltext
 from coach.store.fulltext import Scope
 from coach.store.schema import AccountRow, ChunkRow, InteractionRow
 from coach.store.vectors import ChunkEntry, chunk_id
@@ -230,7 +231,8 @@ def _write(stores: list[Workspace], batch: list[Note]) -> None:
                     ],
                 )
             session.execute(insert(InteractionRow), [_interaction(n, now) for n in batch])
-            fulltext.replace_chunks(session, [], [_entry(n) for n in batch])
+            vectors = chunk_vectors.encode(np.stack([n.vector for n in batch]))
+            fulltext.replace_chunks(session, [], [_entry(n) for n in batch], vectors)
             session.commit()
     stores[0].index.upsert([_entry(n) for n in batch], np.stack([n.vector for n in batch]))
 
@@ -380,6 +382,13 @@ def main() -> int:
             return 2
         if have < size:
             grow(list(stores.values()), sentence_pool(first), have, size)
+        for name, ws in stores.items():  # a store grown before migration 0012: repaired as a user's would be
+            with ws.db.session() as session:
+                lacking = chunk_vectors.count_missing(session)
+            if lacking:
+                t0 = time.perf_counter()
+                copied = IngestPipeline(ws).fill_vectors()
+                print(f"{name}: {copied:,} vectors copied from the index in {time.perf_counter() - t0:.0f} s")
         if not args.grow_only:
             measure(size, stores, _query_vectors(first, size), args)
         for ws in stores.values():

@@ -522,7 +522,11 @@ def _heal_interrupted(ws: Workspace) -> None:
 @app.command()
 def doctor(
     repair_: Annotated[
-        bool, typer.Option("--repair", help="Fix what is found: re-embed missing chunks, remove orphans.")
+        bool,
+        typer.Option(
+            "--repair",
+            help="Fix what is found: re-embed missing chunks, copy missing vectors, remove orphans.",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The findings as JSON.")] = False,
 ) -> None:
@@ -541,6 +545,7 @@ def doctor(
         "orphans": len(drift.orphans),
         "text_missing": len(drift.text_missing),
         "full_text_healthy": drift.full_text_healthy,
+        "vectors_missing": drift.vectors_missing,
         "stale_facts": drift.stale_facts,
         "schema_revision": drift.schema_revision,
         "clean": drift.clean,
@@ -557,6 +562,7 @@ def doctor(
             "orphans": len(after.orphans),
             "text_missing": len(after.text_missing),
             "full_text_healthy": after.full_text_healthy,
+            "vectors_missing": after.vectors_missing,
             "stale_facts": after.stale_facts,
             "clean": after.clean,
         }
@@ -576,12 +582,18 @@ def doctor(
                 + f", {len(drift.orphans)} orphaned in the index, {drift.stale_facts} stale cached facts"
                 + f", {len(drift.text_missing)} missing from the full-text index"
                 + ("" if drift.full_text_healthy else ", the full-text index disagrees with its rows")
+                + (
+                    f", {drift.vectors_missing} chunk(s) without their vector"
+                    if drift.vectors_missing
+                    else ""
+                )
             )
             if repaired is None:
                 out.print("run [bold]coach doctor --repair[/] to fix it")
             else:
                 out.print(
-                    f"repaired: {repaired['interactions']} re-indexed, {repaired['orphans_removed']} orphans "
+                    f"repaired: {repaired['interactions']} re-indexed, {repaired['vectors_copied']} vectors copied "
+                    f"from the index, {repaired['orphans_removed']} orphans "
                     f"and {repaired['stale_facts_removed']} stale facts removed; now "
                     + ("[green]clean[/]" if summary["after_repair"]["clean"] else "[red]still drifting[/]")
                 )

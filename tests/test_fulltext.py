@@ -10,12 +10,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, text
+import numpy as np
+from sqlalchemy import delete, func, select, text, update
 
 from coach.ingest.pipeline import IngestPipeline
 from coach.maintenance.doctor import check, repair
 from coach.search import Searcher
-from coach.store import fulltext
+from coach.store import chunk_vectors, fulltext
 from coach.store.fulltext import Scope, TextQuery
 from coach.store.schema import ChunkRow, InteractionRow
 from coach.workspace import Workspace
@@ -166,6 +167,92 @@ def test_reindex_rewrites_the_chunk_rows_from_the_stored_text(tmp_path, pipeline
     assert _rows(workspace) == workspace.index.count() == 4 and check(workspace).clean
     after = [(h.interaction_id, h.start, h.end) for h in Searcher(workspace).search("rival product trial")]
     assert after == before and before[0][0] == "h-1"
+
+
+def _stored_vectors(ws: Workspace) -> dict[tuple[str, int], np.ndarray | None]:
+    with ws.db.session() as session:
+        rows = session.execute(select(ChunkRow.interaction_id, ChunkRow.seq, ChunkRow.vector)).all()
+    return {(i, s): None if b is None else chunk_vectors.decode([b], len(b) // 2)[0] for i, s, b in rows}
+
+
+def _agree_with_the_index(ws: Workspace) -> None:
+    stored = _stored_vectors(ws)
+    indexed = ws.index.vectors(list(stored))
+    assert set(indexed) == set(stored) and all(v is not None for v in stored.values())
+    for key, vector in stored.items():  # float16 beside the row, float32 in the index
+        assert np.abs(vector - indexed[key]).max() < 2e-3, key
+
+
+def test_each_chunk_row_holds_its_vector_and_a_reps_scoped_search_compares_them(
+    tmp_path, pipeline, workspace, monkeypatch
+):
+    """A search of a rep's accounts compares the vectors stored beside the chunk rows, written with them on
+    ingest and update; it does not ask the vector index for a filtered query (slow in a large store)."""
+    ingest_path(pipeline, _jsonl(tmp_path, NOTES))
+    _agree_with_the_index(workspace)
+    changed = dict(NOTES[1], text="Crews say the tablets freeze in the cold; they want a rugged model.")
+    ingest_path(pipeline, _jsonl(tmp_path, [changed], "changed.jsonl"))
+    _agree_with_the_index(workspace)
+    with workspace.db.session() as session:
+        pinecrest = session.scalar(select(InteractionRow.account_id).where(InteractionRow.id == "p-1"))
+    expected = [h.interaction_id for h in Searcher(workspace).search("rugged hardware for winter", k=2)]
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a small scope needs no filtered query of the vector index")
+
+    monkeypatch.setattr(type(workspace.index), "query", refuse)
+    scoped = Searcher(workspace).search("rugged hardware for winter", k=2, account_ids=[pinecrest])
+    assert [h.interaction_id for h in scoped] == ["p-2"] and expected[0] == "p-2"
+    one = Searcher(workspace).search("rugged hardware for winter", k=2, interaction_ids=["p-2", "h-1"])
+    assert one[0].interaction_id == "p-2"
+
+
+def test_a_store_without_vectors_beside_its_rows_still_searches_and_doctor_copies_them(
+    tmp_path, pipeline, workspace
+):
+    """A store from before the vectors were kept beside the rows (migration 0012): search asks the index for
+    them, doctor reports them missing, and repair copies them from the index without embedding anything."""
+    ingest_path(pipeline, _jsonl(tmp_path, NOTES))
+    with workspace.db.session() as session:
+        pinecrest = session.scalar(select(InteractionRow.account_id).where(InteractionRow.id == "p-1"))
+    before = [
+        (h.interaction_id, h.score)
+        for h in Searcher(workspace).search("fewer truck rolls", k=2, account_ids=[pinecrest], floor=False)
+    ]
+    with workspace.db.session(write=True) as session:
+        session.execute(update(ChunkRow).values(vector=None))
+        session.commit()
+    after = [
+        (h.interaction_id, h.score)
+        for h in Searcher(workspace).search("fewer truck rolls", k=2, account_ids=[pinecrest], floor=False)
+    ]
+    assert [i for i, _ in after] == [i for i, _ in before] and before[0][0] == "p-1"
+    assert all(abs(a[1] - b[1]) < 1e-2 for a, b in zip(after, before, strict=True))
+    drift = check(workspace)
+    assert drift.vectors_missing == 4 and not drift.clean and not drift.missing
+    embedded: list[str] = []
+    real = workspace.embedder
+
+    class Counting:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(real, name)
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            embedded.extend(texts)
+            return real.embed(texts)
+
+    workspace.__dict__["embedder"] = Counting()
+    result = repair(workspace)
+    assert result["vectors_copied"] == 4 and result["interactions"] == 0 and embedded == []
+    assert check(workspace).clean
+    _agree_with_the_index(workspace)
+    assert _lexical(workspace, "fieldquill") == ["h-1"]  # writing a vector left the full-text index alone
+    with workspace.db.session(write=True) as session:  # ... which still follows a change of text
+        session.execute(
+            update(ChunkRow).where(ChunkRow.interaction_id == "h-1").values(text="A loud complaint.")
+        )
+        session.commit()
+    assert _lexical(workspace, "fieldquill") == [] and _lexical(workspace, "complaint") == ["h-1"]
 
 
 CRASH = """

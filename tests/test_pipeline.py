@@ -177,7 +177,7 @@ def test_reindex_missing_only_repairs_what_fell_behind(tmp_path, pipeline, works
     orphan = ChunkEntry("ghost#0", "ghost", 1, 0, 0, 5, "ghost", 0, "note")
     workspace.index.upsert([orphan], np.ones((1, 384), dtype=np.float32) / np.sqrt(384))
     result = pipeline.reindex(full=False)
-    assert result == {"interactions": 1, "chunks": 1, "orphans_removed": 1}
+    assert result == {"interactions": 1, "chunks": 1, "orphans_removed": 1, "vectors_copied": 0}
     assert set(workspace.index.interaction_chunk_counts()) == {"p-1", "p-2", "h-1", "h-2"}
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from coach.store.database import Database, alembic_config
 from tests.conftest import POSTGRES_URL, _admin, _database_url
 
-HEAD = "0011"
+HEAD = "0012"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

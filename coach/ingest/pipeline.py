@@ -26,13 +26,14 @@ from coach.ourside import OurSide, scope_of_writer
 from coach.parts import IngestParts
 from coach.people import email_domain
 from coach.records import InteractionRecord, Rejection
-from coach.store import fulltext
+from coach.store import chunk_vectors, fulltext
 from coach.store.repository import Repository, as_utc
 from coach.store.schema import InteractionRow
 from coach.store.vectors import ChunkEntry, chunk_id
 from coach.tenancy import AccountGate, Refusal, Writer
 
 log = logging.getLogger(__name__)
+FILL_PAGE = 2000  # chunk rows given their vector per transaction by ``fill_vectors``
 
 
 @dataclass(slots=True)
@@ -187,7 +188,8 @@ class IngestPipeline:
                 kept.extend(own_rows)
                 saved.append(pending)
             ids = [p.interaction_id for p in saved]
-            fulltext.replace_chunks(session, ids, entries)  # the lexical side, in this transaction
+            # the chunk rows (the lexical side, and each chunk's vector for scoped search), in this transaction
+            fulltext.replace_chunks(session, ids, entries, chunk_vectors.encode(vectors[kept]))
             self.ws.index.delete_interactions([i for i in ids if i in stored])
             if entries:
                 self.ws.index.upsert(entries, vectors[kept])
@@ -250,7 +252,13 @@ class IngestPipeline:
             if not fulltext.healthy(session):
                 fulltext.rebuild(session)
             session.commit()
-        return {"interactions": indexed, "chunks": chunks, "orphans_removed": len(orphans)}
+        filled = self.fill_vectors()
+        return {
+            "interactions": indexed,
+            "chunks": chunks,
+            "orphans_removed": len(orphans),
+            "vectors_copied": filled,
+        }
 
     def _index_rows(
         self,
@@ -266,10 +274,30 @@ class IngestPipeline:
             entries.extend(_entries(row, chunks))
             if on_item:
                 on_item()
-        fulltext.replace_chunks(session, [row.id for row in rows], entries)
-        if embed:
-            self.ws.index.upsert(entries, self.ws.embedder.embed([e.text for e in entries]))
+        if not embed:  # the index holds their vectors: ``fill_vectors`` copies them to the new rows
+            fulltext.replace_chunks(session, [row.id for row in rows], entries)
+            return len(entries)
+        vectors = self.ws.embedder.embed([e.text for e in entries])
+        fulltext.replace_chunks(session, [row.id for row in rows], entries, chunk_vectors.encode(vectors))
+        self.ws.index.upsert(entries, vectors)
         return len(entries)
+
+    def fill_vectors(self) -> int:
+        """Copy each chunk row's vector from the index where the row has none (a store older than migration
+        0012, or rows written again from the stored text): nothing is embedded. Rows whose chunk the index does not
+        hold stay without (search asks the index, which has none either; repair re-embeds their interaction).
+        Returns how many rows got their vector."""
+        filled, after = 0, 0
+        while True:
+            with self.ws.db.session(write=True) as session:
+                rows = chunk_vectors.missing(session, after, FILL_PAGE)
+                if not rows:
+                    return filled
+                found = self.ws.index.vectors([(interaction, seq) for _, interaction, seq in rows])
+                chunk_vectors.write(session, {i: found[(k, s)] for i, k, s in rows if (k, s) in found})
+                session.commit()
+            filled += sum((k, s) in found for _, k, s in rows)
+            after = rows[-1][0]
 
     def _our_domains(self, user_id: int | None) -> set[str]:
         with self.ws.db.session() as session:

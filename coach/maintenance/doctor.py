@@ -5,9 +5,10 @@ full-text index (written in the interaction's own transaction, so they only drif
 database behind the coach's back). A write that died between the store and Chroma (a killed ingest, a lost
 connection to a Chroma server, a restored backup of one but not the other) leaves *drift*: interactions whose
 chunks are missing or incomplete in the index or in the chunk rows, chunks whose interaction the store does not
-hold, a full-text index that disagrees with its rows, or cached facts of interactions that are gone. ``check``
-finds it; ``repair`` re-chunks and re-embeds what is missing from the stored text, rebuilds the full-text
-index, and deletes what is orphaned.
+hold, a full-text index that disagrees with its rows, chunk rows without their vector, or cached facts of
+interactions that are gone. ``check`` finds it; ``repair`` re-chunks and re-embeds what is missing from the
+stored text, rebuilds the full-text index, copies the missing vectors from the index, and deletes what is
+orphaned.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
-from coach.store import fulltext
+from coach.store import chunk_vectors, fulltext
 from coach.store.repository import Repository
 from coach.store.schema import ChunkRow, FactsRow, InteractionRow
 from coach.workspace import Workspace
@@ -34,6 +35,7 @@ class Drift:
         default_factory=list
     )  # interactions whose chunk rows are absent or incomplete
     full_text_healthy: bool = True  # the full-text index agrees with the chunk rows
+    vectors_missing: int = 0  # chunk rows without their vector (a store older than migration 0012)
     stale_facts: int = 0  # cached facts of interactions that are gone
     schema_revision: str | None = None
 
@@ -44,6 +46,7 @@ class Drift:
             and not self.orphans
             and not self.text_missing
             and self.full_text_healthy
+            and not self.vectors_missing
             and not self.stale_facts
         )
 
@@ -62,6 +65,7 @@ def check(ws: Workspace) -> Drift:
         expected = Repository(session).chunk_counts()
         rows = fulltext.chunk_counts(session)
         healthy = fulltext.healthy(session)
+        vectors_missing = chunk_vectors.count_missing(session)
         known = set(expected)
         cached = set(session.scalars(select(FactsRow.interaction_id).distinct()))
         from sqlalchemy import text
@@ -79,6 +83,7 @@ def check(ws: Workspace) -> Drift:
         orphans=sorted(set(actual) - known),
         text_missing=sorted(i for i, n in expected.items() if rows.get(i, 0) != n),
         full_text_healthy=healthy,
+        vectors_missing=vectors_missing,
         stale_facts=len(cached - known),
         schema_revision=revision,
     )
@@ -86,7 +91,8 @@ def check(ws: Workspace) -> Drift:
 
 def repair(ws: Workspace, on_item: Callable[[], None] | None = None) -> dict[str, int]:
     """Re-chunk and re-embed the interactions whose chunks are missing (in the index or the chunk rows), rebuild
-    the full-text index when it disagrees with its rows, drop orphaned chunks and stale cached facts."""
+    the full-text index when it disagrees with its rows, copy the vectors chunk rows lack from the index, drop
+    orphaned chunks and stale cached facts."""
     from coach.ingest.pipeline import IngestPipeline
 
     result = IngestPipeline(ws).reindex(full=False, on_item=on_item)

@@ -13,13 +13,14 @@ from coach.parts import SearchParts
 from coach.search.fusion import Candidate, Fusion
 from coach.search.passages import Passage, holds, passage
 from coach.search.query import ParsedQuery, parse
-from coach.store import fulltext
+from coach.store import chunk_vectors, fulltext
 from coach.store.fulltext import Scope, StoredChunk
 from coach.store.repository import Repository, as_utc
 
 POOL = 50  # candidates each side returns, at least
 SENTENCE_BUDGET = 4
-SMALL_SCOPE = 100  # a scope under 1/100 of the index is compared chunk by chunk
+EXACT_SCOPE = 10_000  # a scope of at most this many chunks is compared exactly, from their stored vectors
+ABSENT_FROM_STORE = 500  # ... when the vector index need give at most this many of them
 SENTENCE_CHARS = 200  # enough of a sentence to judge its meaning
 
 
@@ -83,7 +84,11 @@ class Searcher:
         # the index may be ahead of the store (an interrupted write): only chunks the store holds are results
         keys = [key for key in chunks if all(holds(chunks[key].text, p) for p in parsed.phrases)]
         similarity = {**compared, **nearest}
-        similarity.update(self.ws.index.similarities(vector, [k for k in keys if k not in similarity]))
+        unseen = [key for key in keys if key not in similarity]
+        stored = [key for key in unseen if _usable(chunks[key].vector, vector)]
+        matrix = chunk_vectors.decode([chunks[key].vector or b"" for key in stored], len(vector))
+        similarity.update(zip(stored, (matrix @ vector).tolist(), strict=True))
+        similarity.update(self.ws.index.similarities(vector, [k for k in unseen if k not in similarity]))
         candidates = [
             Candidate(i, s, chunks[(i, s)].text, similarity.get((i, s), 0.0), lexical.get((i, s), 0.0))
             for i, s in sorted(keys)
@@ -94,15 +99,16 @@ class Searcher:
         self, vector: np.ndarray, scope: Scope, pool: int
     ) -> tuple[dict[Key, float], dict[Key, float]]:
         """The dense side: the ``pool`` chunks nearest ``vector`` in scope, and every similarity it computed on the
-        way. A filtered query of the vector index computes none besides; when the scope holds under 1% of the
-        index's chunks (a rep's accounts in a large store), every chunk in scope is compared, exactly, and those
-        similarities spare a second read for the lexical side's candidates."""
-        unscoped = scope.account_ids is None and scope.interaction_ids is None
-        if not unscoped:
+        way. A scope of up to EXACT_SCOPE chunks (a rep's accounts, a meeting) is compared exactly, from the
+        vectors stored beside its rows, read in the query that finds them; those similarities also spare a read
+        for the lexical side's candidates. A larger scope, or one whose vectors are not stored yet (a store not
+        repaired since they were added), is a filtered query of the vector index."""
+        if scope.account_ids is not None or scope.interaction_ids is not None:
             with self.ws.db.session() as session:
-                keys = fulltext.keys_in_scope(session, scope, fulltext.size(session) // SMALL_SCOPE)
-            if keys is not None:
-                compared = self.ws.index.similarities(vector, keys)
+                stored = chunk_vectors.in_scope(session, scope, EXACT_SCOPE, len(vector))
+            if stored is not None and len(stored.absent) <= ABSENT_FROM_STORE:
+                compared = stored.similarities(vector)
+                compared.update(self.ws.index.similarities(vector, stored.absent))
                 best = sorted(compared, key=lambda key: (-compared[key], key))[:pool]
                 return {key: compared[key] for key in best}, compared
         hits = self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)
@@ -143,3 +149,8 @@ class _Closest:
             return 0
         self.left -= len(texts)
         return int(np.argmax(self.ws.embedder.embed([t[:SENTENCE_CHARS] for t in texts]) @ self.vector))
+
+
+def _usable(blob: bytes | None, vector: np.ndarray) -> bool:
+    """Whether a stored vector compares with ``vector`` (one of another size predates a change of model)."""
+    return blob is not None and len(blob) == len(vector) * chunk_vectors.DTYPE.itemsize

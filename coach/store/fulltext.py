@@ -13,9 +13,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Result, delete, func, insert, select, text
+from sqlalchemy import Result, Select, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from coach.store.schema import AccountRow, ChunkRow
@@ -33,6 +33,8 @@ SQLITE_OBJECTS = (
     "chunks_fts_idx",
 )
 POSTGRES_COLUMNS = ("tsv",)
+# a select over the chunk rows, whatever its columns
+_Stmt = TypeVar("_Stmt", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +83,21 @@ class StoredChunk:
     start: int
     end: int
     text: str
+    vector: bytes | None = (
+        None  # encoded (see ``chunk_vectors``); None in a store not yet repaired after 0012
+    )
 
 
-def replace_chunks(session: Session, interaction_ids: Sequence[str], chunks: Sequence[ChunkEntry]) -> None:
-    """The interactions' chunks become exactly ``chunks`` (in the session's transaction, not committed)."""
+def replace_chunks(
+    session: Session,
+    interaction_ids: Sequence[str],
+    chunks: Sequence[ChunkEntry],
+    vectors: Sequence[bytes] | None = None,
+) -> None:
+    """The interactions' chunks become exactly ``chunks``, each with its encoded vector when given (see
+    ``chunk_vectors``), in the session's transaction, not committed."""
+    if vectors is not None and len(vectors) != len(chunks):
+        raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
     ids = list(interaction_ids)
     for start in range(0, len(ids), 500):
         session.execute(delete(ChunkRow).where(ChunkRow.interaction_id.in_(ids[start : start + 500])))
@@ -98,27 +111,21 @@ def replace_chunks(session: Session, interaction_ids: Sequence[str], chunks: Seq
             "start_char": c.start,
             "end_char": c.end,
             "text": c.text,
+            "vector": None if vectors is None else vectors[n],
         }
-        for c in chunks
+        for n, c in enumerate(chunks)
     ]
     for start in range(0, len(rows), 2000):
         session.execute(insert(ChunkRow), rows[start : start + 2000])
 
 
-def size(session: Session) -> int:
-    """About how many chunks the store holds (the highest row id: one index probe, where counting reads them all)."""
-    return int(session.scalar(select(func.max(ChunkRow.id))) or 0)
-
-
-def keys_in_scope(session: Session, scope: Scope, limit: int) -> list[tuple[str, int]] | None:
-    """(interaction id, seq) of every chunk in scope, or None when there are more than ``limit``."""
-    stmt = select(ChunkRow.interaction_id, ChunkRow.seq)
+def scoped(stmt: _Stmt, scope: Scope) -> _Stmt:
+    """``stmt`` over the chunk rows, limited to the scope."""
     if scope.account_ids is not None:
         stmt = stmt.where(ChunkRow.account_id.in_(list(scope.account_ids)))
     if scope.interaction_ids is not None:
         stmt = stmt.where(ChunkRow.interaction_id.in_(list(scope.interaction_ids)))
-    keys = [(i, int(seq)) for i, seq in session.execute(stmt.limit(limit + 1))]
-    return None if len(keys) > limit else keys
+    return stmt
 
 
 def chunk_counts(session: Session) -> dict[str, int]:
@@ -142,6 +149,7 @@ def stored_chunks(session: Session, keys: Sequence[tuple[str, int]]) -> dict[tup
             ChunkRow.start_char,
             ChunkRow.end_char,
             ChunkRow.text,
+            ChunkRow.vector,
         )
         .join(AccountRow, AccountRow.id == ChunkRow.account_id)
         .where(ChunkRow.interaction_id.in_({i for i, _ in wanted}), ChunkRow.seq.in_({s for _, s in wanted}))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -114,6 +115,9 @@ class ChunkRow(Base):
     start_char: Mapped[int] = mapped_column(Integer)
     end_char: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # Its vector as the index embeds it (float16, little-endian; migration 0012), written with the row: a scoped
+    # search compares a rep's few chunks here. None until repaired, in a store older than 0012.
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class FactsRow(Base):

@@ -129,16 +129,25 @@ class ChunkIndex:
         self, vector: np.ndarray, keys: Sequence[tuple[str, int]]
     ) -> dict[tuple[str, int], float]:
         """Cosine of ``vector`` to each of these chunks, by (interaction id, seq), those the index holds, compared
-        one by one: for a small scope in a large index, cheaper than a filtered query, which reads every record's
-        metadata. Only the vectors are read."""
-        if not keys:
+        one by one (see ``vectors``)."""
+        found = self.vectors(keys)
+        if not found:
             return {}
+        similarity = np.stack(list(found.values())) @ vector
+        return dict(zip(found, similarity.tolist(), strict=True))
+
+    def vectors(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], np.ndarray]:
+        """The vectors of these chunks, by (interaction id, seq), those the index holds: read by id, without their
+        metadata (for a few chunks of a large index, cheaper than a filtered query, which reads every record's)."""
+        found: dict[tuple[str, int], np.ndarray] = {}
         by_id = {chunk_id(i, s): (i, s) for i, s in keys}
-        got = self._collection.get(ids=list(by_id), include=["embeddings"])
-        if not got["ids"]:
-            return {}
-        similarity = np.asarray(got["embeddings"], dtype=np.float32) @ vector
-        return {by_id[i]: value for i, value in zip(got["ids"], similarity.tolist(), strict=True)}
+        ids = list(by_id)
+        for start in range(0, len(ids), 5000):
+            got = self._collection.get(ids=ids[start : start + 5000], include=["embeddings"])
+            if len(got["ids"]):
+                matrix = np.asarray(got["embeddings"], dtype=np.float32)
+                found.update((by_id[i], row) for i, row in zip(got["ids"], matrix, strict=True))
+        return found
 
     def interaction_chunk_counts(self) -> dict[str, int]:
         """How many chunks each interaction has in the index (to find what fell behind)."""

@@ -1,0 +1,96 @@
+"""Each chunk's vector beside its row (``chunks.vector``, migration 0012): what a scoped search compares.
+
+The vector index answers "nearest in the whole store" well, but a rep's search is scoped to their accounts, and a
+filtered query of the index reads every record's metadata to find them (about 50 ms at 100,000 chunks, whatever
+the scope's size). Kept beside the rows, a scope's vectors come back with the same indexed read that finds its
+chunks, and comparing a few thousand of them is one matrix product. They are written in the chunk rows' own
+transaction; a store older than 0012 has none until ``coach doctor --repair`` copies them from the index.
+
+Stored as little-endian float16: half the bytes of float32, and cosines within about 1e-3 of the index's own
+(the model's vectors are unit length, so no component comes near float16's range).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from coach.store.fulltext import Scope, scoped
+from coach.store.schema import ChunkRow
+
+DTYPE = np.dtype("<f2")
+Key = tuple[str, int]  # a chunk: its interaction and position
+
+
+def encode(vectors: np.ndarray) -> list[bytes]:
+    """One blob per row of ``vectors``."""
+    packed = np.ascontiguousarray(vectors, dtype=DTYPE)
+    return [row.tobytes() for row in packed]
+
+
+def decode(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    """The blobs as a float32 matrix, one row each (all of ``dim`` components; see ``ScopeVectors``)."""
+    if not blobs:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.frombuffer(b"".join(blobs), dtype=DTYPE).reshape(len(blobs), dim).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeVectors:
+    keys: list[Key]  # the chunks whose vectors were stored, in the order of ``matrix``'s rows
+    matrix: np.ndarray
+    absent: list[Key]  # chunks in scope without a (usable) stored vector: ask the index for them
+
+    def similarities(self, vector: np.ndarray) -> dict[Key, float]:
+        """Cosine of ``vector`` to each stored one (all are unit length)."""
+        return dict(zip(self.keys, (self.matrix @ vector).tolist(), strict=True))
+
+
+def in_scope(session: Session, scope: Scope, limit: int, dim: int) -> ScopeVectors | None:
+    """The vectors of every chunk in scope, or None when the scope holds more than ``limit`` chunks. A vector of
+    another size than ``dim`` (written by an earlier model, before a full reindex finished) counts as absent."""
+    stmt = scoped(select(ChunkRow.interaction_id, ChunkRow.seq, ChunkRow.vector), scope).limit(limit + 1)
+    rows = session.execute(stmt).all()
+    if len(rows) > limit:
+        return None
+    size = dim * DTYPE.itemsize
+    keys: list[Key] = []
+    blobs: list[bytes] = []
+    absent: list[Key] = []
+    for interaction_id, seq, blob in rows:
+        if blob is not None and len(blob) == size:
+            keys.append((interaction_id, int(seq)))
+            blobs.append(blob)
+        else:
+            absent.append((interaction_id, int(seq)))
+    return ScopeVectors(keys, decode(blobs, dim), absent)
+
+
+def missing(session: Session, after: int, limit: int) -> list[tuple[int, str, int]]:
+    """Up to ``limit`` chunk rows without a vector, by row id after ``after``: (row id, interaction id, seq)."""
+    stmt = (
+        select(ChunkRow.id, ChunkRow.interaction_id, ChunkRow.seq)
+        .where(ChunkRow.vector.is_(None), ChunkRow.id > after)
+        .order_by(ChunkRow.id)
+        .limit(limit)
+    )
+    return [(int(i), str(interaction), int(seq)) for i, interaction, seq in session.execute(stmt)]
+
+
+def count_missing(session: Session) -> int:
+    """How many chunk rows have no vector."""
+    return int(session.scalar(select(func.count()).where(ChunkRow.vector.is_(None))) or 0)
+
+
+def write(session: Session, vectors: Mapping[int, np.ndarray]) -> None:
+    """Set these rows' vectors, by row id (in the session's transaction, not committed)."""
+    if not vectors:
+        return
+    ids = list(vectors)
+    blobs = encode(np.stack([vectors[i] for i in ids]))
+    stmt = update(ChunkRow).where(ChunkRow.id == bindparam("row_id")).values(vector=bindparam("blob"))
+    session.connection().execute(stmt, [{"row_id": i, "blob": b} for i, b in zip(ids, blobs, strict=True)])
