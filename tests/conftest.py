@@ -139,6 +139,24 @@ def embedder() -> Iterator[MemoEmbedder]:
     patch.undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def production_password_hasher() -> Iterator[object]:
+    """Passwords hashed with cheap Argon2 parameters in this process (the usual practice for test suites: the
+    product's cost, about 0.15 s a hash, was a sixth of the suite's time). Yields the product's own hasher, whose
+    parameters ``test_tokens`` pins; the CLI and servers the tests start as subprocesses keep it."""
+    from argon2 import PasswordHasher
+
+    import coach.auth
+
+    product = coach.auth._hasher
+    patch = pytest.MonkeyPatch()
+    patch.setattr(coach.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    coach.auth.dummy_hash.cache_clear()
+    yield product
+    patch.undo()
+    coach.auth.dummy_hash.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def hash_embedder() -> HashEmbedder:
     """A small deterministic embedder, for tests about durability, scale or access rather than meaning."""

@@ -281,3 +281,22 @@ def test_reads_and_exports_are_audited_per_channel(world, monkeypatch, settings)
         assert "No audit events match" in empty.output
     finally:
         get_settings.cache_clear()
+
+
+def test_passwords_are_hashed_with_argon2id_at_its_recommended_cost_and_cheaper_hashes_are_upgraded(
+    workspace, production_password_hasher, monkeypatch
+):
+    """The suite hashes cheaply (see conftest); the product hashes with argon2-cffi's defaults (RFC 9106's
+    low-memory profile), and a hash made with other parameters is redone at the next sign-in."""
+    import coach.auth
+    from coach.auth import Users
+    from coach.store.schema import UserRow
+
+    users = Users(workspace.db)
+    users.add("cheap@vendor.example", "Cheap Hash", "rep", "a-long-password")
+    monkeypatch.setattr(coach.auth, "_hasher", production_password_hasher)
+    assert users.authenticate("cheap@vendor.example", "a-long-password") is not None
+    assert users.authenticate("cheap@vendor.example", "the-wrong-password") is None
+    with workspace.db.session() as session:
+        stored = session.scalar(select(UserRow.password_hash).where(UserRow.email == "cheap@vendor.example"))
+    assert stored is not None and stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
