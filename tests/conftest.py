@@ -98,20 +98,33 @@ def server_template() -> Iterator[None]:
         admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
 
 
+@contextmanager
+def server_store(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """A fresh PostgreSQL database (copied from the migrated template) and Chroma collection, as the settings a
+    deployment would give (``database_url``, ``chroma_url``, ``collection``); dropped afterwards."""
+    request.getfixturevalue("server_template")
+    name = f"coach_t_{uuid.uuid4().hex[:12]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    try:
+        yield {"database_url": _database_url(name), "chroma_url": CHROMA_URL or "", "collection": name}
+    finally:
+        _drop_server_store(name)
+
+
 @pytest.fixture(autouse=True)
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """On the server backend: a fresh database and collection for this test, set the way a deployment sets them."""
     if not SERVER:
         yield
         return
-    request.getfixturevalue("server_template")
-    name = f"coach_t_{uuid.uuid4().hex[:12]}"
-    with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    monkeypatch.setenv("COACH_DATABASE_URL", _database_url(name))
-    monkeypatch.setenv("COACH_CHROMA_URL", CHROMA_URL or "")
-    monkeypatch.setenv("COACH_COLLECTION", name)
-    yield
+    with server_store(request) as store:
+        for key, value in store.items():
+            monkeypatch.setenv(f"COACH_{key.upper()}", value)
+        yield
+
+
+def _drop_server_store(name: str) -> None:
     with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     try:

@@ -3,6 +3,7 @@ the LLM is a loopback server scripted to obey any injection it is shown."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from coach.evidence import locate
 from coach.guard import blank, instruction_spans, is_instruction
 from coach.llm import without_instructions
-from tests.conftest import SHARED
+from tests.conftest import SERVER, SHARED, server_store
 from tests.hardening.control import guard_off
 from tests.hardening.injection import InjectionBench, attempts
 
@@ -20,6 +21,18 @@ def bench(embedder, tmp_path):
     bench = InjectionBench(embedder, tmp_path)
     yield bench
     bench.close()
+
+
+@pytest.fixture(scope="module")
+def attempts_bench(embedder, tmp_path_factory, request):
+    """One bench for every attempt: each run loads its attempt, observes, then loads the account back as it was
+    (the bench's own restore), so building the account and its baseline once serves them all. A run that did not
+    restore would show up as a change in the runs after it."""
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(server_store(request)) if SERVER else None
+        bench = InjectionBench(embedder, tmp_path_factory.mktemp("injection"), store)
+        yield bench
+        bench.close()
 
 
 def test_the_corpus_has_at_least_30_attempts_in_every_place():
@@ -35,8 +48,8 @@ def test_the_corpus_has_at_least_30_attempts_in_every_place():
     }
 
 
-def test_the_baseline_finds_what_the_account_holds(bench):
-    base = bench.baseline
+def test_the_baseline_finds_what_the_account_holds(attempts_bench):
+    base = attempts_bench.baseline
     # The reboots nobody owned ("I'd look into" them) and the exports nobody owned are open; the depot code
     # promised for the November release is planned with a date, so not open.
     raised_in = sorted(p[0] for p in base["offline"]["problems"])
@@ -48,8 +61,8 @@ def test_the_baseline_finds_what_the_account_holds(bench):
 
 
 @pytest.mark.parametrize("attempt", attempts(), ids=lambda a: a["id"])
-def test_no_finding_severity_or_brief_changes_and_nothing_leaks(bench, attempt):
-    outcome = bench.run(attempt)
+def test_no_finding_severity_or_brief_changes_and_nothing_leaks(attempts_bench, attempt):
+    outcome = attempts_bench.run(attempt)
     assert outcome.changed == [], f"{attempt['id']}: {outcome.changed}"
     assert outcome.reached_model == 0
 

@@ -223,7 +223,11 @@ def _brief_summary(brief: Any) -> dict[str, Any]:
 class InjectionBench:
     """One workspace per engine; the account is re-ingested per attempt (same ids: an update) and restored."""
 
-    def __init__(self, embedder: Any, workdir: Path | None = None) -> None:
+    def __init__(
+        self, embedder: Any, workdir: Path | None = None, store: dict[str, str] | None = None
+    ) -> None:
+        """``store``: the database and Chroma settings to use (the suite's server backend); by default the data
+        folder's own SQLite file and embedded Chroma."""
         self.model = ObedientModel()
         self.server = FakeOpenAI()
         self.server.default = ("script", self.model)
@@ -236,6 +240,7 @@ class InjectionBench:
             openai_base_url=self.server.url,
             llm_model="test-model",
             llm_timeout_seconds=5.0,
+            **(store or {}),
         )
         self.ws = Workspace(self.settings, embedder=embedder)
         self.pipeline = IngestPipeline(self.ws)
