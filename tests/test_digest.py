@@ -169,7 +169,7 @@ def slack():
             self._reply({"ok": True, "ts": "1.0"} if self.path.startswith("/api/") else {})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()  # shut down fast
     yield calls, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 

@@ -220,3 +220,40 @@ def test_folders_are_walked_and_unknown_files_skipped_not_rejected(tmp_path):
     files, skipped = expand_paths([tmp_path / "in"])
     assert [f.name for f in files] == ["a.jsonl", "b.vtt"]
     assert [s.name for s in skipped] == ["LICENSE"]
+
+
+def test_people_met_again_in_one_batch_are_one_person_and_later_notes_fill_in_what_earlier_ones_left_out(
+    tmp_path, pipeline, workspace
+):
+    from sqlalchemy import select
+
+    from coach.store.schema import ParticipationRow, PersonRow
+
+    def note(i: int, *people: dict) -> dict:
+        return {
+            "id": f"n-{i}",
+            "account": "Delta Mills",
+            "date": f"2026-09-0{i}",
+            "text": f"Call {i}.",
+            "participants": list(people),
+        }
+
+    rosa = {"name": "Rosa Diaz", "email": "rosa.diaz@deltamills.example", "side": "customer"}
+    tom = {"name": "Tom Berg", "side": "customer"}
+    first = [
+        note(1, rosa),
+        note(2, {**rosa, "name": "Rosa M. Diaz"}, tom),
+        note(3, {**rosa, "title": "Plant Manager"}),
+    ]
+    ingest_path(pipeline, _jsonl(tmp_path, first))
+    ingest_path(pipeline, _jsonl(tmp_path, [note(2, tom)], "again.jsonl"))  # the update names Tom alone
+    with workspace.db.session() as session:
+        people = list(session.scalars(select(PersonRow).order_by(PersonRow.name)))
+        in_two = session.scalars(
+            select(PersonRow.name).join(ParticipationRow).where(ParticipationRow.interaction_id == "n-2")
+        ).all()
+    assert [(p.name, p.email, p.title) for p in people] == [
+        ("Rosa M. Diaz", "rosa.diaz@deltamills.example", "Plant Manager"),
+        ("Tom Berg", None, None),
+    ]
+    assert in_two == ["Tom Berg"]

@@ -33,6 +33,9 @@ class Repository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # People found or added through this repository, by (account, key): a batch of notes with the same people
+        # looks each up once (rows of the session's own transaction, so they cannot go stale in it).
+        self._people: dict[tuple[int | None, str], PersonRow] = {}
 
     # --- accounts -------------------------------------------------------------------------
     def account(self, name: str, create: bool = False) -> AccountRow | None:
@@ -203,6 +206,7 @@ class Repository:
         account = self.account(record.account, create=True)
         assert account is not None
         row = self.session.get(InteractionRow, interaction_id)
+        new = row is None
         if row is None:
             row = InteractionRow(id=interaction_id, created_at=now)
             self.session.add(row)
@@ -223,8 +227,9 @@ class Repository:
         row.chunk_count = chunk_count
         row.logged_by = row.logged_by or logged_by  # whoever logged it first keeps it visible to their teams
         row.updated_at = now
-        row.participants.clear()
-        self.session.flush()
+        if not new:  # its old participants go before the new ones are added (one person appears once)
+            row.participants.clear()
+            self.session.flush()
         seen: set[int] = set()
         for position, participant in enumerate(record.participants):
             side = resolve_side(participant, internal_domains, record.rep)
@@ -237,11 +242,13 @@ class Repository:
 
     def _person(self, account_id: int | None, participant: Participant, side: Side | None) -> PersonRow:
         key = person_key(participant)
-        stmt = select(PersonRow).where(PersonRow.key == key)
-        stmt = stmt.where(
-            PersonRow.account_id.is_(None) if account_id is None else PersonRow.account_id == account_id
-        )
-        person = self.session.scalar(stmt)
+        person = self._people.get((account_id, key))
+        if person is None:
+            stmt = select(PersonRow).where(PersonRow.key == key)
+            stmt = stmt.where(
+                PersonRow.account_id.is_(None) if account_id is None else PersonRow.account_id == account_id
+            )
+            person = self.session.scalar(stmt)
         if person is None:
             person = PersonRow(account_id=account_id, key=key, name=participant.name.strip())
             self.session.add(person)
@@ -251,5 +258,7 @@ class Repository:
         person.side = side or person.side
         if len(participant.name.strip()) > len(person.name):
             person.name = participant.name.strip()
-        self.session.flush()
+        if person.id is None:
+            self.session.flush()  # its id, for the participation rows
+        self._people[(account_id, key)] = person
         return person
