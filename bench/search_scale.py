@@ -15,7 +15,8 @@ ones, not random. Queries are embedded by the model for real: names, numbers, pr
 questions. One embedded Chroma collection is the dense side for both relational stores.
 
 Per size it prints p50/p95 in milliseconds of: the full-text index alone (SQL only), the dense side alone (query
-embedding + Chroma query, shown apart), the whole search as served (``Searcher.search``: both sides, fusion,
+embedding + Chroma query, shown apart; for a scoped search, also the read and comparison of the scope's vectors
+kept beside its rows, which is what search does for a scope of up to 10,000 chunks), the whole search as served (``Searcher.search``: both sides, fusion,
 floor, passages), and the search it replaced (dense + rank_bm25 over chunks read back from Chroma). The old
 search is slow at the top size, so it runs on fewer queries there (``--before-queries``).
 """
@@ -45,6 +46,7 @@ from bench._shared import OUT, QMSUM, SHARED, require_shared
 from coach.config import Settings
 from coach.ingest.pipeline import IngestPipeline
 from coach.search import Searcher, parse
+from coach.search.searcher import EXACT_SCOPE
 from coach.store import chunk_vectors, fulltext
 from coach.store.fulltext import Scope
 from coach.store.schema import AccountRow, ChunkRow, InteractionRow
@@ -311,6 +313,19 @@ def measure(
                         fulltext.search(session, parsed.text_query(), scope, 100)
 
                 rows.setdefault(f"{name}: full-text index only", []).extend(timed(lexical, args.repeat))
+                if (
+                    ids is not None
+                ):  # a scope of at most EXACT_SCOPE chunks: its stored vectors are the dense side
+
+                    def stored(ws=ws, scope=scope, vector=vectors[q]) -> None:
+                        with ws.db.session() as session:
+                            found = chunk_vectors.in_scope(session, scope, EXACT_SCOPE, len(vector))
+                        assert found is not None and not found.absent
+                        found.similarities(vector)
+
+                    rows.setdefault(f"{name}: dense, stored vectors in scope", []).extend(
+                        timed(stored, args.repeat)
+                    )
                 searcher = Searcher(ws)
                 rows.setdefault(f"{name}: search as served (fused)", []).extend(
                     timed(
