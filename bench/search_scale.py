@@ -319,9 +319,8 @@ def measure(
 
                     def stored(ws=ws, scope=scope, vector=vectors[q]) -> None:
                         with ws.db.session() as session:
-                            found = chunk_vectors.in_scope(session, scope, EXACT_SCOPE, len(vector))
-                        assert found is not None and not found.absent
-                        found.similarities(vector)
+                            found = chunk_vectors.in_scope(session, scope, EXACT_SCOPE)
+                        assert found is not None and not chunk_vectors.compare(found, vector)[1]
 
                     rows.setdefault(f"{name}: dense, stored vectors in scope", []).extend(
                         timed(stored, args.repeat)

@@ -207,6 +207,20 @@ def test_each_chunk_row_holds_its_vector_and_a_reps_scoped_search_compares_them(
     assert one[0].interaction_id == "p-2"
 
 
+def test_a_stored_vector_of_another_size_or_none_is_left_to_the_index():
+    """After a change of model, until a full reindex ends, rows may hold vectors of the old size: never compared."""
+    query = np.asarray([0.6, 0.8, 0.0, 0.0], dtype=np.float32)
+    old_model = np.full((1, 8), 0.35, dtype=np.float32)
+    stored = {
+        ("a", 0): chunk_vectors.encode(query[None, :])[0],
+        ("b", 0): chunk_vectors.encode(old_model)[0],
+        ("c", 0): None,
+    }
+    similarity, absent = chunk_vectors.compare(stored, query)
+    assert list(similarity) == [("a", 0)] and abs(similarity[("a", 0)] - 1.0) < 2e-3
+    assert absent == [("b", 0), ("c", 0)]
+
+
 def test_a_store_without_vectors_beside_its_rows_still_searches_and_doctor_copies_them(
     tmp_path, pipeline, workspace
 ):

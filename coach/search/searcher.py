@@ -84,11 +84,11 @@ class Searcher:
         # the index may be ahead of the store (an interrupted write): only chunks the store holds are results
         keys = [key for key in chunks if all(holds(chunks[key].text, p) for p in parsed.phrases)]
         similarity = {**compared, **nearest}
-        unseen = [key for key in keys if key not in similarity]
-        stored = [key for key in unseen if _usable(chunks[key].vector, vector)]
-        matrix = chunk_vectors.decode([chunks[key].vector or b"" for key in stored], len(vector))
-        similarity.update(zip(stored, (matrix @ vector).tolist(), strict=True))
-        similarity.update(self.ws.index.similarities(vector, [k for k in unseen if k not in similarity]))
+        stored, absent = chunk_vectors.compare(
+            {key: chunks[key].vector for key in keys if key not in similarity}, vector
+        )
+        similarity.update(stored)
+        similarity.update(self.ws.index.similarities(vector, absent))
         candidates = [
             Candidate(i, s, chunks[(i, s)].text, similarity.get((i, s), 0.0), lexical.get((i, s), 0.0))
             for i, s in sorted(keys)
@@ -105,12 +105,13 @@ class Searcher:
         repaired since they were added), is a filtered query of the vector index."""
         if scope.account_ids is not None or scope.interaction_ids is not None:
             with self.ws.db.session() as session:
-                stored = chunk_vectors.in_scope(session, scope, EXACT_SCOPE, len(vector))
-            if stored is not None and len(stored.absent) <= ABSENT_FROM_STORE:
-                compared = stored.similarities(vector)
-                compared.update(self.ws.index.similarities(vector, stored.absent))
-                best = sorted(compared, key=lambda key: (-compared[key], key))[:pool]
-                return {key: compared[key] for key in best}, compared
+                stored = chunk_vectors.in_scope(session, scope, EXACT_SCOPE)
+            if stored is not None:
+                compared, absent = chunk_vectors.compare(stored, vector)
+                if len(absent) <= ABSENT_FROM_STORE:
+                    compared.update(self.ws.index.similarities(vector, absent))
+                    best = sorted(compared, key=lambda key: (-compared[key], key))[:pool]
+                    return {key: compared[key] for key in best}, compared
         hits = self.ws.index.query(vector, pool, scope.account_ids, scope.interaction_ids)
         return {(h.interaction_id, h.seq): h.similarity for h in hits}, {}
 
@@ -149,8 +150,3 @@ class _Closest:
             return 0
         self.left -= len(texts)
         return int(np.argmax(self.ws.embedder.embed([t[:SENTENCE_CHARS] for t in texts]) @ self.vector))
-
-
-def _usable(blob: bytes | None, vector: np.ndarray) -> bool:
-    """Whether a stored vector compares with ``vector`` (one of another size predates a change of model)."""
-    return blob is not None and len(blob) == len(vector) * chunk_vectors.DTYPE.itemsize

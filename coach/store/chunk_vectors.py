@@ -13,7 +13,6 @@ Stored as little-endian float16: half the bytes of float32, and cosines within a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import bindparam, func, select, update
@@ -33,41 +32,30 @@ def encode(vectors: np.ndarray) -> list[bytes]:
 
 
 def decode(blobs: Sequence[bytes], dim: int) -> np.ndarray:
-    """The blobs as a float32 matrix, one row each (all of ``dim`` components; see ``ScopeVectors``)."""
+    """The blobs as a float32 matrix, one row each (all of ``dim`` components)."""
     if not blobs:
         return np.zeros((0, dim), dtype=np.float32)
     return np.frombuffer(b"".join(blobs), dtype=DTYPE).reshape(len(blobs), dim).astype(np.float32)
 
 
-@dataclass(frozen=True, slots=True)
-class ScopeVectors:
-    keys: list[Key]  # the chunks whose vectors were stored, in the order of ``matrix``'s rows
-    matrix: np.ndarray
-    absent: list[Key]  # chunks in scope without a (usable) stored vector: ask the index for them
+def compare(stored: Mapping[Key, bytes | None], vector: np.ndarray) -> tuple[dict[Key, float], list[Key]]:
+    """Cosine of ``vector`` to each stored vector (all are unit length), and the chunks without a usable one: none
+    stored, or one of another size than ``vector`` (written by an earlier model, before a full reindex ended)."""
+    size = len(vector) * DTYPE.itemsize
+    usable = [key for key, blob in stored.items() if blob is not None and len(blob) == size]
+    blobs = [stored[key] or b"" for key in usable]
+    similarity = dict(zip(usable, (decode(blobs, len(vector)) @ vector).tolist(), strict=True))
+    return similarity, [key for key in stored if key not in similarity]
 
-    def similarities(self, vector: np.ndarray) -> dict[Key, float]:
-        """Cosine of ``vector`` to each stored one (all are unit length)."""
-        return dict(zip(self.keys, (self.matrix @ vector).tolist(), strict=True))
 
-
-def in_scope(session: Session, scope: Scope, limit: int, dim: int) -> ScopeVectors | None:
-    """The vectors of every chunk in scope, or None when the scope holds more than ``limit`` chunks. A vector of
-    another size than ``dim`` (written by an earlier model, before a full reindex finished) counts as absent."""
+def in_scope(session: Session, scope: Scope, limit: int) -> dict[Key, bytes | None] | None:
+    """The stored vector of every chunk in scope (None where a row has none), or None when the scope holds more
+    than ``limit`` chunks."""
     stmt = scoped(select(ChunkRow.interaction_id, ChunkRow.seq, ChunkRow.vector), scope).limit(limit + 1)
     rows = session.execute(stmt).all()
     if len(rows) > limit:
         return None
-    size = dim * DTYPE.itemsize
-    keys: list[Key] = []
-    blobs: list[bytes] = []
-    absent: list[Key] = []
-    for interaction_id, seq, blob in rows:
-        if blob is not None and len(blob) == size:
-            keys.append((interaction_id, int(seq)))
-            blobs.append(blob)
-        else:
-            absent.append((interaction_id, int(seq)))
-    return ScopeVectors(keys, decode(blobs, dim), absent)
+    return {(interaction_id, int(seq)): blob for interaction_id, seq, blob in rows}
 
 
 def missing(session: Session, after: int, limit: int) -> list[tuple[int, str, int]]:
