@@ -202,3 +202,11 @@ def test_facts_are_cached_and_recomputed_only_when_the_text_changes(pipeline, wo
     ingest_path(pipeline, write(tmp_path / "b.jsonl", json.dumps(dict(note, text=note["text"] + " Thanks!"))))
     analyzer.report(AS_OF).to_json()
     assert len(calls) == 2
+    analyzer.report(AS_OF).to_json()  # the cached row was replaced, not left stale beside a new one
+    assert len(calls) == 2
+    from sqlalchemy import func, select
+
+    from coach.store.schema import FactsRow
+
+    with workspace.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(FactsRow)) == 1
