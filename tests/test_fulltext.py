@@ -70,6 +70,23 @@ def _expected(ws: Workspace) -> int:
         return int(session.scalar(select(func.sum(InteractionRow.chunk_count))) or 0)
 
 
+def _count_embedding(ws: Workspace) -> list[str]:
+    """From now on, every text ``ws`` embeds is added to the list returned."""
+    embedded: list[str] = []
+    real = ws.embedder
+
+    class Counting:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(real, name)
+
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            embedded.extend(texts)
+            return real.embed(texts)
+
+    ws.__dict__["embedder"] = Counting()
+    return embedded
+
+
 def test_the_index_follows_ingest_update_and_delete(tmp_path, pipeline, workspace):
     ingest_path(pipeline, _jsonl(tmp_path, NOTES))
     assert _rows(workspace) == _expected(workspace) == workspace.index.count() == 4
@@ -123,18 +140,7 @@ def test_doctor_finds_and_repairs_chunk_rows_lost_behind_the_coachs_back(tmp_pat
     assert _lexical(workspace, "44871") == []
     drift = check(workspace)
     assert drift.text_missing == ["h-2"] and not drift.missing and not drift.clean
-    embedded: list[str] = []
-    real = workspace.embedder
-
-    class Counting:  # the vectors are in step: repair writes the rows from the text, embedding nothing
-        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-            return getattr(real, name)
-
-        def embed(self, texts):  # type: ignore[no-untyped-def]
-            embedded.extend(texts)
-            return real.embed(texts)
-
-    workspace.__dict__["embedder"] = Counting()
+    embedded = _count_embedding(workspace)  # the vectors are in step: repair writes the rows from the text
     assert repair(workspace)["interactions"] == 1
     assert embedded == [] and check(workspace).clean and _lexical(workspace, "44871") == ["h-2"]
 
@@ -244,18 +250,7 @@ def test_a_store_without_vectors_beside_its_rows_still_searches_and_doctor_copie
     assert all(abs(a[1] - b[1]) < 1e-2 for a, b in zip(after, before, strict=True))
     drift = check(workspace)
     assert drift.vectors_missing == 4 and not drift.clean and not drift.missing
-    embedded: list[str] = []
-    real = workspace.embedder
-
-    class Counting:
-        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-            return getattr(real, name)
-
-        def embed(self, texts):  # type: ignore[no-untyped-def]
-            embedded.extend(texts)
-            return real.embed(texts)
-
-    workspace.__dict__["embedder"] = Counting()
+    embedded = _count_embedding(workspace)
     result = repair(workspace)
     assert result["vectors_copied"] == 4 and result["interactions"] == 0 and embedded == []
     assert check(workspace).clean
