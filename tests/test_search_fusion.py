@@ -102,3 +102,11 @@ def test_a_query_word_matches_its_other_forms_in_the_passage_shown():
     assert [text[a - 100 : b - 100] for a, b in shown.marks] == ["outage"]
     invoice = passage("Thanks. The invoice was re-sent.", 0, parse("invoices"))
     assert [invoice.text[a:b] for a, b in invoice.marks] == ["invoice"]
+
+
+def test_how_a_question_asks_is_not_what_it_looks_for():
+    """'Which competitors came up' asks for competitors: a note holding 'up' ('the October true-up') is no
+    answer, so the words the question is framed in are not matched."""
+    assert parse("which competitors came up").words == ("competitors",)
+    assert parse("who brought up pricing in the call").words == ("brought", "pricing", "call")
+    assert parse("what did Mei say about the pilot").names == ("mei",)

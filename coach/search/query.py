@@ -115,6 +115,9 @@ STOP_WORDS = frozenset(
         "discussed",
         "mention",
         "mentioned",
+        "come",
+        "came",
+        "up",  # "what came up": how a question asks, not what it asks about
     ]
 )
 
