@@ -554,8 +554,21 @@ def doctor(
     if repair_ and not drift.clean:
         with _progress() as progress:
             todo = len(set(drift.missing) | set(drift.text_missing))
-            task = progress.add_task("repairing", total=todo or None, records=0)
-            repaired = repair(ws, on_item=lambda: progress.advance(task))
+            copies = bool(drift.vectors_missing or drift.text_missing)
+            task = progress.add_task(
+                "repairing", total=todo or None, visible=bool(todo) or not copies, records=0
+            )
+            copying = progress.add_task(  # rows written again from the text get theirs too: not counted ahead
+                "copying vectors from the index",
+                total=None if drift.text_missing else drift.vectors_missing,
+                visible=copies,
+                records=0,
+            )
+            repaired = repair(
+                ws,
+                on_item=lambda: progress.advance(task),
+                on_vectors=lambda n: progress.advance(copying, n),
+            )
         after = check(ws)
         summary["after_repair"] = {
             "missing": len(after.missing),

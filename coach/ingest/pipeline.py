@@ -214,11 +214,17 @@ class IngestPipeline:
         self.ws.index.delete_interactions(gone)
         return gone
 
-    def reindex(self, full: bool = True, on_item: Callable[[], None] | None = None) -> dict[str, int]:
+    def reindex(
+        self,
+        full: bool = True,
+        on_item: Callable[[], None] | None = None,
+        on_vectors: Callable[[int], None] | None = None,
+    ) -> dict[str, int]:
         """Rebuild the index from the relational store (``full``), or repair only what differs.
 
         Repair finds interactions whose chunks are missing or incomplete in the index,
         and chunks whose interaction is not in the store (left by an interrupted write).
+        ``on_item`` is called per interaction written again, ``on_vectors`` with each page of vectors copied.
         """
         targets: set[str] | None = None
         text_only: set[str] = set()  # vectors in step, chunk rows not: written again without embedding
@@ -252,7 +258,7 @@ class IngestPipeline:
             if not fulltext.healthy(session):
                 fulltext.rebuild(session)
             session.commit()
-        filled = self.fill_vectors()
+        filled = self.fill_vectors(on_vectors)
         return {
             "interactions": indexed,
             "chunks": chunks,
@@ -282,11 +288,11 @@ class IngestPipeline:
         self.ws.index.upsert(entries, vectors)
         return len(entries)
 
-    def fill_vectors(self) -> int:
+    def fill_vectors(self, on_page: Callable[[int], None] | None = None) -> int:
         """Copy each chunk row's vector from the index where the row has none (a store older than migration
         0012, or rows written again from the stored text): nothing is embedded. Rows whose chunk the index does not
         hold stay without (search asks the index, which has none either; repair re-embeds their interaction).
-        Returns how many rows got their vector."""
+        ``on_page`` is told how many rows each page looked at. Returns how many rows got their vector."""
         filled, after = 0, 0
         while True:
             with self.ws.db.session(write=True) as session:
@@ -298,6 +304,8 @@ class IngestPipeline:
                 session.commit()
             filled += sum((k, s) in found for _, k, s in rows)
             after = rows[-1][0]
+            if on_page:
+                on_page(len(rows))
 
     def _our_domains(self, user_id: int | None) -> set[str]:
         with self.ws.db.session() as session:

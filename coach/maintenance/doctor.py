@@ -89,13 +89,17 @@ def check(ws: Workspace) -> Drift:
     )
 
 
-def repair(ws: Workspace, on_item: Callable[[], None] | None = None) -> dict[str, int]:
+def repair(
+    ws: Workspace,
+    on_item: Callable[[], None] | None = None,
+    on_vectors: Callable[[int], None] | None = None,
+) -> dict[str, int]:
     """Re-chunk and re-embed the interactions whose chunks are missing (in the index or the chunk rows), rebuild
     the full-text index when it disagrees with its rows, copy the vectors chunk rows lack from the index, drop
     orphaned chunks and stale cached facts."""
     from coach.ingest.pipeline import IngestPipeline
 
-    result = IngestPipeline(ws).reindex(full=False, on_item=on_item)
+    result = IngestPipeline(ws).reindex(full=False, on_item=on_item, on_vectors=on_vectors)
     with ws.db.session(write=True) as session:
         known = select(InteractionRow.id)
         removed = session.execute(delete(FactsRow).where(FactsRow.interaction_id.not_in(known)))
