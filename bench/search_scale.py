@@ -16,9 +16,10 @@ questions. One embedded Chroma collection is the dense side for both relational 
 
 Per size it prints p50/p95 in milliseconds of: the full-text index alone (SQL only), the dense side alone (query
 embedding + Chroma query, shown apart; for a scoped search, also the read and comparison of the scope's vectors
-kept beside its rows, which is what search does for a scope of up to 10,000 chunks), the whole search as served (``Searcher.search``: both sides, fusion,
-floor, passages), and the search it replaced (dense + rank_bm25 over chunks read back from Chroma). The old
-search is slow at the top size, so it runs on fewer queries there (``--before-queries``).
+kept beside its rows, which is what search does for a scope of up to 10,000 chunks), the whole search as served
+(``Searcher.search``: both sides, fusion, floor, passages), and the search it replaced (dense + rank_bm25 over
+chunks read back from Chroma). The old search is slow at the top size, so it runs on fewer queries there
+(``--before-queries``).
 """
 
 from __future__ import annotations
@@ -313,9 +314,8 @@ def measure(
                         fulltext.search(session, parsed.text_query(), scope, 100)
 
                 rows.setdefault(f"{name}: full-text index only", []).extend(timed(lexical, args.repeat))
-                if (
-                    ids is not None
-                ):  # a scope of at most EXACT_SCOPE chunks: its stored vectors are the dense side
+                # a scope of at most EXACT_SCOPE chunks: its stored vectors are the dense side
+                if ids is not None:
 
                     def stored(ws=ws, scope=scope, vector=vectors[q]) -> None:
                         with ws.db.session() as session:

@@ -169,12 +169,12 @@ class Analyzer:
         """Cache newly extracted facts in one short write transaction (reading never holds the write lock)."""
         if not fresh:
             return
-        latest = {(row.interaction_id, row.engine): row for row in fresh}  # one row per key, the last made
+        latest = {row.interaction_id: row for row in fresh}  # one row per interaction, the last made
         try:
             with self.ws.db.session(write=True) as session:
-                held = self._held(session, list(latest))
-                for key, row in latest.items():
-                    old = held.get(key)
+                held = self._cached(session, list(latest))  # fresh rows are all this extractor's engine
+                for interaction_id, row in latest.items():
+                    old = held.get(interaction_id)
                     if old is None:
                         session.add(row)
                     else:
@@ -257,20 +257,6 @@ class Analyzer:
         reps = [(r.rep, "internal", None, None) for r in rows if r.rep]
         domains = {d for p in people if p[1] == "internal" and (d := email_domain(p[3]))}
         return directory_from([*ours.people, *reps, *people], ours.domains | domains, account)
-
-    @staticmethod
-    def _held(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], FactsRow]:
-        """The cached rows under these (interaction, engine) keys, in one query per engine and 500 ids (where a
-        merge per row would read them one by one)."""
-        found: dict[tuple[str, str], FactsRow] = {}
-        for engine in sorted({e for _, e in keys}):
-            ids = [i for i, e in keys if e == engine]
-            for start in range(0, len(ids), 500):
-                stmt = select(FactsRow).where(
-                    FactsRow.engine == engine, FactsRow.interaction_id.in_(ids[start : start + 500])
-                )
-                found.update({(f.interaction_id, f.engine): f for f in session.scalars(stmt)})
-        return found
 
     def _cached(self, session: Session, ids: list[str]) -> dict[str, FactsRow]:
         """The cached facts of these interactions for this engine, in one query per 500 ids."""
