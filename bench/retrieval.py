@@ -117,8 +117,8 @@ class EmbeddingCache:
     """Vectors of texts already embedded by an earlier run (the naive split and the queries never change), kept in
     bench/out: a re-run for tuning takes a minute instead of six."""
 
-    def __init__(self, ws: Workspace) -> None:
-        self.ws, self.path = ws, OUT / "retrieval-vectors.npz"
+    def __init__(self, ws: Workspace, path: Path = OUT / "retrieval-vectors.npz") -> None:
+        self.ws, self.path = ws, path
         self.known: dict[str, np.ndarray] = {}
         if self.path.is_file():
             data = np.load(self.path)
@@ -288,21 +288,10 @@ def _z(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--limit", type=int, default=None, help="only the first N meetings")
-    ap.add_argument(
-        "--store", type=Path, default=None, help="data folder to (re)use; default: a fresh temp folder"
-    )
-    ap.add_argument(
-        "--train",
-        action="store_true",
-        help=f"learn the fusion on the first {TUNING_MEETINGS} meetings and write {MODEL_FILE.name} first",
-    )
-    args = ap.parse_args()
-    require_shared()
-    files = meeting_files(args.limit)
-    ws, ids = build_store(files, args.store or Path(tempfile.mkdtemp(prefix="coach-bench-")))
+def load_all(limit: int | None, store: Path) -> tuple[Workspace, EmbeddingCache, list[Meeting], list[Query]]:
+    """The store (built or reused), the embedding cache, every meeting and every query with its signals filled."""
+    files = meeting_files(limit)
+    ws, ids = build_store(files, store)
     with ws.db.session() as session:
         texts = {r.id: r.clean_text for r in Repository(session).interactions(ids=list(ids.values()))}
     meetings: list[Meeting] = []
@@ -319,6 +308,26 @@ def main() -> int:
         vectors = cache.embed([q["query"] for q in asked]) if asked else np.zeros((0, 384))
         queries += query_features(ws, meeting, position, obj, turn_spans, vectors)
     cache.save()
+    return ws, cache, meetings, queries
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=None, help="only the first N meetings")
+    ap.add_argument(
+        "--store", type=Path, default=None, help="data folder to (re)use; default: a fresh temp folder"
+    )
+    ap.add_argument(
+        "--train",
+        action="store_true",
+        help=f"learn the fusion on the first {TUNING_MEETINGS} meetings and write {MODEL_FILE.name} first",
+    )
+    args = ap.parse_args()
+    require_shared()
+    ws, _, meetings, queries = load_all(
+        args.limit, args.store or Path(tempfile.mkdtemp(prefix="coach-bench-"))
+    )
+    n_files = len(meetings)
     if args.train:
         tuning = [q for q in queries if q.meeting < TUNING_MEETINGS]
         learned = learn(tuning, meetings, lambda f, floor: served_recall(ws, f, tuning, meetings, floor))
@@ -339,7 +348,7 @@ def main() -> int:
                 floor=floor,
             )
             served_hits[(id(q), floor)] = [(h.start, h.end) for h in hits]
-    report(queries, meetings, served_hits, searcher.fusion, len(files))
+    report(queries, meetings, served_hits, searcher.fusion, n_files)
     return 0
 
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from coach.search import parse
-from coach.search.fusion import FEATURES, MODEL_FILE, Candidate, Fusion, LearnedFusion, shipped
+from coach.search.fusion import FEATURES, MODEL_FILE, Candidate, Fusion, LearnedFusion, features, shipped
 from coach.search.learning import train
 
 
@@ -59,6 +59,18 @@ def test_training_is_deterministic_and_its_file_is_read_back_as_written(tmp_path
     fusion = Fusion(weights=weights)
     firsts = [labels[fusion.order(c)[0].seq] for c, labels in _made_up_queries(8)]
     assert sum(firsts) >= 20  # of 30; chance is 5
+
+
+def test_training_on_given_matrices_learns_one_weight_per_column_as_from_the_features():
+    """A bench trying other features hands its own matrices: the shipped ones give the same weights, and an added
+    column that tells the answers apart is learned as such."""
+    queries = _made_up_queries(7)
+    assert train(queries, 3.0, matrices=[features(c) for c, _ in queries]) == train(queries, 3.0)
+    telling = [np.hstack([features(c), np.asarray(r, dtype=float)[:, None]]) for c, r in queries]
+    weights = train(queries, 3.0, matrices=telling)
+    assert len(weights) == len(FEATURES) + 1 and weights[-1] > 0
+    firsts = [r[int(np.argmax(m @ np.asarray(weights)))] for m, (_, r) in zip(telling, queries, strict=True)]
+    assert sum(firsts) == 30
 
 
 def test_a_chunk_holding_the_rare_words_and_the_meaning_ranks_above_one_holding_neither():

@@ -14,27 +14,37 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import minimize
 
-from coach.search.fusion import FEATURES, Candidate, features
+from coach.search.fusion import Candidate, features
 
 L2 = 10.0  # chosen from 1, 3, 10 and 30 (README)
 
 
 def train(
-    queries: Sequence[tuple[Sequence[Candidate], Sequence[bool]]], specific_weight: float, l2: float = L2
+    queries: Sequence[tuple[Sequence[Candidate], Sequence[bool]]],
+    specific_weight: float,
+    l2: float = L2,
+    matrices: Sequence[np.ndarray] | None = None,
 ) -> tuple[float, ...]:
     """Weights for ``FEATURES`` from each query's candidates (signals filled) and which of them answer it; a query
-    with no right or no wrong candidate teaches nothing and is left out."""
-    used = [(list(c), np.asarray(r, dtype=bool)) for c, r in queries if any(r) and not all(r)]
+    with no right or no wrong candidate teaches nothing and is left out. ``matrices``, one per query, replace
+    ``features(candidates)`` (a bench trying other features: one weight per column)."""
+    rows = matrices if matrices is not None else [features(c) for c, _ in queries]
+    used = [
+        (list(c), np.asarray(r, dtype=bool), m)
+        for (c, r), m in zip(queries, rows, strict=True)
+        if any(r) and not all(r)
+    ]
     if not used:
         raise ValueError("no query has both a right and a wrong candidate")
-    width = max(len(c) for c, _ in used)
-    x = np.zeros((len(used), width, len(FEATURES)))
+    width = max(len(c) for c, _, _ in used)
+    columns = used[0][2].shape[1]
+    x = np.zeros((len(used), width, columns))
     offset = np.zeros((len(used), width))
     right = np.zeros((len(used), width), dtype=bool)
     present = np.zeros((len(used), width), dtype=bool)
-    for q, (candidates, labels) in enumerate(used):
+    for q, (candidates, labels, matrix) in enumerate(used):
         n = len(candidates)
-        x[q, :n] = features(candidates)
+        x[q, :n] = matrix
         offset[q, :n] = specific_weight * np.asarray([c.specific for c in candidates])
         right[q, :n], present[q, :n] = labels, True
     n_queries = len(used)
@@ -47,7 +57,7 @@ def train(
         value = float((every - answers).sum() + l2 * w @ w)
         return value / n_queries, (gradient + 2 * l2 * w) / n_queries
 
-    found = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B")
+    found = minimize(loss, np.zeros(columns), jac=True, method="L-BFGS-B")
     return tuple(round(float(w), 4) for w in found.x)
 
 
