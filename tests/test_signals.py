@@ -88,3 +88,40 @@ def test_engagement_reads_the_customers_future_as_strategic(extract):
         extract("Invoice 5521 re-sent with the PO number; Noor confirmed the ticket is closed.").engagement
         == "tactical"
     )
+
+
+def test_notes_read_together_get_the_facts_each_gets_alone(embedder):
+    """The analysis reads an account's new notes in batches (one embedding and one request-model call for all
+    their sentences): every note's facts must be what reading it alone gives, in the same order."""
+    import json
+    from pathlib import Path
+
+    import coach
+
+    sample = Path(coach.__file__).parent / "sample" / "interactions.jsonl"
+    records = [json.loads(line) for line in sample.read_text().splitlines() if line.strip()]
+    people = [
+        (p["name"], p.get("side"), p.get("title"), p.get("email")) for r in records for p in r["participants"]
+    ]
+    directory = directory_from(people, {"atlasfieldcloud.com"}, "Sample")
+    views = [
+        InteractionView(
+            id=r["id"],
+            account=r["account"],
+            kind=r["kind"],
+            occurred_at=datetime.fromisoformat(r["date"]),
+            text=r["text"],
+            rep=r.get("rep"),
+            series=r.get("series"),
+            participants=[
+                (p["name"], p.get("side"), p.get("title"), p.get("email")) for p in r["participants"]
+            ],
+        )
+        for r in records
+    ]
+    extractor = OfflineExtractor(embedder)
+    together = extractor.extract_many(views, directory)
+    alone = [extractor.extract(v, directory) for v in views]
+    assert [f.interaction_id for f in together] == [v.id for v in views]
+    assert [f.model_dump() for f in together] == [f.model_dump() for f in alone]
+    assert sum(len(f.problems) for f in together) > 0  # the sample raises problems: the facts are not empty

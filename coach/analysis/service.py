@@ -54,6 +54,7 @@ class AccountAnalysis:
 
 
 OURS_TTL = 10.0
+EXTRACT_BATCH = 200  # interactions an engine that reads several together reads at once
 
 
 class Extractor(Protocol):
@@ -196,9 +197,8 @@ class Analyzer:
             ensure_ascii=False,
         )
         before = self._usage()
-        judged = [
-            Judged(view_of(r), self._facts(r, directory, fingerprint, cache, fresh)) for r in interactions
-        ]
+        facts = self._facts(interactions, directory, fingerprint, cache, fresh)
+        judged = [Judged(view_of(r), facts[r.id]) for r in interactions]
         links = self.linker.links(account.name, judged) if self.linker is not None else None
         report, ledger = self.judge.assess(account.name, judged, as_of, links)
         used = self._used(judged, links.fallbacks if links else [], self._usage().minus(before))
@@ -271,28 +271,42 @@ class Analyzer:
 
     def _facts(
         self,
-        row: InteractionRow,
+        rows: list[InteractionRow],
         directory: Directory,
         fingerprint: str,
         cache: dict[str, FactsRow],
         fresh: list[FactsRow],
-    ) -> InteractionFacts:
-        key = hashlib.sha256(
-            f"{self.extractor.version}|{row.content_hash}|{fingerprint}".encode()
-        ).hexdigest()
-        cached = cache.get(row.id)
-        if cached is not None and cached.key == key:
-            return InteractionFacts.model_validate(cached.data)
-        facts = self.extractor.extract(view_of(row), directory)
-        if facts.fallback:
-            return facts  # a fallback answer is not cached: the next run asks the model again
-        fresh.append(
-            FactsRow(
-                interaction_id=row.id,
-                engine=self.extractor.engine,
-                key=key,
-                data=facts.model_dump(mode="json"),
-                created_at=datetime.now(UTC),
-            )
-        )
-        return facts
+    ) -> dict[str, InteractionFacts]:
+        """Each interaction's facts: cached when read before with the same engine, text and people; the others
+        extracted (a batch at a time when the engine reads several together) and added to ``fresh``."""
+        found: dict[str, InteractionFacts] = {}
+        todo: list[tuple[InteractionRow, str]] = []
+        for row in rows:
+            key = hashlib.sha256(
+                f"{self.extractor.version}|{row.content_hash}|{fingerprint}".encode()
+            ).hexdigest()
+            cached = cache.get(row.id)
+            if cached is not None and cached.key == key:
+                found[row.id] = InteractionFacts.model_validate(cached.data)
+            else:
+                todo.append((row, key))
+        many = getattr(self.extractor, "extract_many", None)
+        step = EXTRACT_BATCH if many is not None else 1
+        for start in range(0, len(todo), step):
+            batch = todo[start : start + step]
+            views = [view_of(row) for row, _ in batch]
+            read = many(views, directory) if many else [self.extractor.extract(views[0], directory)]
+            for (row, key), facts in zip(batch, read, strict=True):
+                found[row.id] = facts
+                if facts.fallback:
+                    continue  # a fallback answer is not cached: the next run asks the model again
+                fresh.append(
+                    FactsRow(
+                        interaction_id=row.id,
+                        engine=self.extractor.engine,
+                        key=key,
+                        data=facts.model_dump(mode="json"),
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        return found

@@ -170,19 +170,52 @@ class OfflineExtractor:
 
     def design(self, view: InteractionView, sentences: list[Sentence]) -> tuple[np.ndarray, np.ndarray]:
         """The heads' features of every sentence, and the sentences' vectors."""
-        texts = [s.text for s in sentences]
+        return self._designs([(view, sentences)])[0]
+
+    def _designs(
+        self, read: Sequence[tuple[InteractionView, list[Sentence]]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``design`` for several interactions at once: one call of the embedder (its batches sorted by length
+        across them) and one of the request detector for all their sentences (each call has a fixed cost that
+        dwarfs one note's few sentences). Every sentence's row is what it would be alone."""
+        texts = [s.text for _, sentences in read for s in sentences]
         vectors = self.embedder.embed(texts)
         detector = request_detector()
         requests = detector.probability(texts, vectors) if detector is not None else np.zeros(len(texts))
-        return features(in_context(sentences, view.kind), vectors, requests), vectors
+        out, at = [], 0
+        for view, sentences in read:
+            part = slice(at, at + len(sentences))
+            at += len(sentences)
+            rows = features(in_context(sentences, view.kind), vectors[part], requests[part])
+            out.append((rows, vectors[part]))
+        return out
 
     def extract(self, view: InteractionView, directory: Directory) -> InteractionFacts:
-        messages, sentences = self.read(view, directory)
+        return self.extract_many([view], directory)[0]
+
+    def extract_many(self, views: Sequence[InteractionView], directory: Directory) -> list[InteractionFacts]:
+        """The facts of each of ``views`` (one account's, read with one directory), as ``extract`` gives them one
+        at a time, with the sentences of all of them embedded and scored together."""
+        read = [(view, *self.read(view, directory)) for view in views]
+        designs = self._designs([(view, sentences) for view, _, sentences in read])
+        return [
+            self._facts(view, directory, messages, sentences, x, vectors)
+            for (view, messages, sentences), (x, vectors) in zip(read, designs, strict=True)
+        ]
+
+    def _facts(
+        self,
+        view: InteractionView,
+        directory: Directory,
+        messages: list[Message],
+        sentences: list[Sentence],
+        x: np.ndarray,
+        vectors: np.ndarray,
+    ) -> InteractionFacts:
         facts = InteractionFacts(
             interaction_id=view.id, engine=self.engine, version=self.version, engagement="tactical"
         )
         facts.people = self._people(view, sentences, directory, [m.author for m in messages if m.author])
-        x, vectors = self.design(view, sentences)
         reading = SentenceReading(
             sentences,
             vectors,
