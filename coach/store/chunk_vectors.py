@@ -13,9 +13,10 @@ Stored as little-endian float16: half the bytes of float32, and cosines within a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from coach.store.fulltext import Scope, scoped
@@ -52,10 +53,24 @@ def in_scope(session: Session, scope: Scope, limit: int) -> dict[Key, bytes | No
     """The stored vector of every chunk in scope (None where a row has none), or None when the scope holds more
     than ``limit`` chunks."""
     stmt = scoped(select(ChunkRow.interaction_id, ChunkRow.seq, ChunkRow.vector), scope).limit(limit + 1)
-    rows = session.execute(stmt).all()
+    rows = _binary_rows(session, stmt)
     if len(rows) > limit:
         return None
     return {(interaction_id, int(seq)): blob for interaction_id, seq, blob in rows}
+
+
+def _binary_rows(session: Session, stmt: Select[str, int, bytes | None]) -> list[tuple[Any, ...]]:
+    """The statement's rows. On PostgreSQL they are asked for in binary: the text protocol sends each vector as
+    hex, twice its bytes, for the server to encode and the driver to decode (2,000 vectors: 7 ms read as text,
+    3 ms in binary, measured with psycopg on this machine). Same connection, so same transaction."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return [tuple(row) for row in session.execute(stmt)]
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    driver = connection.connection.driver_connection
+    with driver.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), compiled.params)
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def missing(session: Session, after: int, limit: int) -> list[tuple[int, str, int]]:
