@@ -2,6 +2,7 @@
 admin's), SQLite and PostgreSQL, against the Python BM25 search it replaced, in the same run.
 
     python bench/search_scale.py [--sizes 10000,100000,1000000] [--store DIR] [--postgres URL] [--repeat 3]
+    python bench/search_scale.py --scopes --sizes 1000000 [--store DIR] [--postgres URL]
 
 Each size has its own store under DIR (and database coach_scale_<size> on the PostgreSQL server), grown on the
 first run and reused after: growing 1M takes this machine about forty minutes, measuring all three about twenty.
@@ -19,7 +20,9 @@ embedding + Chroma query, shown apart; for a scoped search, also the read and co
 kept beside its rows, which is what search does for a scope of up to 10,000 chunks), the whole search as served
 (``Searcher.search``: both sides, fusion, floor, passages), and the search it replaced (dense + rank_bm25 over
 chunks read back from Chroma). The old search is slow at the top size, so it runs on fewer queries there
-(``--before-queries``).
+(``--before-queries``). ``--scopes`` measures instead the dense side of scopes of 2,000 to 20,000 chunks: the
+scope's stored vectors read and compared, against Chroma's filtered query (where the exact comparison stops
+paying, which sets ``EXACT_SCOPE``).
 """
 
 from __future__ import annotations
@@ -345,6 +348,35 @@ def measure(
             print(f"  {name:<42} {percentiles(times)}")
 
 
+def sweep(size: int, stores: dict[str, Workspace], vectors: dict[str, np.ndarray], repeat: int) -> None:
+    """Where comparing a scope's stored vectors stops paying: scopes of 2,000 to 20,000 chunks of the store, the
+    stored vectors' read and comparison against Chroma's filtered query of the same scope (search compares up to
+    ``EXACT_SCOPE`` chunks itself and asks Chroma beyond)."""
+    accounts = size // PER_ACCOUNT
+    first = stores["SQLite"]
+    print(f"\n{size:,} chunks, dense side by scope size: p50 / p95 ms over {len(vectors)} queries x {repeat}")
+    for chunks in (2_000, 5_000, 10_000, 20_000):
+        count = chunks // PER_ACCOUNT
+        ids = list(range(1, accounts + 1, max(1, accounts // count)))[:count]
+        scope = Scope(account_ids=ids)
+        rows: dict[str, list[float]] = {}
+        for vector in vectors.values():
+            rows.setdefault("Chroma filtered query", []).extend(
+                timed(lambda v=vector, ids=ids: first.index.query(v, 100, ids), repeat)
+            )
+            for name, ws in stores.items():
+
+                def stored(ws=ws, vector=vector, scope=scope, chunks=chunks) -> None:
+                    with ws.db.session() as session:
+                        found = chunk_vectors.in_scope(session, scope, chunks)
+                    assert found is not None and not chunk_vectors.compare(found, vector)[1]
+
+                rows.setdefault(f"{name}: stored vectors", []).extend(timed(stored, repeat))
+        print(
+            f"  {chunks:>6,} chunks: " + "; ".join(f"{n} {percentiles(t).strip()}" for n, t in rows.items())
+        )
+
+
 def _present(ws: Workspace, size: int) -> list[str]:
     """Queries for names, numbers and a product that exist in the store at this size."""
     rng = random.Random(size)
@@ -385,6 +417,11 @@ def main() -> int:
     ap.add_argument(
         "--grow-only", action="store_true", help="grow the stores to their sizes, measure nothing"
     )
+    ap.add_argument(
+        "--scopes",
+        action="store_true",
+        help="only the dense side by scope size (2,000 to 20,000 chunks), at each size",
+    )
     args = ap.parse_args()
     require_shared()
     for size in (int(s) for s in args.sizes.split(",")):
@@ -403,7 +440,9 @@ def main() -> int:
                 t0 = time.perf_counter()
                 copied = IngestPipeline(ws).fill_vectors()
                 print(f"{name}: {copied:,} vectors copied from the index in {time.perf_counter() - t0:.0f} s")
-        if not args.grow_only:
+        if args.scopes:
+            sweep(size, stores, _query_vectors(first, size), args.repeat)
+        elif not args.grow_only:
             measure(size, stores, _query_vectors(first, size), args)
         for ws in stores.values():
             ws.close()
