@@ -355,7 +355,7 @@ def sweep(size: int, stores: dict[str, Workspace], vectors: dict[str, np.ndarray
     accounts = size // PER_ACCOUNT
     first = stores["SQLite"]
     print(f"\n{size:,} chunks, dense side by scope size: p50 / p95 ms over {len(vectors)} queries x {repeat}")
-    for chunks in (2_000, 5_000, 10_000, 20_000):
+    for chunks in (c for c in (2_000, 5_000, 10_000, 20_000) if c < size):
         count = chunks // PER_ACCOUNT
         ids = list(range(1, accounts + 1, max(1, accounts // count)))[:count]
         scope = Scope(account_ids=ids)

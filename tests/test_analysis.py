@@ -210,3 +210,34 @@ def test_facts_are_cached_and_recomputed_only_when_the_text_changes(pipeline, wo
 
     with workspace.db.session() as session:
         assert session.scalar(select(func.count()).select_from(FactsRow)) == 1
+
+
+def test_new_notes_are_read_in_batches_and_every_one_is_cached(pipeline, workspace, tmp_path, monkeypatch):
+    """An account's notes without facts are read a batch at a time: the last batch may be short, none is lost, and
+    each note's facts are cached once."""
+    from sqlalchemy import func, select
+
+    from coach.store.schema import FactsRow
+
+    notes = [
+        {
+            "id": f"b-{i}",
+            "account": "Acme",
+            "date": f"2026-03-0{i + 1}",
+            "text": f"Lena asked for SSO, part {i}.",
+        }
+        for i in range(5)
+    ]
+    ingest_path(pipeline, write(tmp_path / "b.jsonl", "\n".join(json.dumps(n) for n in notes)))
+    monkeypatch.setattr("coach.analysis.service.EXTRACT_BATCH", 2)
+    analyzer = Analyzer(workspace)
+    batches: list[list[str]] = []
+    real = analyzer.extractor.extract_many
+    analyzer.extractor.extract_many = lambda views, d: batches.append([v.id for v in views]) or real(views, d)
+    first = analyzer.report(AS_OF).to_json()
+    assert [len(b) for b in batches] == [2, 2, 1] and sorted(i for b in batches for i in b) == [
+        n["id"] for n in notes
+    ]
+    assert analyzer.report(AS_OF).to_json() == first and len(batches) == 3  # all five cached
+    with workspace.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(FactsRow)) == 5

@@ -426,3 +426,38 @@ def test_an_imported_store_has_the_same_chunks_and_full_text_index(
         assert _lexical(target, "fieldquill") == ["h-1"] and check(target).clean
     finally:
         target.close()
+
+
+def test_a_scopes_stored_vectors_read_the_same_through_every_driver_setting_and_see_unflushed_writes(
+    tmp_path, pipeline, workspace
+):
+    """On PostgreSQL the scope's vectors are read in binary; with client-side binding cursors (a connection pooler's
+    setting) they are read as text instead, with the same result; and, as any query of the session, the read sees
+    the session's own pending changes. On SQLite the same calls hold."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    ingest_path(pipeline, _jsonl(tmp_path, NOTES))
+    scope = Scope(interaction_ids=["p-1", "p-2", "h-1"])
+    with workspace.db.session() as session:
+        read = chunk_vectors.in_scope(session, scope, 100)
+    assert read is not None and len(read) == 3 and all(len(b or b"") == 384 * 2 for b in read.values())
+    url = workspace.settings.resolved_database_url
+    args = {}
+    if url.startswith("postgresql+psycopg"):
+        import psycopg
+
+        args = {"cursor_factory": psycopg.ClientCursor}
+    engine = create_engine(url, connect_args=args)
+    try:
+        with Session(engine) as session:
+            assert chunk_vectors.in_scope(session, scope, 100) == read
+    finally:
+        engine.dispose()
+    with workspace.db.session() as session:
+        row = session.scalars(select(ChunkRow).where(ChunkRow.interaction_id == "h-1")).one()
+        row.vector = None  # pending, not flushed: the read must see it, as a query of the session would
+        assert chunk_vectors.in_scope(session, scope, 100) == {**read, ("h-1", 0): None}
+        session.rollback()
+    with workspace.db.session() as session:
+        assert chunk_vectors.in_scope(session, scope, 2) is None  # more than the limit: the index's job

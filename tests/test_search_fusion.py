@@ -66,6 +66,9 @@ def test_training_on_given_matrices_learns_one_weight_per_column_as_from_the_fea
     column that tells the answers apart is learned as such."""
     queries = _made_up_queries(7)
     assert train(queries, 3.0, matrices=[features(c) for c, _ in queries]) == train(queries, 3.0)
+    assert train([*queries, ([], [])], 3.0) == train(
+        queries, 3.0
+    )  # a query without candidates teaches nothing
     telling = [np.hstack([features(c), np.asarray(r, dtype=float)[:, None]]) for c, r in queries]
     weights = train(queries, 3.0, matrices=telling)
     assert len(weights) == len(FEATURES) + 1 and weights[-1] > 0

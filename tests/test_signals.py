@@ -90,7 +90,7 @@ def test_engagement_reads_the_customers_future_as_strategic(extract):
     )
 
 
-def test_notes_read_together_get_the_facts_each_gets_alone(embedder):
+def test_notes_read_together_get_the_facts_each_gets_alone(embedder, monkeypatch):
     """The analysis reads an account's new notes in batches (one embedding and one request-model call for all
     their sentences): every note's facts must be what reading it alone gives, in the same order."""
     import json
@@ -125,3 +125,9 @@ def test_notes_read_together_get_the_facts_each_gets_alone(embedder):
     assert [f.interaction_id for f in together] == [v.id for v in views]
     assert [f.model_dump() for f in together] == [f.model_dump() for f in alone]
     assert sum(len(f.problems) for f in together) > 0  # the sample raises problems: the facts are not empty
+    monkeypatch.setattr(
+        "coach.signals.offline.SENTENCES_AT_ONCE", 10
+    )  # long notes: several calls, same facts
+    assert [f.model_dump() for f in extractor.extract_many(views, directory)] == [
+        f.model_dump() for f in alone
+    ]

@@ -28,10 +28,11 @@ def train(
     """Weights for ``FEATURES`` from each query's candidates (signals filled) and which of them answer it; a query
     with no right or no wrong candidate teaches nothing and is left out. ``matrices``, one per query, replace
     ``features(candidates)`` (a bench trying other features: one weight per column)."""
-    rows = matrices if matrices is not None else [features(c) for c, _ in queries]
+    if matrices is not None and len(matrices) != len(queries):
+        raise ValueError(f"{len(matrices)} matrices for {len(queries)} queries")
     used = [
-        (list(c), np.asarray(r, dtype=bool), m)
-        for (c, r), m in zip(queries, rows, strict=True)
+        (list(c), np.asarray(r, dtype=bool), matrices[q] if matrices is not None else features(c))
+        for q, (c, r) in enumerate(queries)
         if any(r) and not all(r)
     ]
     if not used:

@@ -145,6 +145,9 @@ class SentenceReading:
         return self.decided[head][i][2] if head in self.decided and i < len(self.decided[head]) else NONE
 
 
+SENTENCES_AT_ONCE = 5_000  # sentences embedded and scored in one call when reading several interactions
+
+
 class OfflineExtractor:
     engine = "offline"
 
@@ -197,7 +200,18 @@ class OfflineExtractor:
         """The facts of each of ``views`` (one account's, read with one directory), as ``extract`` gives them one
         at a time, with the sentences of all of them embedded and scored together."""
         read = [(view, *self.read(view, directory)) for view in views]
-        designs = self._designs([(view, sentences) for view, _, sentences in read])
+        designs: list[tuple[np.ndarray, np.ndarray]] = []
+        group: list[tuple[InteractionView, list[Sentence]]] = []
+        for (
+            view,
+            _,
+            sentences,
+        ) in read:  # a few long transcripts can hold thousands of sentences: bound each call
+            if group and sum(len(s) for _, s in group) + len(sentences) > SENTENCES_AT_ONCE:
+                designs += self._designs(group)
+                group = []
+            group.append((view, sentences))
+        designs += self._designs(group) if group else []
         return [
             self._facts(view, directory, messages, sentences, x, vectors)
             for (view, messages, sentences), (x, vectors) in zip(read, designs, strict=True)
