@@ -42,7 +42,7 @@ from coach.ingest import read_file
 from coach.ingest.pipeline import IngestPipeline
 from coach.ingest.transcripts import qmsum_turns, render_turns
 from coach.search import Searcher, parse
-from coach.search.fusion import MODEL_FILE, Candidate, Fusion, LearnedFusion, proximity
+from coach.search.fusion import MODEL_FILE, Candidate, Fusion, LearnedFusion, proximity, standardised
 from coach.search.learning import train
 from coach.store import fulltext
 from coach.store.fulltext import Scope
@@ -275,17 +275,14 @@ def weighted_sum(q: Query) -> list[int]:
     """The fusion the learned one replaced: z-scored similarity + 0.3 full-text + 0.2 window + 0.2 speaker (grid
     searched on the tuning set), plus 3 x specific, picked the same way, no floor."""
     columns = {"similarity": 1.0, "lexical": 0.3, "window": 0.2, "speaker": 0.2}
-    total = sum(w * _z(np.asarray([getattr(c, n) for c in q.candidates])) for n, w in columns.items())
+    total = sum(
+        w * standardised(np.asarray([getattr(c, n) for c in q.candidates])) for n, w in columns.items()
+    )
     total = total + 3.0 * np.asarray([c.specific for c in q.candidates])
     for c, score in zip(q.candidates, total, strict=True):
         c.score = float(score)
     ranked = sorted(q.candidates, key=lambda c: (-c.score, c.seq))
     return [c.seq for c in Fusion().pick(ranked, 5, floor=False)]
-
-
-def _z(values: np.ndarray) -> np.ndarray:
-    spread = float(values.std())
-    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 
 
 def load_all(limit: int | None, store: Path) -> tuple[Workspace, EmbeddingCache, list[Meeting], list[Query]]:

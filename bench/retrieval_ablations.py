@@ -35,26 +35,20 @@ from bench._shared import OUT, require_shared
 from bench.retrieval import TUNING_MEETINGS, EmbeddingCache, Meeting, Query, load_all, overlaps
 from coach.chunking import Chunker
 from coach.search import parse
-from coach.search.fusion import Fusion, features
+from coach.search.fusion import Fusion, features, neighbours, standardised
 from coach.search.learning import train
 
 Signals = dict[str, np.ndarray]  # per query: extra signal name -> one value per candidate (chunk position)
 
 
-def beside(values: np.ndarray) -> np.ndarray:
+def beside(q: Query, values: np.ndarray) -> np.ndarray:
     """The signal standardised, and the best and the worst of each chunk's two neighbours (as ``features``)."""
-    spread = float(values.std())
-    z = (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
-    best, worst = np.full(len(z), z.min()), np.full(len(z), z.min())
-    for i in range(len(z)):
-        near = [z[j] for j in (i - 1, i + 1) if 0 <= j < len(z)]
-        if near:
-            best[i], worst[i] = max(near), min(near)
-    return np.column_stack([z, best, worst])
+    z = standardised(values)[:, None]
+    return np.hstack([z, *neighbours(q.candidates, z)])
 
 
 def matrix(q: Query, extra: Sequence[str], signals: dict[int, Signals]) -> np.ndarray:
-    return np.hstack([features(q.candidates), *(beside(signals[id(q)][name]) for name in extra)])
+    return np.hstack([features(q.candidates), *(beside(q, signals[id(q)][name]) for name in extra)])
 
 
 def labels(q: Query, meetings: list[Meeting]) -> list[bool]:

@@ -147,20 +147,29 @@ class Fusion:
 def features(candidates: Sequence[Candidate]) -> np.ndarray:
     """One row per candidate, one column per ``FEATURES``: the signals standardised over the candidates, then the
     best and the worst of the two neighbouring chunks' (same interaction, the chunk before and after)."""
-    z = np.column_stack([_z(np.asarray([getattr(c, name) for c in candidates])) for name in SIGNALS])
-    beside = z[:, [SIGNALS.index(name) for name in BESIDE]]
+    z = np.column_stack(
+        [standardised(np.asarray([getattr(c, name) for c in candidates])) for name in SIGNALS]
+    )
+    best, worst = neighbours(candidates, z[:, [SIGNALS.index(name) for name in BESIDE]])
+    return np.hstack([z, best, worst])
+
+
+def neighbours(candidates: Sequence[Candidate], columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, the best and the worst of its two neighbouring chunks' values in ``columns`` (one row per
+    candidate); a neighbour that is not a candidate counts as the lowest candidate."""
     row = {(c.interaction_id, c.seq): i for i, c in enumerate(candidates)}
-    best = np.tile(beside.min(axis=0), (len(candidates), 1))
+    best = np.tile(columns.min(axis=0), (len(candidates), 1))
     worst = best.copy()
     for i, c in enumerate(candidates):
         rows = [row[k] for k in ((c.interaction_id, c.seq - 1), (c.interaction_id, c.seq + 1)) if k in row]
         if rows:
-            best[i] = beside[rows].max(axis=0)
-            worst[i] = beside[rows].min(axis=0)
-    return np.hstack([z, best, worst])
+            best[i] = columns[rows].max(axis=0)
+            worst[i] = columns[rows].min(axis=0)
+    return best, worst
 
 
-def _z(values: np.ndarray) -> np.ndarray:
+def standardised(values: np.ndarray) -> np.ndarray:
+    """A z-score over the candidates (all zero when they do not differ)."""
     spread = float(values.std())
     return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
 

@@ -202,15 +202,13 @@ class OfflineExtractor:
         read = [(view, *self.read(view, directory)) for view in views]
         designs: list[tuple[np.ndarray, np.ndarray]] = []
         group: list[tuple[InteractionView, list[Sentence]]] = []
-        for (
-            view,
-            _,
-            sentences,
-        ) in read:  # a few long transcripts can hold thousands of sentences: bound each call
-            if group and sum(len(s) for _, s in group) + len(sentences) > SENTENCES_AT_ONCE:
+        held = 0  # sentences in the group: a few long transcripts hold thousands, so each call is bounded
+        for view, _, sentences in read:
+            if group and held + len(sentences) > SENTENCES_AT_ONCE:
                 designs += self._designs(group)
-                group = []
+                group, held = [], 0
             group.append((view, sentences))
+            held += len(sentences)
         designs += self._designs(group) if group else []
         return [
             self._facts(view, directory, messages, sentences, x, vectors)

@@ -69,8 +69,8 @@ def _binary_rows(session: Session, stmt: Select[str, int, bytes | None]) -> list
         session.flush()
     connection = session.connection()
     driver = connection.connection.driver_connection
-    psycopg = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
-    if not psycopg or driver is None or not _binary_ok(driver):
+    on_psycopg = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
+    if not on_psycopg or driver is None or not _binary_ok(driver):
         return [tuple(row) for row in session.execute(stmt)]
     compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     with driver.cursor(binary=True) as cursor:
